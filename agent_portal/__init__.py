@@ -1,0 +1,1 @@
+"""The agents' REST API (and, later, the tablet UI)."""

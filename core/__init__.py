@@ -1,0 +1,49 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+
+from core.config import INSTANCE_DIR, PROJECT_ROOT, load_config
+from core.extensions import api, db, migrate
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
+    app.config.update(load_config())
+    if overrides:
+        app.config.update(overrides)
+    os.makedirs(app.instance_path, exist_ok=True)
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
+
+    # Models must be imported before Alembic or create_all look at the metadata.
+    import core.models  # noqa: F401
+    import dossiers.models  # noqa: F401
+    import geo.models  # noqa: F401
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"),
+                     render_as_batch=True)
+    api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearerAuth": {"type": "http", "scheme": "bearer",
+                       "description": "Organisation or personal API key: Bearer hpa_…"}
+    }}, "security": [{"bearerAuth": []}]})
+
+    from agent_portal.api import blp as dossiers_blp
+    from core.auth import init_auth
+    from core.cli import register_cli
+    from core.errors import register_error_handlers
+    from core.health import bp as health_bp
+    from dossiers.api import blp as procedures_blp
+    from geo.api import blp as geo_blp
+
+    for blueprint in (procedures_blp, geo_blp, dossiers_blp):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(health_bp)
+    init_auth(app)
+    register_error_handlers(app)  # after Api: ours replace flask-smorest's handlers
+    register_cli(app)
+    return app

@@ -1,0 +1,178 @@
+"""Accounts use cases: organisations, users, passwords and API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from core.errors import NotFound, invalid
+from core.extensions import db
+from core.messages import Text
+from core.models import ApiKey, Organisation, OrganisationKind, Role, User
+from core.timeutil import as_utc, utcnow
+
+KEY_PREFIX = "hpa_"
+LAST_USED_RESOLUTION = timedelta(seconds=60)
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the role and scope an API key carries."""
+
+    role: Role
+    api_key_id: int
+    organisation_id: int | None = None
+    user_id: int | None = None
+    service_point_id: int | None = None
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    id: int
+    prefix: str
+    key: str  # the only time the plaintext exists
+    owner: str
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    if not password_hash:
+        return False
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _new_key() -> tuple[str, str]:
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    return key, key[:12]
+
+
+def list_organisations() -> list[Organisation]:
+    return list(db.session.scalars(select(Organisation).order_by(Organisation.code)))
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.role, User.email)))
+
+
+def get_organisation(code: str) -> Organisation:
+    org = db.session.scalar(select(Organisation).where(Organisation.code == code))
+    if org is None:
+        raise NotFound(Text(f"Không có tổ chức mã {code}.", f"No organisation with code {code}."))
+    return org
+
+
+def get_user(email: str) -> User:
+    user = db.session.scalar(select(User).where(User.email == email.lower()))
+    if user is None:
+        raise NotFound(Text(f"Không có người dùng {email}.", f"No user {email}."))
+    return user
+
+
+def ensure_organisation(code: str, name: str, kind: OrganisationKind) -> Organisation:
+    org = db.session.scalar(select(Organisation).where(Organisation.code == code))
+    if org is None:
+        org = Organisation(code=code, name=name, kind=kind)
+        db.session.add(org)
+        db.session.flush()
+    return org
+
+
+def ensure_user(
+    email: str,
+    full_name: str,
+    role: Role,
+    password: str,
+    organisation: Organisation | None = None,
+    service_point_id: int | None = None,
+) -> User:
+    """Create the user if absent; an existing user is left as it is."""
+    email = email.lower()
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None:
+        if role is Role.AGENT and organisation is None:
+            raise invalid("organisation", "Missing data for required field.")
+        user = User(
+            email=email, full_name=full_name, role=role, password_hash=hash_password(password),
+            organisation=organisation, service_point_id=service_point_id,
+        )
+        db.session.add(user)
+        db.session.flush()
+    return user
+
+
+def issue_organisation_key(org_code: str, name: str = "default") -> IssuedKey:
+    org = get_organisation(org_code)
+    key, prefix = _new_key()
+    row = ApiKey(prefix=prefix, key_hash=_digest(key), name=name, organisation_id=org.id)
+    db.session.add(row)
+    db.session.commit()
+    return IssuedKey(row.id, prefix, key, org.code)
+
+
+def issue_user_key(email: str, name: str = "personal") -> IssuedKey:
+    user = get_user(email)
+    key, prefix = _new_key()
+    row = ApiKey(prefix=prefix, key_hash=_digest(key), name=name, user_id=user.id)
+    db.session.add(row)
+    db.session.commit()
+    return IssuedKey(row.id, prefix, key, user.email)
+
+
+def revoke_key(prefix: str) -> int:
+    """Revoke every active key starting with ``prefix``; returns how many."""
+    rows = db.session.scalars(
+        select(ApiKey).where(ApiKey.prefix == prefix[:12], ApiKey.revoked_at.is_(None))
+    ).all()
+    for row in rows:
+        row.revoked_at = utcnow()
+    db.session.commit()
+    return len(rows)
+
+
+def list_keys() -> list[ApiKey]:
+    return list(db.session.scalars(select(ApiKey).order_by(ApiKey.id)))
+
+
+def authenticate_key(key: str) -> Principal | None:
+    """The principal a live key carries, or None. Touches last_used_at once a minute."""
+    if not key.startswith(KEY_PREFIX):
+        return None
+    row = db.session.scalar(select(ApiKey).where(ApiKey.key_hash == _digest(key)))
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.organisation_id is not None:
+        org = row.organisation
+        if not org.is_active:
+            return None
+        principal = Principal(Role.AGENT, row.id, organisation_id=org.id, label=f"org:{org.code}")
+    else:
+        user = row.user
+        if not user.is_active:
+            return None
+        principal = Principal(
+            user.role, row.id, organisation_id=user.organisation_id, user_id=user.id,
+            service_point_id=user.service_point_id, label=f"user:{user.email}",
+        )
+    now = utcnow()
+    if row.last_used_at is None or now - as_utc(row.last_used_at) > LAST_USED_RESOLUTION:
+        row.last_used_at = now
+        db.session.commit()
+    return principal

@@ -1,0 +1,69 @@
+"""Configuration from environment variables (12-factor).
+
+Every variable has a default that runs embedded: SQLite under ``instance/``,
+no Redis, documents on the local disk. README's configuration table lists them all.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", PROJECT_ROOT / "instance"))
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw not in (None, "") else default
+
+
+def database_url() -> str:
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'hanoi_agents.db'}"
+    # Heroku-style URLs and bare postgresql:// both mean psycopg 3 here.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def load_config() -> dict:
+    """Build the Flask config mapping from the environment."""
+    url = database_url()
+    engine_options: dict = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        # Wait for the writer lock instead of failing at once under concurrent requests.
+        engine_options = {"connect_args": {"timeout": 30}}
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-not-secret"),
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "DOCUMENT_STORAGE_DIR": os.environ.get(
+            "DOCUMENT_STORAGE_DIR", str(INSTANCE_DIR / "documents")
+        ),
+        "MAX_DOCUMENT_BYTES": _int("MAX_DOCUMENT_BYTES", 10 * 1024 * 1024),
+        # Werkzeug refuses bodies past this before any view runs.
+        "MAX_CONTENT_LENGTH": _int("MAX_DOCUMENT_BYTES", 10 * 1024 * 1024) + 64 * 1024,
+        "SERVICE_RADIUS_KM": _float("SERVICE_RADIUS_KM", 5.0),
+        "SERVICE_RADIUS_MINUTES": _float("SERVICE_RADIUS_MINUTES", 30.0),
+        "TRAVEL_SPEED_KMH": _float("TRAVEL_SPEED_KMH", 15.0),
+        "ROAD_CIRCUITY_FACTOR": _float("ROAD_CIRCUITY_FACTOR", 1.35),
+        "API_PAGE_SIZE_MAX": _int("API_PAGE_SIZE_MAX", 100),
+        "TIMEZONE": "Asia/Ho_Chi_Minh",
+        # flask-smorest / OpenAPI
+        "API_TITLE": "Hanoi Public-Service Agents API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
+        "JSON_SORT_KEYS": False,
+    }

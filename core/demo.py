@@ -1,0 +1,41 @@
+"""Demo data for the embedded default: safe to load any number of times."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core import accounts
+from core.extensions import db
+from core.models import OrganisationKind, Role
+from dossiers import catalogue
+from geo import service as geo
+from geo.points_import import import_points_csv
+
+ROOT = Path(__file__).resolve().parent.parent
+POINTS_CSV = ROOT / "geo" / "data" / "hanoi_service_points.csv"
+PROCEDURES_CSV = ROOT / "dossiers" / "data" / "procedures.csv"
+DEMO_PASSWORD = "HanoiDemo!2026"
+
+ORGANISATIONS = [
+    ("VNPOST-HN", "Bưu điện Thành phố Hà Nội (demo)", OrganisationKind.POSTAL),
+    ("HNTECH", "Công ty Cổ phần Công nghệ Dịch vụ công Hà Nội (demo)", OrganisationKind.TECHNOLOGY),
+]
+# email, full name, role, organisation code, service point code
+USERS = [
+    ("daily.buudien@demo.hanoi.vn", "Nguyễn Thị Lan", Role.AGENT, "VNPOST-HN", None),
+    ("daily.congnghe@demo.hanoi.vn", "Trần Văn Minh", Role.AGENT, "HNTECH", None),
+    ("canbo.cn02@demo.hanoi.vn", "Lê Thu Hà", Role.BRANCH_OFFICER, None, "HN-CN02"),
+    ("taichinh@demo.hanoi.vn", "Phạm Quốc Huy", Role.FINANCE, None, None),
+    ("quantri@demo.hanoi.vn", "Hoàng Minh Anh", Role.ADMIN, None, None),
+]
+
+
+def load_demo() -> dict:
+    points = import_points_csv(POINTS_CSV.read_text(encoding="utf-8"))
+    procedures = catalogue.import_csv(PROCEDURES_CSV.read_text(encoding="utf-8"))
+    orgs = {code: accounts.ensure_organisation(code, name, kind) for code, name, kind in ORGANISATIONS}
+    for email, name, role, org_code, point_code in USERS:
+        point_id = geo.get_point(point_code).id if point_code else None
+        accounts.ensure_user(email, name, role, DEMO_PASSWORD, orgs.get(org_code), point_id)
+    db.session.commit()
+    return {"points": points, "procedures": procedures}

@@ -1,0 +1,1 @@
+"""Procedure catalogue, dossiers and their lifecycle, SLA deadlines, dossier numbers."""

@@ -1,0 +1,41 @@
+"""Domain errors of the dossier use cases."""
+
+from __future__ import annotations
+
+from core.errors import Conflict, DomainError, InvalidInput
+from core.messages import Text
+
+
+class IllegalTransition(Conflict):
+    code = "illegal_transition"
+    title = Text("Chuyển trạng thái không hợp lệ", "Illegal status transition")
+
+
+class IdempotencyKeyReused(InvalidInput):
+    code = "idempotency_key_reused"
+    title = Text(
+        "Idempotency-Key đã dùng cho một yêu cầu khác",
+        "Idempotency-Key already used for a different request",
+    )
+
+
+class NoServicePoint(InvalidInput):
+    code = "no_service_point"
+    title = Text("Không có điểm phục vụ phù hợp", "No eligible service point")
+
+
+class DocumentsClosed(Conflict):
+    code = "documents_closed"
+    title = Text("Hồ sơ không còn nhận thêm giấy tờ", "The dossier no longer takes documents")
+
+
+class FileTooLarge(DomainError):
+    status = 413
+    code = "payload_too_large"
+    title = Text("Tệp quá lớn", "File too large")
+
+
+class UnsupportedFileType(DomainError):
+    status = 415
+    code = "unsupported_media_type"
+    title = Text("Loại tệp không được hỗ trợ", "Unsupported file type")

@@ -1,0 +1,172 @@
+"""Procedures, dossiers, their timeline and documents."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON, BigInteger, Date, DateTime, Float, ForeignKey, Integer, String, Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.extensions import db
+from core.models import enum_column
+from core.timeutil import utcnow
+
+
+class Level(str, enum.Enum):
+    PROVINCE = "province"
+    DISTRICT = "district"
+    COMMUNE = "commune"
+
+
+class Status(str, enum.Enum):
+    RECEIVED = "received"
+    ROUTED = "routed"
+    ACCEPTED = "accepted"
+    PROCESSING = "processing"
+    SUPPLEMENT_REQUESTED = "supplement_requested"
+    RESULT_READY = "result_ready"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERED = "delivered"
+    COLLECTED = "collected"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+class DeliveryMethod(str, enum.Enum):
+    COLLECT = "collect"  # the citizen collects the result at the service point
+    COURIER = "courier"  # the result is returned by post to an address
+
+
+class Procedure(db.Model):
+    __tablename__ = "procedures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(400))
+    name_en: Mapped[str | None] = mapped_column(String(400))
+    level: Mapped[Level] = mapped_column(enum_column(Level, "procedure_level"))
+    sector: Mapped[str] = mapped_column(String(200))
+    fee_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
+    fee_note: Mapped[str | None] = mapped_column(String(200))
+    processing_days: Mapped[int] = mapped_column(Integer)
+    required_documents: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Lower-case, diacritic-free name used by search.
+    search_text: Mapped[str] = mapped_column(String(800))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class Dossier(db.Model):
+    __tablename__ = "dossiers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    procedure_id: Mapped[int] = mapped_column(ForeignKey("procedures.id"))
+    status: Mapped[Status] = mapped_column(enum_column(Status, "dossier_status"), index=True)
+
+    citizen_name: Mapped[str] = mapped_column(String(200))
+    citizen_id_number: Mapped[str] = mapped_column(String(12), index=True)  # CCCD
+    citizen_phone: Mapped[str] = mapped_column(String(20), index=True)  # E.164
+    citizen_email: Mapped[str | None] = mapped_column(String(254))
+    citizen_address: Mapped[str | None] = mapped_column(String(400))
+
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    location_source: Mapped[str] = mapped_column(String(16))
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    agent_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    agent_reference: Mapped[str | None] = mapped_column(String(100))
+
+    service_point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"), index=True)
+    routing: Mapped[dict] = mapped_column(JSON)
+    outside_service_radius: Mapped[bool] = mapped_column(default=False)
+
+    delivery_method: Mapped[DeliveryMethod] = mapped_column(
+        enum_column(DeliveryMethod, "delivery_method")
+    )
+    delivery_address: Mapped[str | None] = mapped_column(String(400))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    fee_vnd: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deadline_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    procedure: Mapped[Procedure] = relationship(lazy="joined")
+    events: Mapped[list[DossierEvent]] = relationship(
+        back_populates="dossier", order_by="DossierEvent.id", cascade="all, delete-orphan"
+    )
+    documents: Mapped[list[Document]] = relationship(
+        back_populates="dossier", order_by="Document.id", cascade="all, delete-orphan"
+    )
+
+
+class DossierEvent(db.Model):
+    """One line of a dossier's timeline and audit trail."""
+
+    __tablename__ = "dossier_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(300))
+    actor_role: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    dossier: Mapped[Dossier] = relationship(back_populates="events")
+
+
+class Document(db.Model):
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(200))
+    uploaded_by: Mapped[str] = mapped_column(String(300))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    dossier: Mapped[Dossier] = relationship(back_populates="documents")
+
+
+class DossierCounter(db.Model):
+    """The last running number given per receiving unit and local day."""
+
+    __tablename__ = "dossier_counters"
+
+    unit_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer)
+
+
+class IdempotencyRecord(db.Model):
+    """A POST's Idempotency-Key, per caller, with the fingerprint of its body."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("owner", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    # Written first (it serialises concurrent duplicates), then pointed at the dossier
+    # in the same transaction.
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

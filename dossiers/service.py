@@ -1,0 +1,255 @@
+"""Dossier use cases: register, read, list, move through the lifecycle, attach documents.
+
+Each use case is one transaction. Plain values in; models out to the API layer,
+which dumps them with the schemas.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import filetype
+from flask import current_app
+from sqlalchemy import Select
+from sqlalchemy.exc import IntegrityError
+
+from core.accounts import Principal
+from core.errors import Forbidden, NotFound, field_error, invalid
+from core.extensions import db
+from core.messages import Text
+from core.models import Role
+from core.timeutil import to_local, utcnow
+from dossiers import catalogue, repository
+from dossiers.deadlines import deadline_for
+from dossiers.errors import (
+    DocumentsClosed, FileTooLarge, IdempotencyKeyReused, IllegalTransition, NoServicePoint,
+    UnsupportedFileType,
+)
+from dossiers.lifecycle import DOCUMENTS_OPEN, REASON_REQUIRED, TERMINAL, allowed_next, may_move
+from dossiers.models import Document, Dossier, DossierEvent, IdempotencyRecord, Status
+from dossiers.storage import LocalDocumentStore
+from geo import service as geo
+
+ACCEPTED_TYPES = {
+    "application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png",
+    "image/webp": "webp", "image/heic": "heic", "image/heif": "heif",
+}
+ROUTER_ACTOR = "system:router"
+
+
+@dataclass(frozen=True)
+class Registration:
+    dossier: Dossier
+    created: bool  # False when an Idempotency-Key replay returned the first result
+
+
+def owner_of(principal: Principal) -> str:
+    """The idempotency namespace: one per organisation key holder or per user."""
+    if principal.user_id is not None:
+        return f"user:{principal.user_id}"
+    return f"org:{principal.organisation_id}"
+
+
+def fingerprint(data: dict) -> str:
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=lambda v: getattr(v, "value", str(v)))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(owner: str, key: str, digest: str) -> Registration | None:
+    record = repository.idempotency_record(owner, key)
+    if record is None or record.dossier_id is None:
+        return None
+    if record.fingerprint != digest:
+        raise IdempotencyKeyReused(Text(
+            "Khóa này đã được dùng với nội dung khác; hãy dùng khóa mới cho hồ sơ mới.",
+            "This key was used with a different body; use a new key for a new dossier.",
+        ))
+    return Registration(repository.dossier_by_id(record.dossier_id), created=False)
+
+
+def register(principal: Principal, data: dict, idempotency_key: str) -> Registration:
+    """Validate, route, number and store a new dossier, exactly once per Idempotency-Key."""
+    if principal.role is not Role.AGENT or principal.organisation_id is None:
+        raise Forbidden(Text("Chỉ đại lý mới tiếp nhận hồ sơ.", "Only agents register dossiers."))
+    owner, digest = owner_of(principal), fingerprint(data)
+    replay = _replay(owner, idempotency_key, digest)
+    if replay:
+        return replay
+
+    procedure = catalogue.get_active(data["procedure_code"])
+    if procedure is None:
+        raise invalid("procedure_code", "Unknown or inactive procedure.")
+    lat, lon, level = data["location"]["lat"], data["location"]["lon"], procedure.level.value
+
+    decision = geo.route(lat, lon, level)
+    if decision.chosen is None:
+        raise NoServicePoint(Text(decision.explanation_vi, decision.explanation_en))
+    routing = geo.decision_to_dict(decision)
+    routing.update(chosen_by="router", choice_reason=None)
+    chosen_code = decision.chosen.point.code
+    if data.get("service_point_code") and data["service_point_code"] != chosen_code:
+        option, vi, en = geo.choose_point(lat, lon, level, data["service_point_code"])
+        routing.update(
+            chosen=geo.option_to_dict(option), chosen_by="agent",
+            choice_reason=data["choice_reason"].strip(),
+            outside_service_radius=not option.within,
+            explanation_vi=vi, explanation_en=en,
+            router_choice=geo.option_to_dict(decision.chosen),
+        )
+        chosen_code, point_id = option.point.code, option.point.id
+    else:
+        point_id = decision.chosen.point.id
+
+    session = db.session
+    try:
+        record = IdempotencyRecord(owner=owner, key=idempotency_key, fingerprint=digest)
+        session.add(record)
+        session.flush()  # a concurrent duplicate waits here, then fails on the unique key
+        now = utcnow()
+        sequence = repository.next_sequence(session, chosen_code, to_local(now).date())
+        citizen, delivery = data["citizen"], data["delivery"]
+        dossier = Dossier(
+            number=f"{chosen_code}-{to_local(now):%y%m%d}-{sequence:04d}",
+            procedure=procedure, status=Status.ROUTED,
+            citizen_name=citizen["full_name"], citizen_id_number=citizen["cccd"],
+            citizen_phone=citizen["phone"], citizen_email=citizen.get("email"),
+            citizen_address=citizen.get("address"),
+            lat=lat, lon=lon, location_source=data["location"]["source"],
+            organisation_id=principal.organisation_id, agent_user_id=principal.user_id,
+            agent_reference=data.get("agent_reference"),
+            service_point_id=point_id, routing=routing,
+            outside_service_radius=routing["outside_service_radius"],
+            delivery_method=delivery["method"], delivery_address=delivery.get("address"),
+            note=data.get("note"), fee_vnd=procedure.fee_vnd,
+            received_at=now, deadline_at=deadline_for(now, procedure.processing_days),
+        )
+        actor = _actor(principal, data.get("agent_reference"))
+        dossier.events = [
+            DossierEvent(at=now, actor=actor, actor_role=principal.role.value, from_status=None,
+                         to_status=Status.RECEIVED.value,
+                         reason="Tiếp nhận hồ sơ qua đại lý / Received by a public-service agent"),
+            DossierEvent(at=now, actor=ROUTER_ACTOR if routing["chosen_by"] == "router" else actor,
+                         actor_role="system" if routing["chosen_by"] == "router" else principal.role.value,
+                         from_status=Status.RECEIVED.value, to_status=Status.ROUTED.value,
+                         reason=_routing_reason(routing)),
+        ]
+        session.add(dossier)
+        session.flush()
+        record.dossier_id = dossier.id
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        replay = _replay(owner, idempotency_key, digest)
+        if replay:
+            return replay
+        raise
+    return Registration(dossier, created=True)
+
+
+def _actor(principal: Principal, agent_reference: str | None) -> str:
+    return f"{principal.label} ({agent_reference})" if agent_reference else principal.label
+
+
+def _routing_reason(routing: dict) -> str:
+    text = f"{routing['explanation_vi']} / {routing['explanation_en']}"
+    if routing["chosen_by"] == "agent":
+        text += f" — đại lý chọn / chosen by the agent: {routing['choice_reason']}"
+    return text
+
+
+def _scope(principal: Principal) -> Select:
+    if principal.role is Role.AGENT:
+        return repository.scoped_dossiers(organisation_id=principal.organisation_id)
+    if principal.role is Role.BRANCH_OFFICER:
+        return repository.scoped_dossiers(service_point_id=principal.service_point_id)
+    return repository.scoped_dossiers()
+
+
+def _not_found(number: str) -> NotFound:
+    return NotFound(Text(f"Không tìm thấy hồ sơ {number}.", f"Dossier {number} not found."))
+
+
+def get(principal: Principal, number: str, for_update: bool = False) -> Dossier:
+    dossier = repository.dossier_by_number(_scope(principal), number, for_update)
+    if dossier is None:
+        raise _not_found(number)
+    return dossier
+
+
+def list_page(principal: Principal, status: Status | None, page: int, page_size: int):
+    return repository.page_of_dossiers(_scope(principal), status, page, page_size)
+
+
+def transition(principal: Principal, number: str, target: Status, reason: str | None) -> Dossier:
+    dossier = get(principal, number, for_update=True)
+    allowed = allowed_next(dossier.status, dossier.delivery_method)
+    if not may_move(principal.role, target):
+        db.session.rollback()
+        raise Forbidden(Text(
+            f"Vai trò {principal.role.value} không được chuyển hồ sơ sang {target.value}.",
+            f"Role {principal.role.value} may not move a dossier to {target.value}.",
+        ))
+    if target not in allowed:
+        current = dossier.status.value
+        db.session.rollback()
+        raise IllegalTransition(
+            Text(f"Không thể chuyển từ {current} sang {target.value}.",
+                 f"Cannot move from {current} to {target.value}."),
+            current_status=current, requested_status=target.value,
+            allowed_transitions=[s.value for s in allowed],
+        )
+    reason = (reason or "").strip() or None
+    if target in REASON_REQUIRED and not reason:
+        db.session.rollback()
+        raise invalid("reason", "A reason is required for this change.")
+    now = utcnow()
+    dossier.events.append(DossierEvent(
+        at=now, actor=principal.label, actor_role=principal.role.value,
+        from_status=dossier.status.value, to_status=target.value, reason=reason,
+    ))
+    dossier.status = target
+    if target in TERMINAL:
+        dossier.closed_at = now
+    db.session.commit()
+    return dossier
+
+
+def add_document(principal: Principal, number: str, kind: str, filename: str, stream) -> Document:
+    limit = current_app.config["MAX_DOCUMENT_BYTES"]
+    content = stream.read(limit + 1)
+    if not content:
+        raise invalid("file", "The file is empty.", location="files")
+    if len(content) > limit:
+        raise FileTooLarge(Text(f"Tệp vượt quá {limit // (1024 * 1024)} MB.",
+                                f"The file is over {limit // (1024 * 1024)} MB."),
+                           errors=[_file_error("The file is larger than the limit.")], limit_bytes=limit)
+    kind_guess = filetype.guess(content[:8192])
+    mime = kind_guess.mime if kind_guess else None
+    if mime not in ACCEPTED_TYPES:
+        raise UnsupportedFileType(
+            Text(f"Nội dung tệp là {mime or 'không xác định'}.", f"The file content is {mime or 'unknown'}."),
+            errors=[_file_error("The file type is not accepted: send PDF, JPEG, PNG, WebP or HEIC.")],
+        )
+    dossier = get(principal, number, for_update=True)
+    if dossier.status not in DOCUMENTS_OPEN:
+        status = dossier.status.value
+        db.session.rollback()
+        raise DocumentsClosed(Text(f"Hồ sơ đang ở trạng thái {status}.", f"The dossier is {status}."),
+                              current_status=status)
+    digest = hashlib.sha256(content).hexdigest()
+    store = LocalDocumentStore(current_app.config["DOCUMENT_STORAGE_DIR"])
+    key = store.put(digest, ACCEPTED_TYPES[mime], content)
+    document = Document(
+        kind=kind, filename=(filename or f"document.{ACCEPTED_TYPES[mime]}")[:255],
+        content_type=mime, size_bytes=len(content), sha256=digest, storage_key=key,
+        uploaded_by=principal.label,
+    )
+    dossier.documents.append(document)
+    db.session.commit()
+    return document
+
+
+def _file_error(message: str) -> dict:
+    return field_error("file", message, "files")

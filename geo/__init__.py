@@ -1,0 +1,1 @@
+"""Service points, the service-radius rule, routing."""

@@ -1,0 +1,36 @@
+"""Service points and routing API."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from core.auth import EVERYONE, allow
+from core.errors import invalid
+from dossiers import catalogue
+from dossiers.schemas import RoutingSchema
+from geo import service
+from geo.schemas import RoutingQuerySchema, ServicePointQuerySchema, ServicePointSchema
+
+blp = Blueprint("geo", __name__, url_prefix="/api/v1", description="Service points and routing")
+
+
+@blp.route("/service-points")
+@allow(*EVERYONE)
+@blp.arguments(ServicePointQuerySchema, location="query")
+@blp.response(200, ServicePointSchema(many=True))
+def list_service_points(args):
+    """The centre's network: branches, former-district reception points, commune points"""
+    return service.list_points(args["tier"], args["level"])
+
+
+@blp.route("/routing")
+@allow(*EVERYONE)
+@blp.arguments(RoutingQuerySchema, location="query")
+@blp.response(200, RoutingSchema)
+def routing(args):
+    """Where a dossier for this procedure at this location would go, and why"""
+    procedure = catalogue.get_active(args["procedure"])
+    if procedure is None:
+        raise invalid("procedure", "Unknown or inactive procedure.", location="query")
+    decision = service.route(args["lat"], args["lon"], procedure.level.value)
+    return {**service.decision_to_dict(decision), "chosen_by": "router", "choice_reason": None}

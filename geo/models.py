@@ -1,0 +1,49 @@
+"""Service points: the centre's branches, reception points and commune points."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, DateTime, Float, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.extensions import db
+from core.models import enum_column
+from core.timeutil import utcnow
+
+
+class Tier(str, enum.Enum):
+    BRANCH = "branch"
+    DISTRICT_POINT = "district_point"
+    COMMUNE_POINT = "commune_point"
+
+
+class ServicePoint(db.Model):
+    __tablename__ = "service_points"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    tier: Mapped[Tier] = mapped_column(enum_column(Tier, "service_point_tier"))
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(400))
+    unit_code: Mapped[str | None] = mapped_column(String(16))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    coord_source: Mapped[str] = mapped_column(String(400))
+    # "24/7" or an OpenStreetMap-style rule such as "Mo-Fr 08:00-17:00; Sa 08:00-12:00".
+    opening_hours: Mapped[str] = mapped_column(String(200))
+    # Procedure levels received here: any of "province", "district", "commune".
+    levels: Mapped[list[str]] = mapped_column(JSON)
+    daily_capacity: Mapped[int] = mapped_column(Integer)
+    active_from: Mapped[date | None] = mapped_column(Date)
+    active_to: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    def is_active_on(self, day: date) -> bool:
+        return (self.active_from is None or self.active_from <= day) and (
+            self.active_to is None or day <= self.active_to
+        )

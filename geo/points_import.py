@@ -1,0 +1,96 @@
+"""Load service points from CSV (the shipped Hanoi network, or an admin's file).
+
+Columns: code, tier, name, address, unit_code, lat, lon, coord_source, and
+optionally opening_hours, levels ("province|district|commune"), daily_capacity,
+active_from, active_to. Missing optional columns take the tier's defaults below.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from core.errors import flatten_messages
+from core.extensions import db
+from geo import repository
+from geo.models import ServicePoint, Tier
+from geo.territory import in_vietnam
+
+# Demo defaults per tier. Branches and the former-district reception points of the
+# city centre receive every level; after the July 2025 reform district-level
+# procedures moved to communes, so commune points receive district and commune
+# procedures. Hours and capacities are illustrative (Branch 1 took ~7,500 dossiers
+# in March 2025, about 340 a working day).
+TIER_DEFAULTS = {
+    Tier.BRANCH: {"levels": ["province", "district", "commune"], "daily_capacity": 400,
+                  "opening_hours": "Mo-Fr 08:00-17:00; Sa 08:00-12:00"},
+    Tier.DISTRICT_POINT: {"levels": ["province", "district", "commune"], "daily_capacity": 150,
+                          "opening_hours": "Mo-Fr 08:00-17:00"},
+    Tier.COMMUNE_POINT: {"levels": ["district", "commune"], "daily_capacity": 80,
+                         "opening_hours": "Mo-Fr 08:00-17:00; Sa 08:00-11:30"},
+}
+LEVELS = ("province", "district", "commune")
+
+
+class ServicePointRowSchema(Schema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^[A-Z0-9][A-Z0-9\-]{2,31}$"))
+    tier = fields.Enum(Tier, by_value=True, required=True)
+    name = fields.String(required=True, validate=validate.Length(min=3, max=200))
+    address = fields.String(required=True, validate=validate.Length(min=3, max=400))
+    unit_code = fields.String(load_default=None, allow_none=True)
+    lat = fields.Float(required=True)
+    lon = fields.Float(required=True)
+    coord_source = fields.String(required=True)
+    opening_hours = fields.String(load_default=None, allow_none=True)
+    levels = fields.String(load_default=None, allow_none=True)
+    daily_capacity = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    active_from = fields.Date(load_default=None, allow_none=True)
+    active_to = fields.Date(load_default=None, allow_none=True)
+
+    @validates_schema
+    def checks(self, data, **kwargs):
+        if not in_vietnam(data["lat"], data["lon"]):
+            raise ValidationError("The location is not in Vietnam.", "lat")
+        if data.get("levels"):
+            bad = [x for x in data["levels"].split("|") if x.strip() not in LEVELS]
+            if bad:
+                raise ValidationError(f"Must be one of: {', '.join(LEVELS)}.", "levels")
+
+
+@dataclass
+class PointsReport:
+    created: int = 0
+    updated: int = 0
+    rejected: list[dict] = field(default_factory=list)
+
+
+def import_points_csv(text: str) -> PointsReport:
+    report = PointsReport()
+    schema = ServicePointRowSchema()
+    for line_no, raw in enumerate(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))), start=2):
+        row = {k.strip(): v.strip() for k, v in raw.items() if k and v is not None and v.strip()}
+        try:
+            data = schema.load(row)
+        except ValidationError as exc:
+            report.rejected.append({"line": line_no, "code": row.get("code"),
+                                    "errors": flatten_messages(exc.messages, location="csv")})
+            continue
+        defaults = TIER_DEFAULTS[data["tier"]]
+        data["levels"] = ([x.strip() for x in data["levels"].split("|")] if data["levels"]
+                          else list(defaults["levels"]))
+        data["opening_hours"] = data["opening_hours"] or defaults["opening_hours"]
+        data["daily_capacity"] = data["daily_capacity"] or defaults["daily_capacity"]
+        point = repository.by_code(data["code"])
+        if point is None:
+            point = ServicePoint()
+            db.session.add(point)
+            report.created += 1
+        else:
+            report.updated += 1
+        for key, value in data.items():
+            setattr(point, key, value)
+    db.session.commit()
+    return report

@@ -1,0 +1,39 @@
+"""Marshmallow schemas of the geo API."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate, validates_schema, ValidationError
+
+from geo.territory import in_vietnam
+
+
+class ServicePointQuerySchema(Schema):
+    tier = fields.String(load_default=None, validate=validate.OneOf(["branch", "district_point", "commune_point"]))
+    level = fields.String(load_default=None, validate=validate.OneOf(["province", "district", "commune"]))
+
+
+class ServicePointSchema(Schema):
+    code = fields.String()
+    tier = fields.Function(lambda p: p.tier.value)
+    name = fields.String()
+    address = fields.String()
+    unit_code = fields.String(allow_none=True)
+    lat = fields.Float()
+    lon = fields.Float()
+    coord_source = fields.String()
+    opening_hours = fields.String()
+    levels = fields.List(fields.String())
+    daily_capacity = fields.Integer()
+    active_from = fields.Date(allow_none=True)
+    active_to = fields.Date(allow_none=True)
+
+
+class RoutingQuerySchema(Schema):
+    lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
+    lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
+    procedure = fields.String(required=True, metadata={"description": "Procedure code"})
+
+    @validates_schema
+    def inside_vietnam(self, data, **kwargs):
+        if not in_vietnam(data["lat"], data["lon"]):
+            raise ValidationError("The location is not in Vietnam.", field_name="lat")

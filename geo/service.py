@@ -1,0 +1,118 @@
+"""Geo use cases: the service-point network and routing decisions.
+
+The router works on plain ``PointCandidate`` tuples cached per process; the cache
+is keyed by a cheap stamp of the table (row count and last update), so opening,
+closing or moving a point takes effect on the next request in every worker.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app
+
+from core.errors import NotFound, invalid
+from core.messages import Text
+from core.timeutil import to_local, utcnow
+from geo import repository
+from geo.models import ServicePoint
+from geo.router import PointCandidate, RadiusRule, RoutingDecision, RouteOption, explain, option_for
+from geo.router import route as route_pure
+from geo.territory import in_vietnam
+
+__all__ = ["in_vietnam", "route", "decision_to_dict", "get_point", "list_points", "choose_point"]
+
+
+@dataclass
+class _Cache:
+    key: tuple | None = None
+    candidates: tuple[PointCandidate, ...] = ()
+
+
+_cache = _Cache()
+_lock = threading.Lock()
+
+
+def radius_rule() -> RadiusRule:
+    cfg = current_app.config
+    return RadiusRule(
+        max_km=cfg["SERVICE_RADIUS_KM"], max_minutes=cfg["SERVICE_RADIUS_MINUTES"],
+        speed_kmh=cfg["TRAVEL_SPEED_KMH"], circuity=cfg["ROAD_CIRCUITY_FACTOR"],
+    )
+
+
+def _candidate(p: ServicePoint) -> PointCandidate:
+    return PointCandidate(p.id, p.code, p.name, p.tier.value, p.lat, p.lon, frozenset(p.levels))
+
+
+def active_candidates(today: date | None = None) -> tuple[PointCandidate, ...]:
+    today = today or to_local(utcnow()).date()
+    key = (today, *repository.network_stamp())
+    with _lock:
+        if _cache.key == key:
+            return _cache.candidates
+    candidates = tuple(_candidate(p) for p in repository.active_points(today))
+    with _lock:
+        _cache.key, _cache.candidates = key, candidates
+    return candidates
+
+
+def route(lat: float, lon: float, level: str) -> RoutingDecision:
+    return route_pure(lat, lon, level, active_candidates(), radius_rule())
+
+
+def choose_point(lat: float, lon: float, level: str, code: str) -> tuple[RouteOption, str, str]:
+    """The agent's own choice of point: it must exist, be active and serve the level."""
+    point = next((c for c in active_candidates() if c.code == code), None)
+    if point is None:
+        raise invalid("service_point_code", "Unknown or inactive service point.")
+    if level not in point.levels:
+        raise invalid("service_point_code", "This service point does not receive procedures of this level.")
+    option = option_for(lat, lon, point, radius_rule())
+    vi, en = explain(option, radius_rule())
+    return option, vi, en
+
+
+def option_to_dict(option: RouteOption) -> dict:
+    return {
+        "service_point_code": option.point.code,
+        "service_point_name": option.point.name,
+        "tier": option.point.tier,
+        "distance_km": round(option.distance_km, 3),
+        "travel_minutes": round(option.minutes, 1),
+        "rule_held": option.rule_held.value,
+        "within_service_radius": option.within,
+    }
+
+
+def decision_to_dict(decision: RoutingDecision) -> dict:
+    rule = decision.rule
+    return {
+        "chosen": option_to_dict(decision.chosen) if decision.chosen else None,
+        "alternatives": [option_to_dict(o) for o in decision.alternatives],
+        "outside_service_radius": decision.outside_service_radius,
+        "explanation_vi": decision.explanation_vi,
+        "explanation_en": decision.explanation_en,
+        "rule": {
+            "max_km": rule.max_km, "max_minutes": rule.max_minutes,
+            "speed_kmh": rule.speed_kmh, "circuity": rule.circuity,
+            "travel_model": "straight-line distance x circuity / motorbike speed",
+        },
+    }
+
+
+def get_point(code: str) -> ServicePoint:
+    point = repository.by_code(code)
+    if point is None:
+        raise NotFound(Text(f"Không có điểm phục vụ mã {code}.", f"No service point {code}."))
+    return point
+
+
+def point_by_id(point_id: int) -> ServicePoint | None:
+    return repository.by_id(point_id)
+
+
+def list_points(tier: str | None = None, level: str | None = None) -> list[ServicePoint]:
+    return repository.list_points(tier, level)
