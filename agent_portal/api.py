@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from flask import url_for
 from flask_smorest import Blueprint
+from flask_smorest.fields import Upload
+from marshmallow import Schema
 
 from core.auth import EVERYONE, allow, current_principal
 from core.models import Role
 from dossiers import service
 from dossiers.schemas import (
-    DocumentFormSchema, DocumentSchema, DossierCreateSchema, DossierListQuerySchema,
-    DossierSchema, DossierSummarySchema, IdempotencyHeaderSchema, TransitionSchema,
+    DocumentFormSchema,
+    DocumentSchema,
+    DossierCreateSchema,
+    DossierListQuerySchema,
+    DossierSchema,
+    DossierSummarySchema,
+    IdempotencyHeaderSchema,
+    TransitionSchema,
 )
-from flask_smorest.fields import Upload
-from marshmallow import Schema
 
 blp = Blueprint("dossiers", __name__, url_prefix="/api/v1/dossiers",
                 description="Dossiers (hồ sơ) registered by public-service agents")

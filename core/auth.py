@@ -7,8 +7,8 @@ test walks the URL map to prove every route has one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from flask import Flask, current_app, g, request
 from flask_smorest import Blueprint as SmorestBlueprint

@@ -14,7 +14,7 @@ from geo.points_import import import_points_csv
 ROOT = Path(__file__).resolve().parent.parent
 POINTS_CSV = ROOT / "geo" / "data" / "hanoi_service_points.csv"
 PROCEDURES_CSV = ROOT / "dossiers" / "data" / "procedures.csv"
-DEMO_PASSWORD = "HanoiDemo!2026"
+DEMO_PASSWORD = "HanoiDemo!2026"  # noqa: S105 - demo data, printed by make run
 
 ORGANISATIONS = [
     ("VNPOST-HN", "Bưu điện Thành phố Hà Nội (demo)", OrganisationKind.POSTAL),

@@ -38,7 +38,8 @@ _EXACT = {
     "Special numeric values (nan or infinity) are not permitted.": "Không chấp nhận giá trị NaN hoặc vô cực.",
     "Must not be blank.": "Không được để trống.",
     "Must be exactly 12 digits.": "Phải gồm đúng 12 chữ số.",
-    "The first three digits are not a Vietnamese province code.": "Ba chữ số đầu không phải mã tỉnh/thành phố của Việt Nam.",
+    "The first three digits are not a Vietnamese province code.":
+        "Ba chữ số đầu không phải mã tỉnh/thành phố của Việt Nam.",
     "Not a valid phone number.": "Số điện thoại không hợp lệ.",
     "Must be a mobile number that can receive SMS.": "Phải là số di động nhận được tin nhắn SMS.",
     "The location is not in Vietnam.": "Vị trí không nằm trong lãnh thổ Việt Nam.",

@@ -12,14 +12,14 @@ from core.extensions import db
 from core.timeutil import utcnow
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     AGENT = "agent"
     BRANCH_OFFICER = "branch_officer"
     FINANCE = "finance"
     ADMIN = "admin"
 
 
-class OrganisationKind(str, enum.Enum):
+class OrganisationKind(enum.StrEnum):
     POSTAL = "postal"
     TECHNOLOGY = "technology"
 

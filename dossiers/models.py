@@ -6,7 +6,15 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
-    JSON, BigInteger, Date, DateTime, Float, ForeignKey, Integer, String, Text,
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -16,13 +24,13 @@ from core.models import enum_column
 from core.timeutil import utcnow
 
 
-class Level(str, enum.Enum):
+class Level(enum.StrEnum):
     PROVINCE = "province"
     DISTRICT = "district"
     COMMUNE = "commune"
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     RECEIVED = "received"
     ROUTED = "routed"
     ACCEPTED = "accepted"
@@ -37,7 +45,7 @@ class Status(str, enum.Enum):
     CANCELLED = "cancelled"
 
 
-class DeliveryMethod(str, enum.Enum):
+class DeliveryMethod(enum.StrEnum):
     COLLECT = "collect"  # the citizen collects the result at the service point
     COURIER = "courier"  # the result is returned by post to an address
 

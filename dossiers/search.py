@@ -46,7 +46,7 @@ class SearchIndex:
             return []
         per_word = [self._word_scores(w) for w in words]
         scored: list[tuple[float, str, int]] = []
-        for entry, tokens in zip(self.entries, self._tokens):
+        for entry, tokens in zip(self.entries, self._tokens, strict=True):
             if entry.code.lower() == folded.replace(" ", "-") or entry.code.lower() == folded:
                 scored.append((200.0, entry.code, entry.id))
                 continue

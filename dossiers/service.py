@@ -24,7 +24,11 @@ from core.timeutil import to_local, utcnow
 from dossiers import catalogue, repository
 from dossiers.deadlines import deadline_for
 from dossiers.errors import (
-    DocumentsClosed, FileTooLarge, IdempotencyKeyReused, IllegalTransition, NoServicePoint,
+    DocumentsClosed,
+    FileTooLarge,
+    IdempotencyKeyReused,
+    IllegalTransition,
+    NoServicePoint,
     UnsupportedFileType,
 )
 from dossiers.lifecycle import DOCUMENTS_OPEN, REASON_REQUIRED, TERMINAL, allowed_next, may_move

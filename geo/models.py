@@ -13,7 +13,7 @@ from core.models import enum_column
 from core.timeutil import utcnow
 
 
-class Tier(str, enum.Enum):
+class Tier(enum.StrEnum):
     BRANCH = "branch"
     DISTRICT_POINT = "district_point"
     COMMUNE_POINT = "commune_point"

@@ -8,8 +8,8 @@ citizen's administrative unit plays no part.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from babel.numbers import format_decimal
 

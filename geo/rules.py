@@ -10,7 +10,7 @@ Travel time is estimated offline: straight-line distance × a road circuity fact
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from math import asin, cos, radians, sin, sqrt
 
 from geographiclib.geodesic import Geodesic
@@ -19,7 +19,7 @@ EARTH_RADIUS_KM = 6371.0088
 _WGS84 = Geodesic.WGS84
 
 
-class RuleHeld(str, Enum):
+class RuleHeld(StrEnum):
     """Which half of the rule made a point eligible."""
 
     BOTH = "distance_and_time"

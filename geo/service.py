@@ -18,7 +18,7 @@ from core.messages import Text
 from core.timeutil import to_local, utcnow
 from geo import repository
 from geo.models import ServicePoint
-from geo.router import PointCandidate, RadiusRule, RoutingDecision, RouteOption, explain, option_for
+from geo.router import PointCandidate, RadiusRule, RouteOption, RoutingDecision, explain, option_for
 from geo.router import route as route_pure
 from geo.territory import in_vietnam
 

@@ -1,0 +1,47 @@
+# Hanoi public-service agents platform.
+#   make run    virtualenv, install, migrate the embedded SQLite database, demo data, serve
+#   make test   lint, the whole suite on PostgreSQL + Redis, and the embedded-SQLite smoke run
+#   make bench  the benchmarks in bench/ (need PostgreSQL and wrk)
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+export FLASK_APP := wsgi
+
+.PHONY: install install-dev run test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo load
+	$(BIN)/flask demo logins
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+lint: install-dev
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/python -m pytest
+	TEST_DATABASE=sqlite $(BIN)/python -m pytest -m smoke
+
+bench: install-dev
+	$(BIN)/python bench/bench_intake.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache
