@@ -7,7 +7,7 @@ import os
 
 from flask import Flask
 
-from core.config import INSTANCE_DIR, PROJECT_ROOT, load_config
+from core.config import INSTANCE_DIR, PROJECT_ROOT, engine_options, load_config, normalise_database_url
 from core.extensions import api, db, migrate
 
 
@@ -16,6 +16,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(load_config())
     if overrides:
         app.config.update(overrides)
+    url = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(url))
     os.makedirs(app.instance_path, exist_ok=True)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
 

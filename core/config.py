@@ -24,8 +24,11 @@ def _float(name: str, default: float) -> float:
 
 
 def database_url() -> str:
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'hanoi_agents.db'}"
-    # Heroku-style URLs and bare postgresql:// both mean psycopg 3 here.
+    return normalise_database_url(os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'hanoi_agents.db'}")
+
+
+def normalise_database_url(url: str) -> str:
+    """Heroku-style ``postgres://`` and bare ``postgresql://`` both mean psycopg 3 here."""
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]
     if url.startswith("postgresql://"):
@@ -35,15 +38,9 @@ def database_url() -> str:
 
 def load_config() -> dict:
     """Build the Flask config mapping from the environment."""
-    url = database_url()
-    engine_options: dict = {"pool_pre_ping": True}
-    if url.startswith("sqlite"):
-        # Wait for the writer lock instead of failing at once under concurrent requests.
-        engine_options = {"connect_args": {"timeout": 30}}
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-not-secret"),
-        "SQLALCHEMY_DATABASE_URI": url,
-        "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+        "SQLALCHEMY_DATABASE_URI": database_url(),
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
         "DOCUMENT_STORAGE_DIR": os.environ.get(
             "DOCUMENT_STORAGE_DIR", str(INSTANCE_DIR / "documents")
@@ -67,3 +64,10 @@ def load_config() -> dict:
         "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
         "JSON_SORT_KEYS": False,
     }
+
+
+def engine_options(url: str) -> dict:
+    if url.startswith("sqlite"):
+        # Wait for the writer lock instead of failing at once under concurrent requests.
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}

@@ -121,6 +121,8 @@ class RoutingSchema(Schema):
     explanation_en = fields.String()
     rule = fields.Dict()
     chosen_by = fields.String(metadata={"description": "router or agent"})
+    router_choice = fields.Nested(RouteOptionSchema, allow_none=True,
+                                  metadata={"description": "The router's pick, when the agent chose another"})
     choice_reason = fields.String(allow_none=True)
 
 

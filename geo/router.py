@@ -71,7 +71,8 @@ def route(
             "Không có điểm phục vụ nào đang hoạt động tiếp nhận thủ tục cấp này.",
             "No active service point receives procedures of this level.",
         )
-    rough = sorted((haversine_km(lat, lon, p.lat, p.lon), p) for p in eligible)
+    rough = sorted(((haversine_km(lat, lon, p.lat, p.lon), p) for p in eligible),
+                   key=lambda item: (item[0], item[1].code))
     wanted = alternatives + 1
     cutoff = rough[min(wanted, len(rough)) - 1][0] * _HAVERSINE_MARGIN
     shortlist = [p for d, p in rough[: wanted + 8] if d <= cutoff] or [rough[0][1]]

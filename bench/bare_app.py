@@ -1,0 +1,23 @@
+"""The baseline of the intake benchmark: a bare Flask app with one JSON endpoint.
+
+It does what any JSON endpoint must do (parse the body, build a small JSON reply) and
+nothing else: no database, no validation, no auth. ``gunicorn bench.bare_app:app``.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, request
+
+app = Flask(__name__)
+
+
+@app.post("/echo")
+def echo():
+    body = request.get_json()
+    return jsonify(received=True, fields=len(body) if isinstance(body, dict) else 0), 201
+
+
+@app.get("/healthz")
+def healthz():
+    """The same readiness probe path as the real app, so the harness waits the same way."""
+    return jsonify(status="ok")

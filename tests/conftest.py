@@ -1,0 +1,137 @@
+"""Test set-up: a real database built by running the migrations.
+
+``TEST_DATABASE=postgres`` (the default) uses a fresh PostgreSQL database on
+127.0.0.1:5432; when PostgreSQL is not reachable the suite falls back to SQLite
+and skips the tests marked ``postgres``, saying so, except under ``CI=true``,
+where that is an error. ``TEST_DATABASE=sqlite`` is the embedded-default smoke run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from core import create_app
+from core.extensions import db
+from tests import factories
+
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+WANTED = os.environ.get("TEST_DATABASE", "postgres")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+MUTABLE_TABLES = ["documents", "dossier_events", "idempotency_keys", "dossiers", "dossier_counters",
+                  "api_keys", "users", "organisations"]
+
+
+def _postgres_reachable() -> str | None:
+    try:
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
+            return None
+    except psycopg.Error as exc:
+        return str(exc).strip().splitlines()[0]
+
+
+_PG_PROBLEM = _postgres_reachable() if WANTED == "postgres" else "not requested (TEST_DATABASE=sqlite)"
+USING_POSTGRES = WANTED == "postgres" and _PG_PROBLEM is None
+
+
+def pytest_sessionstart(session):
+    if WANTED == "postgres" and not USING_POSTGRES and IN_CI:
+        pytest.exit(f"CI=true but PostgreSQL is not reachable ({_PG_PROBLEM}): nothing may be skipped in CI",
+                    returncode=1)
+
+
+def pytest_report_header(config):
+    if USING_POSTGRES:
+        return "database: PostgreSQL (fresh database, built by the Alembic migrations)"
+    return (f"database: embedded SQLite — PostgreSQL {_PG_PROBLEM}; "
+            "tests marked 'postgres' are SKIPPED in this run")
+
+
+def pytest_collection_modifyitems(config, items):
+    if USING_POSTGRES:
+        return
+    skip = pytest.mark.skip(reason=f"needs PostgreSQL: {_PG_PROBLEM}")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    if not USING_POSTGRES:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    name = f"hanoi_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    os.environ.pop("DATABASE_URL", None)
+    application = create_app({
+        "SQLALCHEMY_DATABASE_URI": database_url.replace("postgresql://", "postgresql+psycopg://"),
+        "DOCUMENT_STORAGE_DIR": str(tmp_path_factory.mktemp("documents")),
+        "TESTING": True,
+    })
+    with application.app_context():
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+        factories.load_reference_data()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request):
+    yield
+    if "app" not in request.fixturenames:
+        return
+    application = request.getfixturevalue("app")
+    with application.app_context():
+        db.session.rollback()
+        for table in MUTABLE_TABLES:
+            db.session.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed table names
+        db.session.commit()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def agent_key(app):
+    """A bearer key of the postal agent organisation."""
+    with app.app_context():
+        return factories.org_key(factories.create_org())
+
+
+@pytest.fixture
+def other_agent_key(app):
+    with app.app_context():
+        return factories.org_key(factories.create_org(code="HNTECH", kind="technology"))
+
+
+@pytest.fixture
+def officer_key(app):
+    """A branch officer with no fixed point (sees every dossier)."""
+    with app.app_context():
+        return factories.user_key(factories.create_user(role="branch_officer"))

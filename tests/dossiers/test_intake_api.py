@@ -1,0 +1,178 @@
+"""Registering dossiers through the API, as a partner's system does."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from core.extensions import db
+from dossiers.models import Dossier, DossierEvent, IdempotencyRecord
+from tests.factories import auth, create_dossier, dossier_body
+
+pytestmark = pytest.mark.smoke
+NUMBER = re.compile(r"^(?P<unit>HN-[A-Z0-9]+)-(?P<day>\d{6})-(?P<seq>\d{4})$")
+
+
+def _post(client, key, body, idem="k-1", **headers):
+    return client.post("/api/v1/dossiers", json=body, headers=auth(key, **{"Idempotency-Key": idem}, **headers))
+
+
+def _counts(app):
+    with app.app_context():
+        return tuple(db.session.scalar(select(func.count()).select_from(m))
+                     for m in (Dossier, DossierEvent, IdempotencyRecord))
+
+
+def test_register_numbers_routes_and_schedules_a_dossier(client, agent_key):
+    response = _post(client, agent_key, dossier_body())
+    assert response.status_code == 201
+    data = response.get_json()
+    match = NUMBER.match(data["number"])
+    assert match, data["number"]
+    assert match["unit"] == data["service_point"]["service_point_code"]
+    assert match["seq"] == "0001"
+    assert response.headers["Location"].endswith(f"/api/v1/dossiers/{data['number']}")
+    assert data["status"] == "routed"
+    assert data["citizen"]["phone"] == "+84912345678"  # stored in E.164
+    assert data["routing"]["chosen_by"] == "router"
+    assert data["routing"]["outside_service_radius"] is False
+    assert "km" in data["routing"]["explanation_vi"] and "phút" in data["routing"]["explanation_vi"]
+    assert [e["to_status"] for e in data["events"]] == ["received", "routed"]
+    assert data["events"][0]["actor"] == "org:VNPOST-HN"
+    assert data["deadline_at"] > data["received_at"]
+    assert data["allowed_transitions"] == ["accepted", "rejected", "cancelled"]
+
+
+def test_same_key_and_body_returns_the_same_dossier(client, app, agent_key):
+    first = _post(client, agent_key, dossier_body(), idem="same")
+    again = _post(client, agent_key, dossier_body(), idem="same")
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json()["number"] == first.get_json()["number"]
+    assert _counts(app)[0] == 1
+
+
+def test_same_key_with_another_body_is_refused(client, app, agent_key):
+    assert _post(client, agent_key, dossier_body(), idem="k").status_code == 201
+    other = _post(client, agent_key, dossier_body(note="khác"), idem="k")
+    assert other.status_code == 422
+    assert other.mimetype == "application/problem+json"
+    assert other.get_json()["code"] == "idempotency_key_reused"
+    assert _counts(app)[0] == 1
+
+
+def test_keys_are_per_organisation(client, agent_key, other_agent_key):
+    a = _post(client, agent_key, dossier_body(), idem="shared")
+    b = _post(client, other_agent_key, dossier_body(), idem="shared")
+    assert a.status_code == b.status_code == 201
+    assert a.get_json()["number"] != b.get_json()["number"]
+
+
+def test_idempotency_key_header_is_required(client, app, agent_key):
+    response = client.post("/api/v1/dossiers", json=dossier_body(), headers=auth(agent_key))
+    assert response.status_code == 422
+    error = response.get_json()["errors"][0]
+    assert (error["field"], error["location"]) == ("Idempotency-Key", "headers")
+    assert error["message_vi"] == "Thiếu tiêu đề Idempotency-Key."
+    assert _counts(app) == (0, 0, 0)
+
+
+@pytest.mark.parametrize(("override", "field", "message_en", "message_vi"), [
+    ({"citizen": {"cccd": "12345"}}, "citizen.cccd", "Must be exactly 12 digits.", "Phải gồm đúng 12 chữ số."),
+    ({"citizen": {"cccd": "00109001234a"}}, "citizen.cccd", "Must be exactly 12 digits.", None),
+    ({"citizen": {"cccd": "999090012345"}}, "citizen.cccd",
+     "The first three digits are not a Vietnamese province code.", None),
+    ({"citizen": {"phone": "12345"}}, "citizen.phone", "Not a valid phone number.", "Số điện thoại không hợp lệ."),
+    ({"citizen": {"phone": "02438256789"}}, "citizen.phone", "Must be a mobile number that can receive SMS.", None),
+    ({"citizen": {"full_name": ""}}, "citizen.full_name", "Must not be blank.", "Không được để trống."),
+    ({"location": {"lat": 17.9757, "lon": 102.6331}}, "location.lat", "The location is not in Vietnam.",
+     "Vị trí không nằm trong lãnh thổ Việt Nam."),
+    ({"location": {"lat": 95, "lon": 105.8}}, "location.lat",
+     "Must be greater than or equal to -90 and less than or equal to 90.", "Phải từ -90 đến 90."),
+    ({"delivery": {"method": "courier"}}, "delivery.address",
+     "Required when the result is delivered by courier.", "Bắt buộc khi trả kết quả qua bưu chính."),
+    ({"delivery": {"method": "drone"}}, "delivery.method", "Must be one of: collect, courier.", None),
+    ({"procedure_code": "NO-SUCH"}, "procedure_code", "Unknown or inactive procedure.",
+     "Thủ tục không tồn tại hoặc đã ngừng áp dụng."),
+    ({"service_point_code": "HN-NOPE", "choice_reason": "gần nhà"}, "service_point_code",
+     "Unknown or inactive service point.", None),
+    ({"service_point_code": "HN-CN01"}, "choice_reason", "Required when choosing another service point.", None),
+    ({"surprise": 1}, "surprise", "Unknown field.", "Trường không được hỗ trợ."),
+])
+def test_bad_input_names_the_field_in_both_languages_and_writes_nothing(
+    client, app, agent_key, override, field, message_en, message_vi
+):
+    response = _post(client, agent_key, dossier_body(**override))
+    assert response.status_code == 422, response.get_json()
+    assert response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert problem["status"] == 422 and problem["title_vi"] and problem["title_en"]
+    errors = {e["field"]: e for e in problem["errors"]}
+    assert field in errors, problem
+    assert errors[field]["message_en"] == message_en
+    if message_vi:
+        assert errors[field]["message_vi"] == message_vi
+    assert _counts(app) == (0, 0, 0)
+
+
+def test_problem_title_follows_accept_language(client, agent_key):
+    body = dossier_body(citizen={"cccd": "1"})
+    vi = _post(client, agent_key, body).get_json()
+    en = _post(client, agent_key, body, **{"Accept-Language": "en-GB,en;q=0.9"}).get_json()
+    assert vi["title"] == "Dữ liệu không hợp lệ" and en["title"] == "Invalid input"
+    assert en["errors"][0]["message"] == "Must be exactly 12 digits."
+
+
+def test_agent_may_choose_another_point_with_a_reason(client, agent_key):
+    data = create_dossier(client, agent_key, service_point_code="HN-CN01", choice_reason="Công dân làm việc gần đó")
+    assert data["number"].startswith("HN-CN01-")
+    assert data["routing"]["chosen_by"] == "agent"
+    assert data["routing"]["choice_reason"] == "Công dân làm việc gần đó"
+    assert data["routing"]["router_choice"]["service_point_code"] != "HN-CN01"
+    assert "Công dân làm việc gần đó" in data["events"][1]["reason"]
+
+
+def test_a_far_location_is_routed_anyway_and_flagged(client, agent_key):
+    # Ho Chi Minh City: in Vietnam, far outside every Hanoi point's radius.
+    data = create_dossier(client, agent_key, location={"lat": 10.7769, "lon": 106.7009})
+    assert data["outside_service_radius"] is True
+    assert data["routing"]["chosen"]["rule_held"] == "outside"
+    assert "ngoài bán kính phục vụ" in data["routing"]["explanation_vi"]
+
+
+def test_province_level_procedure_never_goes_to_a_commune_point(client, agent_key):
+    data = create_dossier(client, agent_key, procedure_code="HN-TP-001")
+    assert data["service_point"]["tier"] in {"branch", "district_point"}
+
+
+def test_organisations_see_only_their_own_dossiers(client, agent_key, other_agent_key):
+    mine = create_dossier(client, agent_key)["number"]
+    theirs = create_dossier(client, other_agent_key)["number"]
+    assert client.get(f"/api/v1/dossiers/{mine}", headers=auth(agent_key)).status_code == 200
+    foreign = client.get(f"/api/v1/dossiers/{theirs}", headers=auth(agent_key))
+    assert foreign.status_code == 404 and foreign.mimetype == "application/problem+json"
+    listed = client.get("/api/v1/dossiers", headers=auth(agent_key)).get_json()
+    assert [d["number"] for d in listed] == [mine]
+
+
+def test_list_filters_by_status_and_paginates(client, agent_key, officer_key):
+    numbers = [create_dossier(client, agent_key)["number"] for _ in range(3)]
+    client.post(f"/api/v1/dossiers/{numbers[0]}/transitions", json={"to": "accepted"}, headers=auth(officer_key))
+    page = client.get("/api/v1/dossiers?page=1&page_size=2", headers=auth(agent_key))
+    assert len(page.get_json()) == 2
+    assert '"total": 3' in page.headers["X-Pagination"]
+    accepted = client.get("/api/v1/dossiers?status=accepted", headers=auth(agent_key)).get_json()
+    assert [d["number"] for d in accepted] == [numbers[0]]
+    bad = client.get("/api/v1/dossiers?status=flying", headers=auth(agent_key))
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["location"] == "query"
+
+
+def test_numbers_run_per_unit_and_day(client, agent_key):
+    first = create_dossier(client, agent_key)["number"]
+    second = create_dossier(client, agent_key)["number"]
+    elsewhere = create_dossier(client, agent_key, location={"lat": 20.9636, "lon": 105.7776})["number"]
+    assert first[-4:] == "0001" and second[-4:] == "0002"
+    assert second[:-5] == first[:-5]
+    assert elsewhere[:-12] != first[:-12] and elsewhere.endswith("-0001")
