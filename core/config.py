@@ -41,7 +41,6 @@ def load_config() -> dict:
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-not-secret"),
         "SQLALCHEMY_DATABASE_URI": database_url(),
-        "REDIS_URL": os.environ.get("REDIS_URL", ""),
         "DOCUMENT_STORAGE_DIR": os.environ.get(
             "DOCUMENT_STORAGE_DIR", str(INSTANCE_DIR / "documents")
         ),
@@ -52,8 +51,6 @@ def load_config() -> dict:
         "SERVICE_RADIUS_MINUTES": _float("SERVICE_RADIUS_MINUTES", 30.0),
         "TRAVEL_SPEED_KMH": _float("TRAVEL_SPEED_KMH", 15.0),
         "ROAD_CIRCUITY_FACTOR": _float("ROAD_CIRCUITY_FACTOR", 1.35),
-        "API_PAGE_SIZE_MAX": _int("API_PAGE_SIZE_MAX", 100),
-        "TIMEZONE": "Asia/Ho_Chi_Minh",
         # flask-smorest / OpenAPI
         "API_TITLE": "Hanoi Public-Service Agents API",
         "API_VERSION": "v1",
