@@ -24,6 +24,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     # Models must be imported before Alembic or create_all look at the metadata.
     import core.models  # noqa: F401
+    import core.versions  # noqa: F401
     import dossiers.models  # noqa: F401
     import geo.models  # noqa: F401
 

@@ -67,4 +67,5 @@ def engine_options(url: str) -> dict:
     if url.startswith("sqlite"):
         # Wait for the writer lock instead of failing at once under concurrent requests.
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
+    # Recycle connections rather than ping before every checkout (a round trip per request).
+    return {"pool_recycle": 1800}

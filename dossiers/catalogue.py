@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 from dataclasses import dataclass, field
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from core import versions
 from core.errors import flatten_messages
 from core.extensions import db
 from core.text import fold
+from core.versions import VersionedCache
 from dossiers import repository
 from dossiers.models import Level, Procedure
 from dossiers.search import SearchEntry, SearchIndex
@@ -96,45 +97,46 @@ def import_csv(text: str) -> ImportReport:
         procedure.required_documents = docs
         procedure.search_text = fold(f"{procedure.name} {procedure.code}")
         procedure.is_active = True
+    if db.session.new or any(db.session.is_modified(p) for p in db.session.dirty):
+        versions.bump(versions.PROCEDURES)
     db.session.commit()
     return report
 
 
-class _IndexCache:
-    def __init__(self):
-        self.key: tuple | None = None
-        self.index = SearchIndex([])
-        self.lock = threading.Lock()
+@dataclass(frozen=True)
+class _Catalogue:
+    """The active procedures, detached from any session, and their search index."""
+
+    by_code: dict[str, Procedure]
+    ordered: list[Procedure]
+    index: SearchIndex
 
 
-_cache = _IndexCache()
+def _build_catalogue() -> _Catalogue:
+    procedures = repository.active_procedures_detached()
+    return _Catalogue(
+        {p.code: p for p in procedures}, procedures,
+        SearchIndex([SearchEntry(p.id, p.code, p.search_text) for p in procedures]),
+    )
 
 
-def _index() -> SearchIndex:
-    key = repository.catalogue_stamp()
-    with _cache.lock:
-        if _cache.key == key:
-            return _cache.index
-    entries = [SearchEntry(p.id, p.code, p.search_text) for p in repository.active_procedures()]
-    index = SearchIndex(entries)
-    with _cache.lock:
-        _cache.key, _cache.index = key, index
-    return index
+_catalogue = VersionedCache(versions.PROCEDURES, _build_catalogue)
 
 
 def search(query: str, level: Level | None = None, limit: int = 20) -> list[tuple[Procedure, float | None]]:
-    """Procedures matching ``query`` best first; with no query, the catalogue in code order."""
+    """Procedures matching ``query`` best first; with no query, the catalogue in code order.
+
+    The procedures returned are detached, read-only snapshots: dump them, don't change them.
+    """
+    catalogue = _catalogue.get()
     if not query.strip():
-        procs = [p for p in repository.active_procedures() if level is None or p.level is level]
-        return [(p, None) for p in procs[:limit]]
-    hits = _index().search(query, limit=limit if level is None else 200)
-    by_id = repository.procedures_by_ids([i for i, _ in hits])
-    out = [(by_id[i], score) for i, score in hits if i in by_id]
-    if level is not None:
-        out = [(p, s) for p, s in out if p.level is level]
-    return out[:limit]
+        return [(p, None) for p in catalogue.ordered if level is None or p.level is level][:limit]
+    by_id = {p.id: p for p in catalogue.ordered}
+    hits = catalogue.index.search(query, limit=len(by_id))
+    return [(by_id[i], score) for i, score in hits if level is None or by_id[i].level is level][:limit]
 
 
 def get_active(code: str) -> Procedure | None:
-    procedure = repository.procedure_by_code(code)
-    return procedure if procedure is not None and procedure.is_active else None
+    """The active procedure with this code, attached to the current session without a query."""
+    cached = _catalogue.get().by_code.get(code)
+    return db.session.merge(cached, load=False) if cached is not None else None

@@ -73,6 +73,9 @@ class Procedure(db.Model):
 
 class Dossier(db.Model):
     __tablename__ = "dossiers"
+    # The registering caller's Idempotency-Key: a concurrent duplicate fails on this
+    # unique index and replays the first dossier instead.
+    __table_args__ = (UniqueConstraint("idempotency_owner", "idempotency_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
@@ -110,6 +113,10 @@ class Dossier(db.Model):
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    idempotency_owner: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    request_fingerprint: Mapped[str] = mapped_column(String(64))
 
     procedure: Mapped[Procedure] = relationship(lazy="joined")
     events: Mapped[list[DossierEvent]] = relationship(
@@ -164,17 +171,3 @@ class DossierCounter(db.Model):
     last_value: Mapped[int] = mapped_column(Integer)
 
 
-class IdempotencyRecord(db.Model):
-    """A POST's Idempotency-Key, per caller, with the fingerprint of its body."""
-
-    __tablename__ = "idempotency_keys"
-    __table_args__ = (UniqueConstraint("owner", "key"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    owner: Mapped[str] = mapped_column(String(64))
-    key: Mapped[str] = mapped_column(String(255))
-    fingerprint: Mapped[str] = mapped_column(String(64))
-    # Written first (it serialises concurrent duplicates), then pointed at the dossier
-    # in the same transaction.
-    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -9,25 +9,19 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.extensions import db
-from dossiers.models import Dossier, DossierCounter, IdempotencyRecord, Procedure, Status
+from dossiers.models import Dossier, DossierCounter, Procedure, Status
 
 
 def procedure_by_code(code: str) -> Procedure | None:
     return db.session.scalar(select(Procedure).where(Procedure.code == code))
 
 
-def active_procedures() -> list[Procedure]:
-    return list(db.session.scalars(select(Procedure).where(Procedure.is_active).order_by(Procedure.code)))
-
-
-def procedures_by_ids(ids: list[int]) -> dict[int, Procedure]:
-    return {p.id: p for p in db.session.scalars(select(Procedure).where(Procedure.id.in_(ids)))}
-
-
-def catalogue_stamp() -> tuple:
-    return tuple(db.session.execute(
-        select(func.count(Procedure.id), func.max(Procedure.updated_at))
-    ).one())
+def active_procedures_detached() -> list[Procedure]:
+    """Active procedures loaded in a session of their own and detached, for a process-wide cache."""
+    with Session(db.engine) as session:
+        procedures = list(session.scalars(select(Procedure).where(Procedure.is_active).order_by(Procedure.code)))
+        session.expunge_all()
+    return procedures
 
 
 def next_sequence(session: Session, unit_code: str, day: date) -> int:
@@ -46,9 +40,9 @@ def next_sequence(session: Session, unit_code: str, day: date) -> int:
     return session.execute(stmt).scalar_one()
 
 
-def idempotency_record(owner: str, key: str) -> IdempotencyRecord | None:
+def dossier_by_idempotency_key(owner: str, key: str) -> Dossier | None:
     return db.session.scalar(
-        select(IdempotencyRecord).where(IdempotencyRecord.owner == owner, IdempotencyRecord.key == key)
+        select(Dossier).where(Dossier.idempotency_owner == owner, Dossier.idempotency_key == key)
     )
 
 

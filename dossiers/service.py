@@ -16,7 +16,7 @@ from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 
 from core.accounts import Principal
-from core.errors import Forbidden, NotFound, field_error, invalid
+from core.errors import DomainError, Forbidden, NotFound, field_error, invalid
 from core.extensions import db
 from core.messages import Text
 from core.models import Role
@@ -32,7 +32,7 @@ from dossiers.errors import (
     UnsupportedFileType,
 )
 from dossiers.lifecycle import DOCUMENTS_OPEN, REASON_REQUIRED, TERMINAL, allowed_next, may_move
-from dossiers.models import Document, Dossier, DossierEvent, IdempotencyRecord, Status
+from dossiers.models import Document, Dossier, DossierEvent, Procedure, Status
 from dossiers.storage import LocalDocumentStore
 from geo import service as geo
 
@@ -62,86 +62,71 @@ def fingerprint(data: dict) -> str:
 
 
 def _replay(owner: str, key: str, digest: str) -> Registration | None:
-    record = repository.idempotency_record(owner, key)
-    if record is None or record.dossier_id is None:
+    dossier = repository.dossier_by_idempotency_key(owner, key)
+    if dossier is None:
         return None
-    if record.fingerprint != digest:
+    if dossier.request_fingerprint != digest:
         raise IdempotencyKeyReused(Text(
             "Khóa này đã được dùng với nội dung khác; hãy dùng khóa mới cho hồ sơ mới.",
             "This key was used with a different body; use a new key for a new dossier.",
         ))
-    return Registration(repository.dossier_by_id(record.dossier_id), created=False)
+    return Registration(dossier, created=False)
 
 
 def register(principal: Principal, data: dict, idempotency_key: str) -> Registration:
-    """Validate, route, number and store a new dossier, exactly once per Idempotency-Key."""
+    """Validate, route, number and store a new dossier, exactly once per Idempotency-Key.
+
+    The happy path asks nothing before writing: the dossier's unique
+    (caller, Idempotency-Key) index decides. A duplicate, concurrent or late, fails
+    there, its transaction (and the number it took) rolls back, and it replays the
+    first dossier, or is refused if its body differs.
+    """
     if principal.role is not Role.AGENT or principal.organisation_id is None:
         raise Forbidden(Text("Chỉ đại lý mới tiếp nhận hồ sơ.", "Only agents register dossiers."))
     owner, digest = owner_of(principal), fingerprint(data)
-    replay = _replay(owner, idempotency_key, digest)
-    if replay:
-        return replay
-
-    procedure = catalogue.get_active(data["procedure_code"])
-    if procedure is None:
-        raise invalid("procedure_code", "Unknown or inactive procedure.")
-    lat, lon, level = data["location"]["lat"], data["location"]["lon"], procedure.level.value
-
-    decision = geo.route(lat, lon, level)
-    if decision.chosen is None:
-        raise NoServicePoint(Text(decision.explanation_vi, decision.explanation_en))
-    routing = geo.decision_to_dict(decision)
-    routing.update(chosen_by="router", choice_reason=None)
-    chosen_code = decision.chosen.point.code
-    if data.get("service_point_code") and data["service_point_code"] != chosen_code:
-        option, vi, en = geo.choose_point(lat, lon, level, data["service_point_code"])
-        routing.update(
-            chosen=geo.option_to_dict(option), chosen_by="agent",
-            choice_reason=data["choice_reason"].strip(),
-            outside_service_radius=not option.within,
-            explanation_vi=vi, explanation_en=en,
-            router_choice=geo.option_to_dict(decision.chosen),
-        )
-        chosen_code, point_id = option.point.code, option.point.id
-    else:
-        point_id = decision.chosen.point.id
-
-    session = db.session
     try:
-        record = IdempotencyRecord(owner=owner, key=idempotency_key, fingerprint=digest)
-        session.add(record)
-        session.flush()  # a concurrent duplicate waits here, then fails on the unique key
-        now = utcnow()
-        sequence = repository.next_sequence(session, chosen_code, to_local(now).date())
-        citizen, delivery = data["citizen"], data["delivery"]
+        procedure, point_id, routing = _route(data)
+    except DomainError:
+        # A retry of an accepted request replays it even if the catalogue or network moved since.
+        replay = _replay(owner, idempotency_key, digest)
+        if replay:
+            return replay
+        raise
+    session = db.session
+    now = utcnow()
+    unit = routing["chosen"]["service_point_code"]
+    actor = _actor(principal, data.get("agent_reference"))
+    by_router = routing["chosen_by"] == "router"
+    citizen, delivery, location = data["citizen"], data["delivery"], data["location"]
+    try:
+        sequence = repository.next_sequence(session, unit, to_local(now).date())
         dossier = Dossier(
-            number=f"{chosen_code}-{to_local(now):%y%m%d}-{sequence:04d}",
+            number=f"{unit}-{to_local(now):%y%m%d}-{sequence:04d}",
             procedure=procedure, status=Status.ROUTED,
             citizen_name=citizen["full_name"], citizen_id_number=citizen["cccd"],
             citizen_phone=citizen["phone"], citizen_email=citizen.get("email"),
             citizen_address=citizen.get("address"),
-            lat=lat, lon=lon, location_source=data["location"]["source"],
+            lat=location["lat"], lon=location["lon"], location_source=location["source"],
             organisation_id=principal.organisation_id, agent_user_id=principal.user_id,
             agent_reference=data.get("agent_reference"),
             service_point_id=point_id, routing=routing,
             outside_service_radius=routing["outside_service_radius"],
             delivery_method=delivery["method"], delivery_address=delivery.get("address"),
             note=data.get("note"), fee_vnd=procedure.fee_vnd,
-            received_at=now, deadline_at=deadline_for(now, procedure.processing_days),
+            received_at=now, deadline_at=deadline_for(now, procedure.processing_days), updated_at=now,
+            idempotency_owner=owner, idempotency_key=idempotency_key, request_fingerprint=digest,
+            documents=[],
+            events=[
+                DossierEvent(at=now, actor=actor, actor_role=principal.role.value, from_status=None,
+                             to_status=Status.RECEIVED.value,
+                             reason="Tiếp nhận hồ sơ qua đại lý / Received by a public-service agent"),
+                DossierEvent(at=now, actor=ROUTER_ACTOR if by_router else actor,
+                             actor_role="system" if by_router else principal.role.value,
+                             from_status=Status.RECEIVED.value, to_status=Status.ROUTED.value,
+                             reason=_routing_reason(routing)),
+            ],
         )
-        actor = _actor(principal, data.get("agent_reference"))
-        dossier.events = [
-            DossierEvent(at=now, actor=actor, actor_role=principal.role.value, from_status=None,
-                         to_status=Status.RECEIVED.value,
-                         reason="Tiếp nhận hồ sơ qua đại lý / Received by a public-service agent"),
-            DossierEvent(at=now, actor=ROUTER_ACTOR if routing["chosen_by"] == "router" else actor,
-                         actor_role="system" if routing["chosen_by"] == "router" else principal.role.value,
-                         from_status=Status.RECEIVED.value, to_status=Status.ROUTED.value,
-                         reason=_routing_reason(routing)),
-        ]
         session.add(dossier)
-        session.flush()
-        record.dossier_id = dossier.id
         session.commit()
     except IntegrityError:
         session.rollback()
@@ -150,6 +135,31 @@ def register(principal: Principal, data: dict, idempotency_key: str) -> Registra
             return replay
         raise
     return Registration(dossier, created=True)
+
+
+def _route(data: dict) -> tuple[Procedure, int, dict]:
+    """The procedure, the chosen point's id and the routing decision to store."""
+    procedure = catalogue.get_active(data["procedure_code"])
+    if procedure is None:
+        raise invalid("procedure_code", "Unknown or inactive procedure.")
+    lat, lon, level = data["location"]["lat"], data["location"]["lon"], procedure.level.value
+    decision = geo.route(lat, lon, level)
+    if decision.chosen is None:
+        raise NoServicePoint(Text(decision.explanation_vi, decision.explanation_en))
+    routing = geo.decision_to_dict(decision)
+    routing.update(chosen_by="router", choice_reason=None)
+    wanted = data.get("service_point_code")
+    if not wanted or wanted == decision.chosen.point.code:
+        return procedure, decision.chosen.point.id, routing
+    option, vi, en = geo.choose_point(lat, lon, level, wanted)
+    routing.update(
+        chosen=geo.option_to_dict(option), chosen_by="agent",
+        choice_reason=data["choice_reason"].strip(),
+        outside_service_radius=not option.within,
+        explanation_vi=vi, explanation_en=en,
+        router_choice=geo.option_to_dict(decision.chosen),
+    )
+    return procedure, option.point.id, routing
 
 
 def _actor(principal: Principal, agent_reference: str | None) -> str:

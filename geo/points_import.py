@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from core import versions
 from core.errors import flatten_messages
 from core.extensions import db
 from geo import repository
@@ -92,5 +93,7 @@ def import_points_csv(text: str) -> PointsReport:
             report.updated += 1
         for key, value in data.items():
             setattr(point, key, value)
+    if db.session.new or any(db.session.is_modified(p) for p in db.session.dirty):
+        versions.bump(versions.SERVICE_POINTS)
     db.session.commit()
     return report

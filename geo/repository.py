@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from core.extensions import db
 from geo.models import ServicePoint
-
-
-def network_stamp() -> tuple:
-    """Changes whenever a point is added, edited or removed: (count, last update)."""
-    return tuple(db.session.execute(
-        select(func.count(ServicePoint.id), func.max(ServicePoint.updated_at))
-    ).one())
 
 
 def active_points(day: date) -> list[ServicePoint]:

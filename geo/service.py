@@ -1,21 +1,21 @@
 """Geo use cases: the service-point network and routing decisions.
 
-The router works on plain ``PointCandidate`` tuples cached per process; the cache
-is keyed by a cheap stamp of the table (row count and last update), so opening,
-closing or moving a point takes effect on the next request in every worker.
+The router works on plain ``PointCandidate`` tuples cached per process and keyed by
+the network's reference version (``core.versions``), so opening, closing or moving a
+point takes effect on the next request in every worker.
 """
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
 
+from core import versions
 from core.errors import NotFound, invalid
 from core.messages import Text
 from core.timeutil import to_local, utcnow
+from core.versions import VersionedCache
 from geo import repository
 from geo.models import ServicePoint
 from geo.router import PointCandidate, RadiusRule, RouteOption, RoutingDecision, explain, option_for
@@ -25,14 +25,6 @@ from geo.territory import in_vietnam
 __all__ = ["in_vietnam", "route", "decision_to_dict", "get_point", "list_points", "choose_point"]
 
 
-@dataclass
-class _Cache:
-    key: tuple | None = None
-    candidates: tuple[PointCandidate, ...] = ()
-
-
-_cache = _Cache()
-_lock = threading.Lock()
 
 
 def radius_rule() -> RadiusRule:
@@ -47,16 +39,16 @@ def _candidate(p: ServicePoint) -> PointCandidate:
     return PointCandidate(p.id, p.code, p.name, p.tier.value, p.lat, p.lon, frozenset(p.levels))
 
 
+def _build_candidates(today: date) -> tuple[PointCandidate, ...]:
+    return tuple(_candidate(p) for p in repository.active_points(today))
+
+
+_network = VersionedCache(versions.SERVICE_POINTS, _build_candidates)
+
+
 def active_candidates(today: date | None = None) -> tuple[PointCandidate, ...]:
-    today = today or to_local(utcnow()).date()
-    key = (today, *repository.network_stamp())
-    with _lock:
-        if _cache.key == key:
-            return _cache.candidates
-    candidates = tuple(_candidate(p) for p in repository.active_points(today))
-    with _lock:
-        _cache.key, _cache.candidates = key, candidates
-    return candidates
+    """The points open for routing today, rebuilt when the network's version or the day changes."""
+    return _network.get(today or to_local(utcnow()).date())
 
 
 def route(lat: float, lon: float, level: str) -> RoutingDecision:

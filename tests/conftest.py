@@ -24,7 +24,7 @@ from tests import factories
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 WANTED = os.environ.get("TEST_DATABASE", "postgres")
 IN_CI = os.environ.get("CI", "").lower() == "true"
-MUTABLE_TABLES = ["documents", "dossier_events", "idempotency_keys", "dossiers", "dossier_counters",
+MUTABLE_TABLES = ["documents", "dossier_events", "dossiers", "dossier_counters",
                   "api_keys", "users", "organisations"]
 
 

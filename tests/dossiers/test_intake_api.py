@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.extensions import db
-from dossiers.models import Dossier, DossierEvent, IdempotencyRecord
+from dossiers.models import Dossier, DossierCounter, DossierEvent
 from tests.factories import auth, create_dossier, dossier_body
 
 pytestmark = pytest.mark.smoke
@@ -22,7 +22,7 @@ def _post(client, key, body, idem="k-1", **headers):
 def _counts(app):
     with app.app_context():
         return tuple(db.session.scalar(select(func.count()).select_from(m))
-                     for m in (Dossier, DossierEvent, IdempotencyRecord))
+                     for m in (Dossier, DossierEvent, DossierCounter))
 
 
 def test_register_numbers_routes_and_schedules_a_dossier(client, agent_key):
@@ -61,6 +61,8 @@ def test_same_key_with_another_body_is_refused(client, app, agent_key):
     assert other.mimetype == "application/problem+json"
     assert other.get_json()["code"] == "idempotency_key_reused"
     assert _counts(app)[0] == 1
+    # The refused duplicate's number was rolled back with it: no gap.
+    assert create_dossier(client, agent_key)["number"].endswith("-0002")
 
 
 def test_keys_are_per_organisation(client, agent_key, other_agent_key):
