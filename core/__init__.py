@@ -28,6 +28,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     import dossiers.models  # noqa: F401
     import geo.models  # noqa: F401
 
+    app.json.sort_keys = False  # keep the schemas' field order; sorting costs time on every response
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"),
                      render_as_batch=True)

@@ -5,17 +5,19 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 
+from core import versions
 from core.errors import NotFound, invalid
 from core.extensions import db
 from core.messages import Text
 from core.models import ApiKey, Organisation, OrganisationKind, Role, User
 from core.timeutil import as_utc, utcnow
+from core.versions import VersionedMap
 
 KEY_PREFIX = "hpa_"
 LAST_USED_RESOLUTION = timedelta(seconds=60)
@@ -143,29 +145,72 @@ def revoke_key(prefix: str) -> int:
     ).all()
     for row in rows:
         row.revoked_at = utcnow()
+    if rows:
+        versions.bump(versions.ACCESS)
     db.session.commit()
     return len(rows)
+
+
+def set_organisation_active(code: str, active: bool) -> None:
+    """Suspend or restore an organisation; its keys stop or resume working on the next request."""
+    get_organisation(code).is_active = active
+    versions.bump(versions.ACCESS)
+    db.session.commit()
+
+
+def set_user_active(email: str, active: bool) -> None:
+    get_user(email).is_active = active
+    versions.bump(versions.ACCESS)
+    db.session.commit()
 
 
 def list_keys() -> list[ApiKey]:
     return list(db.session.scalars(select(ApiKey).order_by(ApiKey.id)))
 
 
+@dataclass
+class _Known:
+    principal: Principal
+    touched: datetime | None
+
+
+# Live keys already checked by this worker, emptied whenever access changes anywhere
+# (a key revoked, an organisation or a user deactivated): see core.versions.
+_known: VersionedMap[_Known] = VersionedMap(versions.ACCESS)
+
+
 def authenticate_key(key: str) -> Principal | None:
-    """The principal a live key carries, or None. One query; touches last_used_at once a minute.
+    """The principal a live key carries, or None; touches last_used_at once a minute.
 
     A key of an inactive organisation, an inactive user, or a user of an inactive
-    organisation carries nothing.
+    organisation carries nothing. Keys seen before are answered from memory until
+    access changes; unknown keys always go to the database.
     """
     if not key.startswith(KEY_PREFIX):
         return None
+    digest = _digest(key)
+    now = utcnow()
+    known = _known.get(digest)
+    if known is None:
+        known = _lookup(digest)
+        if known is None:
+            return None
+        _known.put(digest, known)
+    if known.touched is None or now - known.touched > LAST_USED_RESOLUTION:
+        db.session.execute(update(ApiKey).where(ApiKey.id == known.principal.api_key_id).values(last_used_at=now))
+        db.session.commit()
+        known.touched = now
+    return known.principal
+
+
+def _lookup(digest: str) -> _Known | None:
     row = db.session.execute(
         select(ApiKey.id, ApiKey.revoked_at, ApiKey.last_used_at, ApiKey.user_id,
                Organisation.id.label("org_id"), Organisation.code, Organisation.is_active.label("org_active"),
                User.role, User.email, User.is_active.label("user_active"), User.service_point_id)
         .outerjoin(User, User.id == ApiKey.user_id)
         .outerjoin(Organisation, Organisation.id == func.coalesce(ApiKey.organisation_id, User.organisation_id))
-        .where(ApiKey.key_hash == _digest(key))
+        .where(ApiKey.key_hash == digest)
     ).first()
     if row is None or row.revoked_at is not None or row.org_active is False:
         return None
@@ -178,8 +223,4 @@ def authenticate_key(key: str) -> Principal | None:
             row.role, row.id, organisation_id=row.org_id, user_id=row.user_id,
             service_point_id=row.service_point_id, label=f"user:{row.email}",
         )
-    now = utcnow()
-    if row.last_used_at is None or now - as_utc(row.last_used_at) > LAST_USED_RESOLUTION:
-        db.session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
-        db.session.commit()
-    return principal
+    return _Known(principal, as_utc(row.last_used_at) if row.last_used_at else None)

@@ -59,7 +59,6 @@ def load_config() -> dict:
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
         "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
-        "JSON_SORT_KEYS": False,
     }
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Generic, TypeVar
 
 from flask import g, has_app_context
-from sqlalchemy import BigInteger, DateTime, String, select, update
+from sqlalchemy import BigInteger, DateTime, String, text, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.extensions import db
@@ -23,6 +23,7 @@ from core.timeutil import utcnow
 
 SERVICE_POINTS = "service_points"
 PROCEDURES = "procedures"
+ACCESS = "access"  # API keys revoked, organisations or users deactivated
 T = TypeVar("T")
 
 
@@ -34,10 +35,14 @@ class ReferenceVersion(db.Model):
     changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+# Plain SQL: read on every request, it skips the ORM's per-statement work.
+_ALL_VERSIONS = text("SELECT name, version FROM reference_versions")
+
+
 def _all_versions() -> dict[str, int]:
     memo = g.get("_reference_versions") if has_app_context() else None
     if memo is None:
-        memo = dict(db.session.execute(select(ReferenceVersion.name, ReferenceVersion.version)).tuples().all())
+        memo = dict(db.session.execute(_ALL_VERSIONS).tuples().all())
         if has_app_context():
             g._reference_versions = memo
     return memo
@@ -55,6 +60,29 @@ def bump(name: str) -> None:
     )
     if has_app_context():
         g.pop("_reference_versions", None)
+
+
+class VersionedMap(Generic[T]):
+    """A bounded per-process mapping that empties itself when the named version changes."""
+
+    def __init__(self, name: str, max_entries: int = 10_000):
+        self.name, self.max_entries = name, max_entries
+        self._version: int | None = None
+        self._entries: dict[str, T] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> T | None:
+        version = current(self.name)
+        with self._lock:
+            if self._version != version:
+                self._version, self._entries = version, {}
+            return self._entries.get(key)
+
+    def put(self, key: str, value: T) -> None:
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.pop(next(iter(self._entries)))
+            self._entries[key] = value
 
 
 class VersionedCache(Generic[T]):

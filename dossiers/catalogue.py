@@ -137,6 +137,5 @@ def search(query: str, level: Level | None = None, limit: int = 20) -> list[tupl
 
 
 def get_active(code: str) -> Procedure | None:
-    """The active procedure with this code, attached to the current session without a query."""
-    cached = _catalogue.get().by_code.get(code)
-    return db.session.merge(cached, load=False) if cached is not None else None
+    """The active procedure with this code: a detached, read-only snapshot from the cache."""
+    return _catalogue.get().by_code.get(code)

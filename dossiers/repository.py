@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Date, Integer, Select, String, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from core.extensions import db
-from dossiers.models import Dossier, DossierCounter, Procedure, Status
+from dossiers.models import Dossier, DossierEvent, Procedure, Status
 
 
 def procedure_by_code(code: str) -> Procedure | None:
@@ -27,17 +26,19 @@ def active_procedures_detached() -> list[Procedure]:
 def next_sequence(session: Session, unit_code: str, day: date) -> int:
     """Atomically take the next running number for a unit and day.
 
-    One INSERT … ON CONFLICT DO UPDATE … RETURNING: on PostgreSQL the row lock it
-    takes serialises concurrent workers, so no two transactions get the same value.
+    One INSERT … ON CONFLICT DO UPDATE … RETURNING (PostgreSQL, and SQLite ≥ 3.35):
+    on PostgreSQL the row lock it takes serialises concurrent workers, so no two
+    transactions get the same value, and a rolled-back one gives its number back.
+    Written as text because SQLAlchemy cannot cache the compiled ON CONFLICT construct.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(DossierCounter).values(unit_code=unit_code, day=day, last_value=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[DossierCounter.unit_code, DossierCounter.day],
-        set_={"last_value": DossierCounter.last_value + 1},
-    ).returning(DossierCounter.last_value)
-    return session.execute(stmt).scalar_one()
+    return session.execute(_NEXT_SEQUENCE, {"unit_code": unit_code, "day": day}).scalar_one()
+
+
+_NEXT_SEQUENCE = text(
+    "INSERT INTO dossier_counters (unit_code, day, last_value) VALUES (:unit_code, :day, 1) "
+    "ON CONFLICT (unit_code, day) DO UPDATE SET last_value = dossier_counters.last_value + 1 "
+    "RETURNING last_value"
+).bindparams(bindparam("day", type_=Date()))
 
 
 def dossier_by_idempotency_key(owner: str, key: str) -> Dossier | None:
@@ -79,3 +80,73 @@ def page_of_dossiers(
         .limit(page_size).offset((page - 1) * page_size)
     )
     return list(rows), total or 0
+
+
+# --- Registration: the dossier, its number and its first events, written at once -------------
+
+def _registration_columns() -> list:
+    return [c for c in Dossier.__table__.columns if c.name not in ("id", "number", "closed_at")]
+
+
+def _event_columns() -> list:
+    return [c for c in DossierEvent.__table__.columns if c.name not in ("id", "dossier_id")]
+
+
+def _registration_statement(event_count: int):
+    """PostgreSQL: one statement takes the number, inserts the dossier and its events.
+
+    Data-modifying CTEs run as one atomic statement: one round trip instead of five,
+    and a duplicate Idempotency-Key fails the whole of it, counter increment included.
+    Generated from the table metadata, so it follows the models.
+    """
+    columns = _registration_columns()
+    events = _event_columns()
+    # Identifiers come from the table metadata; every value is a bound parameter.
+    digits = "seq.last_value::text"
+    number = f"CAST(:number_prefix AS VARCHAR) || lpad({digits}, greatest(4, length({digits})), '0')"
+    event_selects = " UNION ALL ".join(
+        "SELECT d.id, " + ", ".join(f":e{i}_{c.name}" for c in events) + " FROM d"  # noqa: S608
+        for i in range(event_count)
+    )
+    counter = (
+        "INSERT INTO dossier_counters (unit_code, day, last_value) VALUES (:unit_code, :day, 1) "
+        "ON CONFLICT (unit_code, day) DO UPDATE SET last_value = dossier_counters.last_value + 1 "
+        "RETURNING last_value"
+    )
+    names, binds = ", ".join(c.name for c in columns), ", ".join(":" + c.name for c in columns)
+    event_names = ", ".join(c.name for c in events)
+    sql = (
+        f"WITH seq AS ({counter}), "  # noqa: S608
+        f"d AS (INSERT INTO dossiers (number, {names}) SELECT {number}, {binds} FROM seq RETURNING id, number), "
+        f"ev AS (INSERT INTO dossier_events (dossier_id, {event_names}) {event_selects}) "
+        "SELECT id, number FROM d"
+    )
+    params = [bindparam("day", type_=Date()), bindparam("number_prefix", type_=String())]
+    params += [bindparam(c.name, type_=c.type) for c in columns]
+    params += [bindparam(f"e{i}_{c.name}", type_=c.type) for i in range(event_count) for c in events]
+    return text(sql).bindparams(*params).columns(id=Integer(), number=String())
+
+
+_REGISTRATION_PG = {}
+
+
+def insert_registration(session: Session, unit_code: str, day: date, number_prefix: str,
+                        values: dict, events: list[dict]) -> tuple[int, str]:
+    """Take the unit's next number for ``day`` and insert the dossier (``values``: every column
+    but id, number and closed_at) with its ``events``; returns (id, number). Never commits."""
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = _REGISTRATION_PG.get(len(events))
+        if stmt is None:
+            stmt = _REGISTRATION_PG[len(events)] = _registration_statement(len(events))
+        params = {"unit_code": unit_code, "day": day, "number_prefix": number_prefix, **values}
+        for i, event in enumerate(events):
+            params.update({f"e{i}_{name}": value for name, value in event.items()})
+        row = session.execute(stmt, params).one()
+        return row.id, row.number
+    sequence = next_sequence(session, unit_code, day)
+    number = f"{number_prefix}{sequence:04d}"
+    dossier_id = session.execute(
+        insert(Dossier).values(number=number, **values).returning(Dossier.id)
+    ).scalar_one()
+    session.execute(insert(DossierEvent), [{"dossier_id": dossier_id, **event} for event in events])
+    return dossier_id, number

@@ -92,41 +92,40 @@ def register(principal: Principal, data: dict, idempotency_key: str) -> Registra
         if replay:
             return replay
         raise
-    session = db.session
     now = utcnow()
+    local_day = to_local(now).date()
     unit = routing["chosen"]["service_point_code"]
     actor = _actor(principal, data.get("agent_reference"))
     by_router = routing["chosen_by"] == "router"
     citizen, delivery, location = data["citizen"], data["delivery"], data["location"]
+    values = {
+        "procedure_id": procedure.id, "status": Status.ROUTED,
+        "citizen_name": citizen["full_name"], "citizen_id_number": citizen["cccd"],
+        "citizen_phone": citizen["phone"], "citizen_email": citizen.get("email"),
+        "citizen_address": citizen.get("address"),
+        "lat": location["lat"], "lon": location["lon"], "location_source": location["source"],
+        "organisation_id": principal.organisation_id, "agent_user_id": principal.user_id,
+        "agent_reference": data.get("agent_reference"),
+        "service_point_id": point_id, "routing": routing,
+        "outside_service_radius": routing["outside_service_radius"],
+        "delivery_method": delivery["method"], "delivery_address": delivery.get("address"),
+        "note": data.get("note"), "fee_vnd": procedure.fee_vnd,
+        "received_at": now, "deadline_at": deadline_for(now, procedure.processing_days), "updated_at": now,
+        "idempotency_owner": owner, "idempotency_key": idempotency_key, "request_fingerprint": digest,
+    }
+    events = [
+        {"at": now, "actor": actor, "actor_role": principal.role.value, "from_status": None,
+         "to_status": Status.RECEIVED.value,
+         "reason": "Tiếp nhận hồ sơ qua đại lý / Received by a public-service agent"},
+        {"at": now, "actor": ROUTER_ACTOR if by_router else actor,
+         "actor_role": "system" if by_router else principal.role.value,
+         "from_status": Status.RECEIVED.value, "to_status": Status.ROUTED.value,
+         "reason": _routing_reason(routing)},
+    ]
+    session = db.session
     try:
-        sequence = repository.next_sequence(session, unit, to_local(now).date())
-        dossier = Dossier(
-            number=f"{unit}-{to_local(now):%y%m%d}-{sequence:04d}",
-            procedure=procedure, status=Status.ROUTED,
-            citizen_name=citizen["full_name"], citizen_id_number=citizen["cccd"],
-            citizen_phone=citizen["phone"], citizen_email=citizen.get("email"),
-            citizen_address=citizen.get("address"),
-            lat=location["lat"], lon=location["lon"], location_source=location["source"],
-            organisation_id=principal.organisation_id, agent_user_id=principal.user_id,
-            agent_reference=data.get("agent_reference"),
-            service_point_id=point_id, routing=routing,
-            outside_service_radius=routing["outside_service_radius"],
-            delivery_method=delivery["method"], delivery_address=delivery.get("address"),
-            note=data.get("note"), fee_vnd=procedure.fee_vnd,
-            received_at=now, deadline_at=deadline_for(now, procedure.processing_days), updated_at=now,
-            idempotency_owner=owner, idempotency_key=idempotency_key, request_fingerprint=digest,
-            documents=[],
-            events=[
-                DossierEvent(at=now, actor=actor, actor_role=principal.role.value, from_status=None,
-                             to_status=Status.RECEIVED.value,
-                             reason="Tiếp nhận hồ sơ qua đại lý / Received by a public-service agent"),
-                DossierEvent(at=now, actor=ROUTER_ACTOR if by_router else actor,
-                             actor_role="system" if by_router else principal.role.value,
-                             from_status=Status.RECEIVED.value, to_status=Status.ROUTED.value,
-                             reason=_routing_reason(routing)),
-            ],
-        )
-        session.add(dossier)
+        dossier_id, number = repository.insert_registration(
+            session, unit, local_day, f"{unit}-{local_day:%y%m%d}-", values, events)
         session.commit()
     except IntegrityError:
         session.rollback()
@@ -134,6 +133,9 @@ def register(principal: Principal, data: dict, idempotency_key: str) -> Registra
         if replay:
             return replay
         raise
+    # The response is built from what was written; nothing is read back.
+    dossier = Dossier(id=dossier_id, number=number, procedure=procedure, documents=[],
+                      events=[DossierEvent(dossier_id=dossier_id, **event) for event in events], **values)
     return Registration(dossier, created=True)
 
 

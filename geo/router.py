@@ -11,13 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 from babel.numbers import format_decimal
 
-from geo.rules import RadiusRule, RuleHeld, geodesic_km, haversine_km
+from geo.rules import EARTH_RADIUS_KM, RadiusRule, RuleHeld, geodesic_km
 
-# Haversine is within 0.5% of the geodesic, so anything beyond this margin of the
-# best haversine distance cannot become the nearest point once measured exactly.
-_HAVERSINE_MARGIN = 1.006
+# The sphere (haversine) and the WGS84 ellipsoid (geodesic) differ by at most about
+# 0.5% either way, so a point whose haversine distance is more than 1.005/0.995 of
+# the k-th best can never enter the exact top k.
+_HAVERSINE_MARGIN = 1.011
 
 
 @dataclass(frozen=True)
@@ -56,26 +58,53 @@ class RoutingDecision:
         return self.chosen is None or not self.chosen.within
 
 
+class Network:
+    """Points prepared for routing: coordinates in radians as arrays, a mask per level."""
+
+    def __init__(self, points: Iterable[PointCandidate]):
+        self.points = tuple(points)
+        lat = np.radians([p.lat for p in self.points])
+        self._lat, self._lon, self._cos = lat, np.radians([p.lon for p in self.points]), np.cos(lat)
+        levels = {level for p in self.points for level in p.levels}
+        self._serves = {lv: np.array([lv in p.levels for p in self.points], dtype=bool) for lv in levels}
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def nearest_rough(self, lat: float, lon: float, level: str, count: int) -> list[tuple[float, PointCandidate]]:
+        """The ``count`` nearest points serving ``level`` by haversine, and every point within
+        the haversine/geodesic margin of the last of them (so exact ranking cannot miss one)."""
+        serves = self._serves.get(level)
+        if serves is None or not serves.any():
+            return []
+        index = np.flatnonzero(serves)
+        p1, c1 = np.radians(lat), np.cos(np.radians(lat))
+        a = (np.sin((self._lat[index] - p1) / 2) ** 2
+             + c1 * self._cos[index] * np.sin((self._lon[index] - np.radians(lon)) / 2) ** 2)
+        km = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+        k = min(count, len(km))
+        cutoff = np.partition(km, k - 1)[k - 1] * _HAVERSINE_MARGIN
+        near = np.flatnonzero(km <= cutoff)
+        return sorted(((float(km[i]), self.points[index[i]]) for i in near), key=lambda t: (t[0], t[1].code))
+
+
 def route(
     lat: float,
     lon: float,
     level: str,
-    points: Iterable[PointCandidate],
+    points: Network | Iterable[PointCandidate],
     rule: RadiusRule = RadiusRule(),
     alternatives: int = 3,
 ) -> RoutingDecision:
-    eligible = [p for p in points if level in p.levels]
-    if not eligible:
+    network = points if isinstance(points, Network) else Network(points)
+    wanted = alternatives + 1
+    shortlist = [p for _, p in network.nearest_rough(lat, lon, level, wanted)]
+    if not shortlist:
         return RoutingDecision(
             None, (), rule,
             "Không có điểm phục vụ nào đang hoạt động tiếp nhận thủ tục cấp này.",
             "No active service point receives procedures of this level.",
         )
-    rough = sorted(((haversine_km(lat, lon, p.lat, p.lon), p) for p in eligible),
-                   key=lambda item: (item[0], item[1].code))
-    wanted = alternatives + 1
-    cutoff = rough[min(wanted, len(rough)) - 1][0] * _HAVERSINE_MARGIN
-    shortlist = [p for d, p in rough[: wanted + 8] if d <= cutoff] or [rough[0][1]]
     options = sorted(
         (_option(lat, lon, p, rule) for p in shortlist),
         key=lambda o: (o.distance_km, o.point.code),

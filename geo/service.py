@@ -18,7 +18,7 @@ from core.timeutil import to_local, utcnow
 from core.versions import VersionedCache
 from geo import repository
 from geo.models import ServicePoint
-from geo.router import PointCandidate, RadiusRule, RouteOption, RoutingDecision, explain, option_for
+from geo.router import Network, PointCandidate, RadiusRule, RouteOption, RoutingDecision, explain, option_for
 from geo.router import route as route_pure
 from geo.territory import in_vietnam
 
@@ -39,25 +39,25 @@ def _candidate(p: ServicePoint) -> PointCandidate:
     return PointCandidate(p.id, p.code, p.name, p.tier.value, p.lat, p.lon, frozenset(p.levels))
 
 
-def _build_candidates(today: date) -> tuple[PointCandidate, ...]:
-    return tuple(_candidate(p) for p in repository.active_points(today))
+def _build_network(today: date) -> Network:
+    return Network(_candidate(p) for p in repository.active_points(today))
 
 
-_network = VersionedCache(versions.SERVICE_POINTS, _build_candidates)
+_network = VersionedCache(versions.SERVICE_POINTS, _build_network)
 
 
-def active_candidates(today: date | None = None) -> tuple[PointCandidate, ...]:
+def active_network(today: date | None = None) -> Network:
     """The points open for routing today, rebuilt when the network's version or the day changes."""
     return _network.get(today or to_local(utcnow()).date())
 
 
 def route(lat: float, lon: float, level: str) -> RoutingDecision:
-    return route_pure(lat, lon, level, active_candidates(), radius_rule())
+    return route_pure(lat, lon, level, active_network(), radius_rule())
 
 
 def choose_point(lat: float, lon: float, level: str, code: str) -> tuple[RouteOption, str, str]:
     """The agent's own choice of point: it must exist, be active and serve the level."""
-    point = next((c for c in active_candidates() if c.code == code), None)
+    point = next((c for c in active_network().points if c.code == code), None)
     if point is None:
         raise invalid("service_point_code", "Unknown or inactive service point.")
     if level not in point.levels:

@@ -199,7 +199,7 @@ def upgrade():
     # ### end Alembic commands ###
     op.bulk_insert(
         sa.table("reference_versions", sa.column("name", sa.String), sa.column("version", sa.BigInteger)),
-        [{"name": "service_points", "version": 0}, {"name": "procedures", "version": 0}],
+        [{"name": name, "version": 0} for name in ("service_points", "procedures", "access")],
     )
 
 

@@ -49,6 +49,16 @@ def test_wrong_and_revoked_keys_are_refused(app, client, agent_key):
     assert client.get("/api/v1/procedures", headers=auth(agent_key)).status_code == 401
 
 
+def test_deactivated_user_keys_stop_working_at_once(app, client):
+    with app.app_context():
+        key = factories.user_key(factories.create_user("admin", email="boss@test.vn"))
+    assert client.get("/api/v1/dossiers", headers=auth(key)).status_code == 200
+    with app.app_context():
+        from core.accounts import set_user_active
+        set_user_active("boss@test.vn", False)
+    assert client.get("/api/v1/dossiers", headers=auth(key)).status_code == 401
+
+
 def test_keys_are_stored_hashed_and_touch_last_used(app, agent_key):
     with app.app_context():
         row = db.session.scalar(select(ApiKey))
@@ -72,10 +82,12 @@ def test_staff_keys_carry_their_role(app, client):
 
 def test_inactive_organisation_keys_stop_working(app, client, agent_key):
     with app.app_context():
-        from core.accounts import get_organisation
-        get_organisation("VNPOST-HN").is_active = False
-        db.session.commit()
+        from core.accounts import set_organisation_active
+        set_organisation_active("VNPOST-HN", False)
     assert client.get("/api/v1/procedures", headers=auth(agent_key)).status_code == 401
+    with app.app_context():
+        set_organisation_active("VNPOST-HN", True)
+    assert client.get("/api/v1/procedures", headers=auth(agent_key)).status_code == 200
 
 
 def test_unknown_api_route_is_a_problem_and_a_browser_gets_a_page(client):
