@@ -31,8 +31,8 @@ class FileSchema(Schema):
 
 @blp.route("", methods=["POST"])
 @allow(Role.AGENT)
-@blp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
-@blp.arguments(DossierCreateSchema)
+@blp.arguments(IdempotencyHeaderSchema(), location="headers", as_kwargs=True)
+@blp.arguments(DossierCreateSchema())
 @blp.response(201, DossierSchema, description="Created; on a replay of the same key and body, 200")
 @blp.alt_response(200, schema=DossierSchema, description="Replay of an earlier request")
 def create_dossier(data, idempotency_key):
@@ -47,7 +47,7 @@ def create_dossier(data, idempotency_key):
 
 @blp.route("", methods=["GET"])
 @allow(*EVERYONE)
-@blp.arguments(DossierListQuerySchema, location="query")
+@blp.arguments(DossierListQuerySchema(), location="query")
 @blp.response(200, DossierSummarySchema(many=True))
 @blp.paginate()
 def list_dossiers(args, pagination_parameters):
@@ -68,7 +68,7 @@ def get_dossier(number):
 
 @blp.route("/<number>/transitions", methods=["POST"])
 @allow(Role.BRANCH_OFFICER, Role.ADMIN, Role.AGENT)
-@blp.arguments(TransitionSchema)
+@blp.arguments(TransitionSchema())
 @blp.response(200, DossierSchema)
 def transition_dossier(data, number):
     """Move a dossier through its lifecycle (branch officers; agents may only cancel)"""
@@ -77,8 +77,8 @@ def transition_dossier(data, number):
 
 @blp.route("/<number>/documents", methods=["POST"])
 @allow(Role.AGENT, Role.BRANCH_OFFICER, Role.ADMIN)
-@blp.arguments(DocumentFormSchema, location="form")
-@blp.arguments(FileSchema, location="files")
+@blp.arguments(DocumentFormSchema(), location="form")
+@blp.arguments(FileSchema(), location="files")
 @blp.response(201, DocumentSchema)
 def upload_document(form, files, number):
     """Attach a scanned document (PDF, JPEG, PNG, WebP, HEIC); type sniffed from content"""

@@ -14,7 +14,7 @@ blp = Blueprint("procedures", __name__, url_prefix="/api/v1/procedures",
 
 @blp.route("")
 @allow(*EVERYONE)
-@blp.arguments(ProcedureQuerySchema, location="query")
+@blp.arguments(ProcedureQuerySchema(), location="query")
 @blp.response(200, ProcedureSchema(many=True))
 def list_procedures(args):
     """Search the catalogue; diacritics optional, typos tolerated"""

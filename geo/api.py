@@ -16,7 +16,7 @@ blp = Blueprint("geo", __name__, url_prefix="/api/v1", description="Service poin
 
 @blp.route("/service-points")
 @allow(*EVERYONE)
-@blp.arguments(ServicePointQuerySchema, location="query")
+@blp.arguments(ServicePointQuerySchema(), location="query")
 @blp.response(200, ServicePointSchema(many=True))
 def list_service_points(args):
     """The centre's network: branches, former-district reception points, commune points"""
@@ -25,7 +25,7 @@ def list_service_points(args):
 
 @blp.route("/routing")
 @allow(*EVERYONE)
-@blp.arguments(RoutingQuerySchema, location="query")
+@blp.arguments(RoutingQuerySchema(), location="query")
 @blp.response(200, RoutingSchema)
 def routing(args):
     """Where a dossier for this procedure at this location would go, and why"""

@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
-from babel.numbers import format_decimal
 
 from geo.rules import EARTH_RADIUS_KM, RadiusRule, RuleHeld, geodesic_km
 
@@ -124,8 +123,13 @@ def _option(lat: float, lon: float, point: PointCandidate, rule: RadiusRule) -> 
     return RouteOption(point, distance, minutes, held)
 
 
+_VI_SEPARATORS = str.maketrans(",.", ".,")
+
+
 def _km(value: float, locale: str) -> str:
-    return format_decimal(round(value, 1), format="#,##0.0", locale=locale)
+    """One decimal with grouping: 1,234.5 in English, 1.234,5 in Vietnamese (as Babel's CLDR data)."""
+    text = f"{value:,.1f}"
+    return text.translate(_VI_SEPARATORS) if locale == "vi" else text
 
 
 def explain(option: RouteOption, rule: RadiusRule) -> tuple[str, str]:

@@ -55,6 +55,15 @@ def test_explanation_in_both_languages():
     assert decision.explanation_en.startswith("Chi nhánh số 2 — 3.1 km, about 17 minutes by motorbike — within 5 km")
 
 
+@pytest.mark.parametrize("value", [0.04, 3.14159, 5.0, 12.95, 1234.56, 98765.4])
+@pytest.mark.parametrize("locale", ["vi", "en"])
+def test_distance_format_matches_babel(value, locale):
+    from babel.numbers import format_decimal
+
+    from geo.router import _km
+    assert _km(value, locale) == format_decimal(round(value, 1), format="#,##0.0", locale=locale)
+
+
 def test_far_location_is_outside_but_still_routed():
     decision = route(21.5, 105.85, "province", [point(1, 21.0, 105.85)])
     assert decision.chosen.point.code == "P001"
