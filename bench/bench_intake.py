@@ -170,10 +170,11 @@ def gunicorn(app: str, env: dict[str, str], log: Path) -> Iterator[str]:
         stop(proc)
 
 
-def wrk(url: str, script: str, seconds: int, connections: int, env: dict[str, str]) -> tuple[WrkResult, str]:
+def wrk(url: str, script: str | None, seconds: int, connections: int,
+        env: dict[str, str]) -> tuple[WrkResult, str]:
     cmd = ["wrk", "--threads", str(THREADS), "--connections", str(connections),
            "--duration", f"{seconds}s", "--timeout", "10s", "--latency",
-           "--script", str(BENCH / script), url]
+           *(["--script", str(BENCH / script)] if script else []), url]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     output = proc.stdout + proc.stderr
     if proc.returncode != 0:
@@ -182,15 +183,22 @@ def wrk(url: str, script: str, seconds: int, connections: int, env: dict[str, st
 
 
 def measure(name: str, app: str, script: str, args: argparse.Namespace, env: dict[str, str],
-            run_id: str) -> tuple[WrkResult, WrkResult]:
-    """Serve ``app``, warm it up, measure; returns (warm-up result, measured result)."""
+            run_id: str, reference_path: str | None = None) -> tuple[WrkResult, WrkResult, WrkResult | None]:
+    """Serve ``app``, warm it up, measure; returns (warm-up, measured, reference) results.
+
+    ``reference_path``, when given, is then measured on the same server with plain GETs:
+    the cost of the framework and one database query, for reading the main figure.
+    """
+    reference = None
     with gunicorn(app, env, RESULTS / f"intake-{name}-gunicorn.log") as base:
         warm, _ = wrk(base, script, WARMUP_SECONDS, args.connections,
                       {**env, "BENCH_RUN_ID": f"{run_id}-{name}-warmup"})
         result, output = wrk(base, script, args.duration, args.connections,
                              {**env, "BENCH_RUN_ID": f"{run_id}-{name}"})
+        if reference_path:
+            reference, _ = wrk(base + reference_path, None, args.duration, args.connections, env)
     (RESULTS / f"intake-{name}-wrk.txt").write_text(output)
-    return warm, result
+    return warm, result, reference
 
 
 def dossier_counts(url: str) -> tuple[int, int]:
@@ -283,11 +291,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"intake:   gunicorn -w {WORKERS} wsgi:app, wrk -t{THREADS} -c{args.connections} "
                   f"-d{args.duration}s (after a {WARMUP_SECONDS} s warm-up)…", flush=True)
             before_warmup = dossier_counts(db_url)[0]
-            intake_warm, intake = measure("intake", "wsgi:app", "post_dossier.lua", args, env, run_id)
+            intake_warm, intake, healthz = measure("intake", "wsgi:app", "post_dossier.lua", args, env, run_id,
+                                                   reference_path="/healthz")
             total, distinct = dossier_counts(db_url)
 
             print(f"baseline: gunicorn -w {WORKERS} bench.bare_app:app, same load…", flush=True)
-            _, baseline = measure("baseline", "bench.bare_app:app", "post_echo.lua", args, env, run_id)
+            _, baseline, _ = measure("baseline", "bench.bare_app:app", "post_echo.lua", args, env, run_id)
     except RuntimeError as exc:  # a setup step, gunicorn or wrk failed: say which, then clean up
         print(f"benchmark aborted: {exc}", file=sys.stderr)
         return 1
@@ -316,6 +325,9 @@ def main(argv: list[str] | None = None) -> int:
     passed = all(checks.values())
     print()
     print(report(baseline, intake, db, ratio, passed, checks))
+    healthz_ratio = healthz.requests_per_sec / baseline.requests_per_sec if baseline.requests_per_sec else 0.0
+    print(f"reference               GET /healthz on the same app (framework + one query): "
+          f"{healthz.requests_per_sec:,.1f} requests/s = {healthz_ratio:.1%} of baseline")
 
     out = RESULTS / "intake.json"
     out.write_text(json.dumps({
@@ -329,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
         "baseline": {**asdict(baseline), "errors": baseline.errors},
         "intake": {**asdict(intake), "errors": intake.errors},
         "intake_warmup": {**asdict(intake_warm), "errors": intake_warm.errors},
+        "reference_healthz": {**asdict(healthz), "ratio_to_baseline": round(healthz_ratio, 4)},
         "database": db,
         "ratio": round(ratio, 4),
         "target_ratio": TARGET_RATIO,

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from math import asin, cos, radians, sin, sqrt
 
-from geographiclib.geodesic import Geodesic
+from pyproj import Geod
 
 EARTH_RADIUS_KM = 6371.0088
-_WGS84 = Geodesic.WGS84
+_WGS84 = Geod(ellps="WGS84")
 
 
 class RuleHeld(StrEnum):
@@ -60,5 +60,5 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def geodesic_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Exact distance on the WGS84 ellipsoid (Karney's algorithm)."""
-    return _WGS84.Inverse(lat1, lon1, lat2, lon2, Geodesic.DISTANCE)["s12"] / 1000.0
+    """Exact distance on the WGS84 ellipsoid (Karney's algorithm, in PROJ's C code)."""
+    return _WGS84.inv(lon1, lat1, lon2, lat2)[2] / 1000.0
