@@ -45,6 +45,26 @@ def test_register_numbers_routes_and_schedules_a_dossier(client, agent_key):
     assert data["allowed_transitions"] == ["accepted", "rejected", "cancelled"]
 
 
+def test_an_agent_users_personal_key_records_the_agent(client, app):
+    from tests import factories
+    with app.app_context():
+        org = factories.create_org()
+        key = factories.user_key(factories.create_user("agent", email="lan@buudien.vn", org=org))
+    data = create_dossier(client, key, agent_reference="Quầy 3")
+    assert data["events"][0]["actor"] == "user:lan@buudien.vn (Quầy 3)"
+    assert data["agent_reference"] == "Quầy 3"
+    with app.app_context():
+        stored = db.session.scalar(select(Dossier))
+        assert stored.agent_user_id is not None and stored.organisation_id == org.id
+
+
+def test_the_201_response_is_exactly_what_was_stored(client, agent_key):
+    created = create_dossier(client, agent_key, delivery={"method": "courier", "address": "5 Lý Thái Tổ"},
+                             note="Công dân cần bản sao", agent_reference="Quầy 1")
+    stored = client.get(f"/api/v1/dossiers/{created['number']}", headers=auth(agent_key)).get_json()
+    assert stored == created
+
+
 def test_same_key_and_body_returns_the_same_dossier(client, app, agent_key):
     first = _post(client, agent_key, dossier_body(), idem="same")
     again = _post(client, agent_key, dossier_body(), idem="same")
