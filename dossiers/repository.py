@@ -47,10 +47,6 @@ def dossier_by_idempotency_key(owner: str, key: str) -> Dossier | None:
     )
 
 
-def dossier_by_id(dossier_id: int) -> Dossier | None:
-    return db.session.get(Dossier, dossier_id)
-
-
 def scoped_dossiers(
     organisation_id: int | None = None, service_point_id: int | None = None
 ) -> Select:

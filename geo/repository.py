@@ -31,6 +31,3 @@ def list_points(tier: str | None = None, level: str | None = None) -> list[Servi
 def by_code(code: str) -> ServicePoint | None:
     return db.session.scalar(select(ServicePoint).where(ServicePoint.code == code))
 
-
-def by_id(point_id: int) -> ServicePoint | None:
-    return db.session.get(ServicePoint, point_id)

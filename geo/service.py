@@ -102,9 +102,6 @@ def get_point(code: str) -> ServicePoint:
     return point
 
 
-def point_by_id(point_id: int) -> ServicePoint | None:
-    return repository.by_id(point_id)
-
 
 def list_points(tier: str | None = None, level: str | None = None) -> list[ServicePoint]:
     return repository.list_points(tier, level)
