@@ -44,8 +44,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from core.health import bp as health_bp
     from dossiers.api import blp as procedures_blp
     from geo.api import blp as geo_blp
+    from geo.api_admin import blp as points_admin_blp
 
-    for blueprint in (procedures_blp, geo_blp, dossiers_blp):
+    for blueprint in (procedures_blp, geo_blp, points_admin_blp, dossiers_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health_bp)
     init_auth(app)

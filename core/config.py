@@ -49,8 +49,26 @@ def load_config() -> dict:
         "MAX_CONTENT_LENGTH": _int("MAX_DOCUMENT_BYTES", 10 * 1024 * 1024) + 64 * 1024,
         "SERVICE_RADIUS_KM": _float("SERVICE_RADIUS_KM", 5.0),
         "SERVICE_RADIUS_MINUTES": _float("SERVICE_RADIUS_MINUTES", 30.0),
-        "TRAVEL_SPEED_KMH": _float("TRAVEL_SPEED_KMH", 15.0),
+        # Offline travel model (geo/travel.py documents each default and its source).
         "ROAD_CIRCUITY_FACTOR": _float("ROAD_CIRCUITY_FACTOR", 1.35),
+        "TRAVEL_MODE": os.environ.get("TRAVEL_MODE", "motorbike"),
+        "MOTORBIKE_SPEED_KMH": _float("MOTORBIKE_SPEED_KMH", 15.0),
+        "MOTORBIKE_RUSH_SPEED_KMH": _float("MOTORBIKE_RUSH_SPEED_KMH", 11.0),
+        "CAR_SPEED_KMH": _float("CAR_SPEED_KMH", 18.0),
+        "CAR_RUSH_SPEED_KMH": _float("CAR_RUSH_SPEED_KMH", 10.0),
+        "WALKING_SPEED_KMH": _float("WALKING_SPEED_KMH", 4.5),
+        # How old the per-point counts of today's dossiers (daily capacity) may be, in seconds.
+        "ROUTING_LOADS_TTL_S": _float("ROUTING_LOADS_TTL_S", 5.0),
+        # A self-hosted routing engine ("osrm" or "valhalla"); empty uses the offline model only.
+        "ROUTING_ENGINE": os.environ.get("ROUTING_ENGINE", ""),
+        "ROUTING_ENGINE_URL": os.environ.get("ROUTING_ENGINE_URL", ""),
+        "ROUTING_ENGINE_TIMEOUT_S": _float("ROUTING_ENGINE_TIMEOUT_S", 2.0),
+        # Coverage map tile layer (e.g. a self-hosted tile server); empty: no tiles, the outline is drawn.
+        "MAP_TILE_URL": os.environ.get("MAP_TILE_URL", ""),
+        "MAP_TILE_ATTRIBUTION": os.environ.get("MAP_TILE_ATTRIBUTION", ""),
+        # Online geocoding through a (self-hosted) Nominatim; empty means offline parsing only.
+        "NOMINATIM_URL": os.environ.get("NOMINATIM_URL", ""),
+        "NOMINATIM_USER_AGENT": os.environ.get("NOMINATIM_USER_AGENT", "hanoi-public-service-agents"),
         # flask-smorest / OpenAPI
         "API_TITLE": "Hanoi Public-Service Agents API",
         "API_VERSION": "v1",

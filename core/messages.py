@@ -47,6 +47,25 @@ _EXACT = {
     "Required when choosing another service point.": "Bắt buộc khi chọn điểm phục vụ khác.",
     "Must be a single file in the 'file' field.": "Phải gửi đúng một tệp trong trường 'file'.",
     "The Idempotency-Key header is required.": "Thiếu tiêu đề Idempotency-Key.",
+    "Not a valid opening-hours rule.": "Không phải quy tắc giờ làm việc hợp lệ.",
+    "Not a valid time (use HH:MM from 00:00 to 24:00).": "Giờ không hợp lệ (dùng HH:MM, từ 00:00 đến 24:00).",
+    "A time range may not cross midnight (split it over two days).":
+        "Khoảng giờ không được kéo qua nửa đêm (hãy tách thành hai ngày).",
+    "A time range must end after it starts.": "Giờ kết thúc phải sau giờ bắt đầu.",
+    "Time ranges must be in order and must not overlap.":
+        "Các khoảng giờ phải theo thứ tự và không được chồng lên nhau.",
+    "'PH off' must be the last rule.": "'PH off' phải là quy tắc cuối cùng.",
+    "'24/7' cannot be combined with other rules.": "'24/7' không được kết hợp với quy tắc khác.",
+    "A rule is hidden by later rules for the same days (list several time ranges in one rule, separated by commas).":
+        "Quy tắc bị các quy tắc sau cho cùng các ngày thay thế hoàn toàn "
+        "(hãy ghi nhiều khoảng giờ trong một quy tắc, cách nhau bằng dấu phẩy).",
+    "The hours never open (give at least one time range).":
+        "Giờ làm việc không có lúc nào mở cửa (cần ít nhất một khoảng giờ).",
+    "This code is already used by another service point.": "Mã này đã được dùng cho một điểm phục vụ khác.",
+    "Must be on or after active_from.": "Phải bằng hoặc sau ngày active_from.",
+    "Must be on or before active_to.": "Phải bằng hoặc trước ngày active_to.",
+    "Must be after active_from.": "Phải sau ngày active_from.",
+    "The file must be UTF-8 encoded CSV.": "Tệp phải là CSV mã hóa UTF-8.",
     "Unknown or inactive service point.": "Điểm phục vụ không tồn tại hoặc không hoạt động.",
     "This service point does not receive procedures of this level.":
         "Điểm phục vụ này không tiếp nhận thủ tục ở cấp này.",

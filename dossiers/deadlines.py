@@ -10,22 +10,13 @@ count starts from the next working day.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
 
-import holidays
-
+from core.calendar import is_working_day
 from core.timeutil import LOCAL_TZ, as_utc
 
+__all__ = ["add_working_days", "deadline_for", "is_working_day"]
+
 OFFICE_CLOSES = time(17, 0)
-
-
-@lru_cache(maxsize=64)
-def _holidays(year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays("VN", years=year)
-
-
-def is_working_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in _holidays(day.year)
 
 
 def add_working_days(start: date, days: int) -> date:

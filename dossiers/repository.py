@@ -41,6 +41,15 @@ _NEXT_SEQUENCE = text(
 ).bindparams(bindparam("day", type_=Date()))
 
 
+def loads_on(day: date) -> dict[str, int]:
+    """Dossiers received per unit on ``day``: the counters' last values."""
+    return dict(db.session.execute(_LOADS, {"day": day}).tuples().all())
+
+
+_LOADS = text("SELECT unit_code, last_value FROM dossier_counters WHERE day = :day").bindparams(
+    bindparam("day", type_=Date()))
+
+
 def dossier_by_idempotency_key(owner: str, key: str) -> Dossier | None:
     return db.session.scalar(
         select(Dossier).where(Dossier.idempotency_owner == owner, Dossier.idempotency_key == key)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from time import monotonic
 
 import filetype
 from flask import current_app
@@ -145,7 +146,8 @@ def _route(data: dict) -> tuple[Procedure, int, dict]:
     if procedure is None:
         raise invalid("procedure_code", "Unknown or inactive procedure.")
     lat, lon, level = data["location"]["lat"], data["location"]["lon"], procedure.level.value
-    decision = geo.route(lat, lon, level)
+    loads = loads_today()
+    decision = geo.route(lat, lon, level, loads)
     if decision.chosen is None:
         raise NoServicePoint(Text(decision.explanation_vi, decision.explanation_en))
     routing = geo.decision_to_dict(decision)
@@ -153,7 +155,7 @@ def _route(data: dict) -> tuple[Procedure, int, dict]:
     wanted = data.get("service_point_code")
     if not wanted or wanted == decision.chosen.point.code:
         return procedure, decision.chosen.point.id, routing
-    option, vi, en = geo.choose_point(lat, lon, level, wanted)
+    option, vi, en = geo.choose_point(lat, lon, level, wanted, loads)
     routing.update(
         chosen=geo.option_to_dict(option), chosen_by="agent",
         choice_reason=data["choice_reason"].strip(),
@@ -162,6 +164,22 @@ def _route(data: dict) -> tuple[Procedure, int, dict]:
         router_choice=geo.option_to_dict(decision.chosen),
     )
     return procedure, option.point.id, routing
+
+
+_loads_cache: dict = {"at": 0.0, "day": None, "loads": {}}
+
+
+def loads_today() -> dict[str, int]:
+    """Dossiers received today per service point code, at most a few seconds old.
+
+    Daily capacity is a soft limit: a worker re-reads the counters every few seconds
+    rather than on every dossier.
+    """
+    now, day = monotonic(), to_local(utcnow()).date()
+    ttl = current_app.config["ROUTING_LOADS_TTL_S"]
+    if day != _loads_cache["day"] or now - _loads_cache["at"] >= ttl:
+        _loads_cache.update(at=now, day=day, loads=repository.loads_on(day))
+    return _loads_cache["loads"]
 
 
 def _actor(principal: Principal, agent_reference: str | None) -> str:

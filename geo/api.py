@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from core.auth import EVERYONE, allow
 from core.errors import invalid
 from dossiers import catalogue
+from dossiers import service as dossiers
 from dossiers.schemas import RoutingSchema
 from geo import service
 from geo.schemas import RoutingQuerySchema, ServicePointQuerySchema, ServicePointSchema
@@ -32,5 +33,5 @@ def routing(args):
     procedure = catalogue.get_active(args["procedure"])
     if procedure is None:
         raise invalid("procedure", "Unknown or inactive procedure.", location="query")
-    decision = service.route(args["lat"], args["lon"], procedure.level.value)
+    decision = service.route(args["lat"], args["lon"], procedure.level.value, dossiers.loads_today())
     return {**service.decision_to_dict(decision), "chosen_by": "router", "choice_reason": None}

@@ -17,6 +17,7 @@ from core import versions
 from core.errors import flatten_messages
 from core.extensions import db
 from geo import repository
+from geo.hours import validate_hours
 from geo.models import ServicePoint, Tier
 from geo.territory import in_vietnam
 
@@ -41,11 +42,11 @@ class ServicePointRowSchema(Schema):
     tier = fields.Enum(Tier, by_value=True, required=True)
     name = fields.String(required=True, validate=validate.Length(min=3, max=200))
     address = fields.String(required=True, validate=validate.Length(min=3, max=400))
-    unit_code = fields.String(load_default=None, allow_none=True)
+    unit_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=16))
     lat = fields.Float(required=True)
     lon = fields.Float(required=True)
-    coord_source = fields.String(required=True)
-    opening_hours = fields.String(load_default=None, allow_none=True)
+    coord_source = fields.String(required=True, validate=validate.Length(min=1, max=400))
+    opening_hours = fields.String(load_default=None, allow_none=True, validate=validate_hours)
     levels = fields.String(load_default=None, allow_none=True)
     daily_capacity = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
     active_from = fields.Date(load_default=None, allow_none=True)

@@ -1,10 +1,7 @@
 """The service-radius rule (Resolution 108/NQ-CP): under 30 minutes of travel or within 5 km.
 
-Pure Python over plain values: no Flask, no database.
-
-Travel time is estimated offline: straight-line distance × a road circuity factor
-(default 1.35; Hanoi's road/straight ratio is about 1.3–1.4) at a motorbike speed
-(default 15 km/h, congested-city speed; rush hour is 10–12 km/h). See README.
+Pure Python over plain values: no Flask, no database. Travel minutes come from a
+travel-time provider (geo/travel.py); this module only judges them.
 """
 
 from __future__ import annotations
@@ -16,7 +13,7 @@ from math import asin, cos, radians, sin, sqrt
 from pyproj import Geod
 
 EARTH_RADIUS_KM = 6371.0088
-_WGS84 = Geod(ellps="WGS84")
+WGS84 = Geod(ellps="WGS84")
 
 
 class RuleHeld(StrEnum):
@@ -32,23 +29,17 @@ class RuleHeld(StrEnum):
 class RadiusRule:
     max_km: float = 5.0
     max_minutes: float = 30.0
-    speed_kmh: float = 15.0
-    circuity: float = 1.35
 
-    def travel_minutes(self, distance_km: float) -> float:
-        return distance_km * self.circuity / self.speed_kmh * 60.0
-
-    def judge(self, distance_km: float) -> tuple[float, RuleHeld]:
-        minutes = self.travel_minutes(distance_km)
+    def judge(self, distance_km: float, minutes: float) -> RuleHeld:
         by_distance = distance_km <= self.max_km
         by_time = minutes <= self.max_minutes
         if by_distance and by_time:
-            return minutes, RuleHeld.BOTH
+            return RuleHeld.BOTH
         if by_distance:
-            return minutes, RuleHeld.DISTANCE
+            return RuleHeld.DISTANCE
         if by_time:
-            return minutes, RuleHeld.TRAVEL_TIME
-        return minutes, RuleHeld.NONE
+            return RuleHeld.TRAVEL_TIME
+        return RuleHeld.NONE
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -61,4 +52,4 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def geodesic_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Exact distance on the WGS84 ellipsoid (Karney's algorithm, in PROJ's C code)."""
-    return _WGS84.inv(lon1, lat1, lon2, lat2)[2] / 1000.0
+    return WGS84.inv(lon1, lat1, lon2, lat2)[2] / 1000.0

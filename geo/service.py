@@ -7,63 +7,110 @@ point takes effect on the next request in every worker.
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Mapping
+from datetime import datetime
 
 from flask import current_app
 
 from core import versions
+from core.calendar import is_public_holiday
 from core.errors import NotFound, invalid
 from core.messages import Text
 from core.timeutil import to_local, utcnow
 from core.versions import VersionedCache
 from geo import repository
+from geo.hours import parse_hours
 from geo.models import ServicePoint
-from geo.router import Network, PointCandidate, RadiusRule, RouteOption, RoutingDecision, explain, option_for
+from geo.router import Network, PointCandidate, RouteOption, RoutingContext, RoutingDecision, explain, option_for
 from geo.router import route as route_pure
+from geo.rules import RadiusRule
 from geo.territory import in_vietnam
+from geo.travel import Mode, OfflineTravelModel, OfflineTravelTime, Speed, TravelTimeProvider
 
 __all__ = ["in_vietnam", "route", "decision_to_dict", "get_point", "list_points", "choose_point"]
 
 
-
-
 def radius_rule() -> RadiusRule:
     cfg = current_app.config
-    return RadiusRule(
-        max_km=cfg["SERVICE_RADIUS_KM"], max_minutes=cfg["SERVICE_RADIUS_MINUTES"],
-        speed_kmh=cfg["TRAVEL_SPEED_KMH"], circuity=cfg["ROAD_CIRCUITY_FACTOR"],
+    return RadiusRule(max_km=cfg["SERVICE_RADIUS_KM"], max_minutes=cfg["SERVICE_RADIUS_MINUTES"])
+
+
+def travel_model(cfg: Mapping) -> OfflineTravelModel:
+    return OfflineTravelModel(
+        circuity=cfg["ROAD_CIRCUITY_FACTOR"],
+        speeds={
+            Mode.MOTORBIKE: Speed(cfg["MOTORBIKE_SPEED_KMH"], cfg["MOTORBIKE_RUSH_SPEED_KMH"]),
+            Mode.CAR: Speed(cfg["CAR_SPEED_KMH"], cfg["CAR_RUSH_SPEED_KMH"]),
+            Mode.WALKING: Speed(cfg["WALKING_SPEED_KMH"], cfg["WALKING_SPEED_KMH"]),
+        },
     )
 
 
+def travel_provider() -> TravelTimeProvider:
+    """The configured provider, built once per app: the offline model, or an engine over it."""
+    app = current_app
+    provider = app.extensions.get("travel_provider")
+    if provider is None:
+        offline = OfflineTravelTime(travel_model(app.config))
+        engine = app.config["ROUTING_ENGINE"]
+        if engine:
+            from geo.engines import engine_provider
+
+            provider = engine_provider(engine, app.config["ROUTING_ENGINE_URL"],
+                                       app.config["ROUTING_ENGINE_TIMEOUT_S"], offline)
+        else:
+            provider = offline
+        app.extensions["travel_provider"] = provider
+    return provider
+
+
 def _candidate(p: ServicePoint) -> PointCandidate:
-    return PointCandidate(p.id, p.code, p.name, p.tier.value, p.lat, p.lon, frozenset(p.levels))
+    return PointCandidate(
+        p.id, p.code, p.name, p.tier.value, p.lat, p.lon, frozenset(p.levels),
+        hours=None if p.opening_hours.strip() == "24/7" else parse_hours(p.opening_hours),
+        daily_capacity=p.daily_capacity, active_from=p.active_from, active_to=p.active_to,
+    )
 
 
-def _build_network(today: date) -> Network:
-    return Network(_candidate(p) for p in repository.active_points(today))
+def _build_network() -> Network:
+    return Network(_candidate(p) for p in repository.list_points())
 
 
 _network = VersionedCache(versions.SERVICE_POINTS, _build_network)
 
 
-def active_network(today: date | None = None) -> Network:
-    """The points open for routing today, rebuilt when the network's version or the day changes."""
-    return _network.get(today or to_local(utcnow()).date())
+def network() -> Network:
+    """Every point, prepared for routing; rebuilt when the network's version changes."""
+    return _network.get()
 
 
-def route(lat: float, lon: float, level: str) -> RoutingDecision:
-    return route_pure(lat, lon, level, active_network(), radius_rule())
+def context(loads: Mapping[str, int] | None = None, mode: Mode | None = None,
+            at: datetime | None = None) -> RoutingContext:
+    local = to_local(at or utcnow())
+    return RoutingContext(
+        local=local, is_public_holiday=is_public_holiday(local.date()), loads=loads or {},
+        mode=mode or Mode(current_app.config["TRAVEL_MODE"]), travel=travel_provider(),
+    )
 
 
-def choose_point(lat: float, lon: float, level: str, code: str) -> tuple[RouteOption, str, str]:
-    """The agent's own choice of point: it must exist, be active and serve the level."""
-    point = next((c for c in active_network().points if c.code == code), None)
-    if point is None:
+def route(lat: float, lon: float, level: str, loads: Mapping[str, int] | None = None,
+          mode: Mode | None = None) -> RoutingDecision:
+    return route_pure(lat, lon, level, network(), radius_rule(), context(loads, mode))
+
+
+def choose_point(lat: float, lon: float, level: str, code: str,
+                 loads: Mapping[str, int] | None = None) -> tuple[RouteOption, str, str]:
+    """The agent's own choice of point: it must exist, be active today and serve the level."""
+    ctx = context(loads)
+    index = network().by_code.get(code)
+    point = network().points[index] if index is not None else None
+    if point is None or not point.is_active_on(ctx.day):
         raise invalid("service_point_code", "Unknown or inactive service point.")
     if level not in point.levels:
         raise invalid("service_point_code", "This service point does not receive procedures of this level.")
-    option = option_for(lat, lon, point, radius_rule())
-    vi, en = explain(option, radius_rule())
+    rule = radius_rule()
+    option = option_for(lat, lon, point, rule, ctx)
+    vi, en = explain(option, rule, ctx.mode)
     return option, vi, en
 
 
@@ -76,22 +123,22 @@ def option_to_dict(option: RouteOption) -> dict:
         "travel_minutes": round(option.minutes, 1),
         "rule_held": option.rule_held.value,
         "within_service_radius": option.within,
+        "load_today": option.load,
+        "daily_capacity": option.point.daily_capacity,
     }
 
 
 def decision_to_dict(decision: RoutingDecision) -> dict:
-    rule = decision.rule
     return {
         "chosen": option_to_dict(decision.chosen) if decision.chosen else None,
         "alternatives": [option_to_dict(o) for o in decision.alternatives],
         "outside_service_radius": decision.outside_service_radius,
         "explanation_vi": decision.explanation_vi,
         "explanation_en": decision.explanation_en,
-        "rule": {
-            "max_km": rule.max_km, "max_minutes": rule.max_minutes,
-            "speed_kmh": rule.speed_kmh, "circuity": rule.circuity,
-            "travel_model": "straight-line distance x circuity / motorbike speed",
-        },
+        "relaxed": list(decision.relaxed),
+        "rule": {"max_km": decision.rule.max_km, "max_minutes": decision.rule.max_minutes},
+        "travel": {"mode": decision.mode.value, "source": decision.travel_source,
+                   "fallback_reason": decision.fallback_reason},
     }
 
 
@@ -100,7 +147,6 @@ def get_point(code: str) -> ServicePoint:
     if point is None:
         raise NotFound(Text(f"Không có điểm phục vụ mã {code}.", f"No service point {code}."))
     return point
-
 
 
 def list_points(tier: str | None = None, level: str | None = None) -> list[ServicePoint]:

@@ -84,6 +84,7 @@ def app(database_url, tmp_path_factory):
         "SQLALCHEMY_DATABASE_URI": database_url.replace("postgresql://", "postgresql+psycopg://"),
         "DOCUMENT_STORAGE_DIR": str(tmp_path_factory.mktemp("documents")),
         "TESTING": True,
+        "ROUTING_LOADS_TTL_S": 0,
     })
     with application.app_context():
         upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
