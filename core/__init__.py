@@ -45,10 +45,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     from dossiers.api import blp as procedures_blp
     from geo.api import blp as geo_blp
     from geo.api_admin import blp as points_admin_blp
+    from geo.api_coverage import blp as coverage_blp
+    from geo.api_geocode import blp as geocode_blp
+    from geo.views import bp as coverage_page_bp
 
-    for blueprint in (procedures_blp, geo_blp, points_admin_blp, dossiers_blp):
+    for blueprint in (procedures_blp, geo_blp, geocode_blp, coverage_blp, points_admin_blp, dossiers_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health_bp)
+    app.register_blueprint(coverage_page_bp)
     init_auth(app)
     register_error_handlers(app)  # after Api: ours replace flask-smorest's handlers
     register_cli(app)

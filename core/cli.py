@@ -10,6 +10,7 @@ from core import accounts
 from core.demo import DEMO_PASSWORD, USERS, load_demo
 from core.errors import DomainError
 from dossiers import catalogue
+from geo.cli import geo_cli
 
 
 def _fail(exc: DomainError) -> None:
@@ -109,5 +110,5 @@ def catalog_import(path: str):
 
 
 def register_cli(app: Flask) -> None:
-    for group in (demo_cli, agents_cli, users_cli, catalog_cli):
+    for group in (demo_cli, agents_cli, users_cli, catalog_cli, geo_cli):
         app.cli.add_command(group)

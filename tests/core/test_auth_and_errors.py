@@ -28,7 +28,8 @@ def test_public_routes_are_exactly_the_expected_ones(app):
     with app.test_request_context():
         public = sorted({r.rule for r in app.url_map.iter_rules() if access_rule_for(r.endpoint).public})
     assert public == ["/api/v1/docs", "/api/v1/docs/assets/<path:filename>", "/api/v1/openapi.json",
-                      "/healthz", "/static/<path:filename>"]
+                      "/assets/leaflet/<path:filename>", "/coverage", "/coverage.geojson",
+                      "/coverage/static/<path:filename>", "/healthz", "/static/<path:filename>"]
 
 
 @pytest.mark.parametrize("path", ["/api/v1/procedures", "/api/v1/service-points", "/api/v1/dossiers"])

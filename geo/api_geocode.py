@@ -1,0 +1,68 @@
+"""Address → location API: offline by default, Nominatim first when configured."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from flask import current_app
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from core.auth import EVERYONE, allow
+from core.errors import invalid
+from geo.address import MAX_ADDRESS_LENGTH
+from geo.geocoding import DEFAULT_USER_AGENT, NominatimGeocoder, resolve_location
+
+# The centre serves Hà Nội: an address that names no province is looked up there first.
+HOME_PROVINCE = "Hà Nội"
+
+blp = Blueprint("geocode", __name__, url_prefix="/api/v1", description="Address to location")
+
+
+class GeocodeQuerySchema(Schema):
+    address = fields.String(
+        required=True, validate=validate.Length(min=3, max=MAX_ADDRESS_LENGTH),
+        metadata={"description": "A Vietnamese address, accents optional", "example": "75 Đinh Tiên Hoàng, Hoàn Kiếm"},
+    )
+
+
+class UnitCodesSchema(Schema):
+    province = fields.String(allow_none=True)
+    district = fields.String(allow_none=True)
+    ward = fields.String(allow_none=True)
+
+
+class GeocodeSchema(Schema):
+    lat = fields.Float()
+    lon = fields.Float()
+    precision = fields.String(metadata={"enum": ["address", "ward", "district", "province"]})
+    source = fields.String(metadata={"enum": ["nominatim", "vietnamadminunits-2025", "vietnamadminunits-legacy"]})
+    approximate = fields.Boolean(metadata={"description": "True when the point is a unit's centre, not the address"})
+    province = fields.String(allow_none=True)
+    district = fields.String(allow_none=True, metadata={"description": "Legacy units only"})
+    ward = fields.String(allow_none=True)
+    street = fields.String(allow_none=True)
+    label = fields.String()
+    codes = fields.Nested(UnitCodesSchema())
+
+
+@lru_cache(maxsize=4)
+def _nominatim(url: str, user_agent: str) -> NominatimGeocoder:
+    return NominatimGeocoder(url, user_agent)
+
+
+def _geocoder() -> NominatimGeocoder | None:
+    url = current_app.config.get("NOMINATIM_URL", "")
+    return _nominatim(url, current_app.config.get("NOMINATIM_USER_AGENT", DEFAULT_USER_AGENT)) if url else None
+
+
+@blp.route("/geocode")
+@allow(*EVERYONE)
+@blp.arguments(GeocodeQuerySchema(), location="query")
+@blp.response(200, GeocodeSchema())
+def geocode(args):
+    """Where an address is; without a geocoder, the centre of the smallest unit it names (approximate)"""
+    found = resolve_location(args["address"], _geocoder(), default_province=HOME_PROVINCE)
+    if found is None:
+        raise invalid("address", "The address could not be located.", location="query")
+    return found
