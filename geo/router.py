@@ -18,6 +18,7 @@ and benchmarks share it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -85,7 +86,8 @@ class RoutingContext:
 
     local: datetime | None = None  # local time of routing (Asia/Ho_Chi_Minh); None ignores hours
     is_public_holiday: bool = False
-    loads: Mapping[str, int] = field(default_factory=dict)  # dossiers received today, by point code
+    # Dossiers received today, by point code. Treated as immutable: pass a new mapping when counts change.
+    loads: Mapping[str, int] = field(default_factory=dict)
     mode: Mode = Mode.MOTORBIKE
     travel: TravelTimeProvider = field(default_factory=OfflineTravelTime)
     tiers: frozenset[str] | None = None
@@ -146,21 +148,40 @@ class Network:
         self.code_rank = np.argsort(np.argsort(np.array([p.code for p in self.points], dtype=object)))
         self.capacity = np.array([p.daily_capacity or 0 for p in self.points], dtype=float)
         self._zeros = np.zeros(n, dtype=bool)
+        self._mask_cache: dict = {}
+        self._mask_lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self.points)
 
     def masks(self, level: str, ctx: RoutingContext) -> list[tuple[tuple[str, ...], np.ndarray]]:
-        """Eligibility masks from strictest to most relaxed: (constraints given up, mask)."""
+        """Eligibility masks from strictest to most relaxed: (constraints given up, mask).
+
+        Remembered for the last few distinct situations (level, tiers, day, which hours
+        rules are open, the loads mapping): consecutive decisions mostly share them.
+        """
+        open_rules = tuple(h.is_open(ctx.local, ctx.is_public_holiday) for h in self._hours) \
+            if ctx.local is not None else ()
+        key = (level, ctx.tiers, ctx.day, open_rules, id(ctx.loads), len(ctx.loads))
+        cached = self._mask_cache.get(key)
+        if cached is not None and cached[0] is ctx.loads:
+            return cached[1]
+        masks = self._masks(level, ctx, open_rules)
+        with self._mask_lock:
+            if len(self._mask_cache) >= 16:
+                self._mask_cache.pop(next(iter(self._mask_cache)))
+            self._mask_cache[key] = (ctx.loads, masks)
+        return masks
+
+    def _masks(self, level: str, ctx: RoutingContext, open_rules: tuple[bool, ...]):
         static = self._levels.get(level, self._zeros)
         if ctx.tiers is not None:
             static = static & np.isin(self._tiers, list(ctx.tiers))
         if ctx.day is not None:
             day = ctx.day.toordinal()
             static = static & (self._from <= day) & (day <= self._to)
-        if ctx.local is not None and self._hours:
-            open_rules = np.array([h.is_open(ctx.local, ctx.is_public_holiday) for h in self._hours] + [True])
-            open_now = static & open_rules[self._hours_id]  # index -1 is "no rule": always open
+        if open_rules:
+            open_now = static & np.array([*open_rules, True])[self._hours_id]  # -1 is "no rule": always open
         else:
             open_now = static
         full = np.zeros(len(self.points), dtype=bool)
@@ -244,25 +265,20 @@ def route(
 
 def _options(lat, lon, network: Network, index: np.ndarray, rule: RadiusRule, ctx: RoutingContext, wanted: int):
     """The ``wanted`` best options among the points at ``index``, best first."""
-    count = len(index)
-    if count <= 16:  # PROJ's C code per pair beats preparing arrays for a handful of points
-        km = np.array([WGS84.inv(lon, lat, network.lons[i], network.lats[i])[2] for i in index]) / 1000.0
+    lats, lons = network.lats[index].tolist(), network.lons[index].tolist()
+    if len(lats) <= 16:  # PROJ's C code per pair beats preparing arrays for a handful of points
+        km = [WGS84.inv(lon, lat, x, y)[2] / 1000.0 for x, y in zip(lons, lats, strict=True)]
     else:
-        _, _, metres = WGS84.inv(np.full(count, lon), np.full(count, lat), network.lons[index], network.lats[index])
-        km = np.asarray(metres) / 1000.0
-    destinations = [(network.lats[i], network.lons[i]) for i in index]
-    estimate = ctx.travel.estimate((lat, lon), destinations, km, ctx.mode, ctx.local)
-    minutes = np.asarray(estimate.minutes, dtype=float)
-    loads = np.array([ctx.loads.get(network.points[i].code, 0) for i in index], dtype=float) \
-        if ctx.loads else np.zeros(count)
-    capacity = network.capacity[index]
-    ratio = np.divide(loads, capacity, out=np.zeros(count), where=capacity > 0)
-    order = np.lexsort((network.code_rank[index], km, ratio, np.round(minutes)))[:wanted]
-    options = [
-        RouteOption(network.points[index[o]], float(km[o]), float(minutes[o]),
-                    rule.judge(float(km[o]), float(minutes[o])), int(loads[o]))
-        for o in order
-    ]
+        count = len(lats)
+        km = (np.asarray(WGS84.inv(np.full(count, lon), np.full(count, lat), lons, lats)[2]) / 1000.0).tolist()
+    estimate = ctx.travel.estimate((lat, lon), list(zip(lats, lons, strict=True)), km, ctx.mode, ctx.local)
+    points = [network.points[i] for i in index.tolist()]
+    loads = [ctx.loads.get(p.code, 0) for p in points] if ctx.loads else [0] * len(points)
+    keyed = sorted(
+        (round(m), load / p.daily_capacity if p.daily_capacity else 0.0, d, p.code, p, m, load)
+        for p, d, m, load in zip(points, km, estimate.minutes, loads, strict=True)
+    )[:wanted]
+    options = [RouteOption(p, d, m, rule.judge(d, m), load) for _, _, d, _, p, m, load in keyed]
     return options, estimate
 
 
