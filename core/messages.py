@@ -66,6 +66,7 @@ _EXACT = {
     "Must be on or before active_to.": "Phải bằng hoặc trước ngày active_to.",
     "Must be after active_from.": "Phải sau ngày active_from.",
     "The file must be UTF-8 encoded CSV.": "Tệp phải là CSV mã hóa UTF-8.",
+    "Required unless the citizen's address is given.": "Bắt buộc nếu không có địa chỉ của công dân.",
     "The address could not be located.": "Không xác định được vị trí của địa chỉ này.",
     "Unknown or inactive service point.": "Điểm phục vụ không tồn tại hoặc không hoạt động.",
     "This service point does not receive procedures of this level.":

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Date, Integer, Select, String, bindparam, func, insert, select, text
+from sqlalchemy import Date, DateTime, Integer, Select, String, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from core.extensions import db
@@ -48,6 +48,18 @@ def loads_on(day: date) -> dict[str, int]:
 
 _LOADS = text("SELECT unit_code, last_value FROM dossier_counters WHERE day = :day").bindparams(
     bindparam("day", type_=Date()))
+
+
+def routing_outcomes_since(since: datetime) -> list[tuple[str, int, int]]:
+    """(service point code, dossiers routed there, of which outside the service radius) since ``since``."""
+    return [tuple(row) for row in db.session.execute(_OUTCOMES, {"since": since}).all()]
+
+
+_OUTCOMES = text(
+    "SELECT sp.code, COUNT(*), SUM(CASE WHEN d.outside_service_radius THEN 1 ELSE 0 END) "
+    "FROM dossiers d JOIN service_points sp ON sp.id = d.service_point_id "
+    "WHERE d.received_at >= :since GROUP BY sp.code"
+).bindparams(bindparam("since", type_=DateTime(timezone=True)))
 
 
 def dossier_by_idempotency_key(owner: str, key: str) -> Dossier | None:

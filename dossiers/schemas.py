@@ -72,7 +72,11 @@ class DeliverySchema(Schema):
 class DossierCreateSchema(Schema):
     procedure_code = fields.String(required=True, validate=_not_blank)
     citizen = fields.Nested(CitizenSchema, required=True)
-    location = fields.Nested(LocationSchema, required=True)
+    location = fields.Nested(
+        LocationSchema, load_default=None, allow_none=True,
+        metadata={"description": "The device's GPS fix (preferred) or a pin; without it the citizen's "
+                                 "address is located (offline: the centre of its ward, approximate)"},
+    )
     delivery = fields.Nested(DeliverySchema, load_default=lambda: {"method": DeliveryMethod.COLLECT, "address": None})
     service_point_code = fields.String(
         load_default=None, allow_none=True,
@@ -84,6 +88,11 @@ class DossierCreateSchema(Schema):
         metadata={"description": "The partner's own reference or agent name"},
     )
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+    @validates_schema
+    def location_or_address(self, data, **kwargs):
+        if data.get("location") is None and not ((data.get("citizen") or {}).get("address") or "").strip():
+            raise ValidationError("Required unless the citizen's address is given.", "location")
 
     @validates_schema
     def reason_for_choice(self, data, **kwargs):
@@ -121,6 +130,11 @@ class RoutingSchema(Schema):
     explanation_en = fields.String()
     rule = fields.Dict()
     chosen_by = fields.String(metadata={"description": "router or agent"})
+    location = fields.Dict(allow_none=True, metadata={
+        "description": "How the citizen's address was located when no GPS fix or pin was given"})
+    relaxed = fields.List(fields.String(), metadata={
+        "description": "Constraints given up because no point met them: capacity, opening_hours"})
+    travel = fields.Dict(metadata={"description": "Mode of travel, provider, and why an engine fell back"})
     router_choice = fields.Nested(RouteOptionSchema, allow_none=True,
                                   metadata={"description": "The router's pick, when the agent chose another"})
     choice_reason = fields.String(allow_none=True)

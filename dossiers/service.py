@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from time import monotonic
 
 import filetype
@@ -86,7 +87,10 @@ def register(principal: Principal, data: dict, idempotency_key: str) -> Registra
         raise Forbidden(Text("Chỉ đại lý mới tiếp nhận hồ sơ.", "Only agents register dossiers."))
     owner, digest = owner_of(principal), fingerprint(data)
     try:
-        procedure, point_id, routing = _route(data)
+        location, located = _location(data)
+        procedure, point_id, routing = _route(data, location)
+        if located is not None:
+            routing["location"] = located
     except DomainError:
         # A retry of an accepted request replays it even if the catalogue or network moved since.
         replay = _replay(owner, idempotency_key, digest)
@@ -98,7 +102,7 @@ def register(principal: Principal, data: dict, idempotency_key: str) -> Registra
     unit = routing["chosen"]["service_point_code"]
     actor = _actor(principal, data.get("agent_reference"))
     by_router = routing["chosen_by"] == "router"
-    citizen, delivery, location = data["citizen"], data["delivery"], data["location"]
+    citizen, delivery = data["citizen"], data["delivery"]
     values = {
         "procedure_id": procedure.id, "status": Status.ROUTED,
         "citizen_name": citizen["full_name"], "citizen_id_number": citizen["cccd"],
@@ -140,12 +144,25 @@ def register(principal: Principal, data: dict, idempotency_key: str) -> Registra
     return Registration(dossier, created=True)
 
 
-def _route(data: dict) -> tuple[Procedure, int, dict]:
+def _location(data: dict) -> tuple[dict, dict | None]:
+    """The location to route from: the one given (GPS or pin), else the citizen's address located,
+    with how it was located (None when given)."""
+    if data["location"] is not None:
+        return data["location"], None
+    found = geo.locate_address(data["citizen"]["address"])
+    if found is None:
+        raise invalid("citizen.address", "The address could not be located.")
+    located = {"source": found.source, "precision": found.precision, "approximate": found.approximate,
+               "label": found.label}
+    return {"lat": found.lat, "lon": found.lon, "source": "address"}, located
+
+
+def _route(data: dict, location: dict) -> tuple[Procedure, int, dict]:
     """The procedure, the chosen point's id and the routing decision to store."""
     procedure = catalogue.get_active(data["procedure_code"])
     if procedure is None:
         raise invalid("procedure_code", "Unknown or inactive procedure.")
-    lat, lon, level = data["location"]["lat"], data["location"]["lon"], procedure.level.value
+    lat, lon, level = location["lat"], location["lon"], procedure.level.value
     loads = loads_today()
     decision = geo.route(lat, lon, level, loads)
     if decision.chosen is None:
@@ -180,6 +197,23 @@ def loads_today() -> dict[str, int]:
     if day != _loads_cache["day"] or now - _loads_cache["at"] >= ttl:
         _loads_cache.update(at=now, day=day, loads=repository.loads_on(day))
     return _loads_cache["loads"]
+
+
+def routing_outcomes(days: int = 30) -> dict:
+    """How many dossiers of the last ``days`` went outside the service radius, per point:
+    the demand side of the coverage report."""
+    rows = repository.routing_outcomes_since(utcnow() - timedelta(days=days))
+    by_point = sorted(
+        ({"service_point_code": code, "dossiers": total, "outside_service_radius": int(outside or 0)}
+         for code, total, outside in rows),
+        key=lambda r: (-r["outside_service_radius"], r["service_point_code"]),
+    )
+    return {
+        "days": days,
+        "dossiers": sum(r["dossiers"] for r in by_point),
+        "outside_service_radius": sum(r["outside_service_radius"] for r in by_point),
+        "by_point": by_point,
+    }
 
 
 def _actor(principal: Principal, agent_reference: str | None) -> str:

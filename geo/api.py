@@ -11,6 +11,7 @@ from dossiers import service as dossiers
 from dossiers.schemas import RoutingSchema
 from geo import service
 from geo.schemas import RoutingQuerySchema, ServicePointQuerySchema, ServicePointSchema
+from geo.travel import Mode
 
 blp = Blueprint("geo", __name__, url_prefix="/api/v1", description="Service points and routing")
 
@@ -33,5 +34,8 @@ def routing(args):
     procedure = catalogue.get_active(args["procedure"])
     if procedure is None:
         raise invalid("procedure", "Unknown or inactive procedure.", location="query")
-    decision = service.route(args["lat"], args["lon"], procedure.level.value, dossiers.loads_today())
+    decision = service.route(
+        args["lat"], args["lon"], procedure.level.value, dossiers.loads_today(),
+        Mode(args["mode"]) if args["mode"] else None, frozenset(args["tiers"]) if args["tiers"] else None,
+    )
     return {**service.decision_to_dict(decision), "chosen_by": "router", "choice_reason": None}

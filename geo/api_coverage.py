@@ -21,6 +21,7 @@ from core.auth import EVERYONE, allow
 from core.models import Role
 from core.timeutil import to_local, utcnow
 from core.versions import VersionedMap
+from dossiers import service as dossiers
 from geo import service
 from geo.coverage import (
     DEFAULT_CELL_M,
@@ -171,7 +172,7 @@ def get_coverage(args):
         rows = "communes" if fmt == "csv" else "cells"
         return Response(result.to_csv(rows), mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="coverage-{rows}.csv"'})
-    return result.to_dict()
+    return {**result.to_dict(), "dossiers_routed": dossiers.routing_outcomes()}
 
 
 @blp.route("/what-if", methods=["POST"])

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from core.auth import EVERYONE, allow
 from core.errors import invalid
+from geo import service
 from geo.address import MAX_ADDRESS_LENGTH
-from geo.geocoding import DEFAULT_USER_AGENT, NominatimGeocoder, resolve_location
-
-# The centre serves Hà Nội: an address that names no province is looked up there first.
-HOME_PROVINCE = "Hà Nội"
 
 blp = Blueprint("geocode", __name__, url_prefix="/api/v1", description="Address to location")
 
@@ -46,23 +40,13 @@ class GeocodeSchema(Schema):
     codes = fields.Nested(UnitCodesSchema())
 
 
-@lru_cache(maxsize=4)
-def _nominatim(url: str, user_agent: str) -> NominatimGeocoder:
-    return NominatimGeocoder(url, user_agent)
-
-
-def _geocoder() -> NominatimGeocoder | None:
-    url = current_app.config.get("NOMINATIM_URL", "")
-    return _nominatim(url, current_app.config.get("NOMINATIM_USER_AGENT", DEFAULT_USER_AGENT)) if url else None
-
-
 @blp.route("/geocode")
 @allow(*EVERYONE)
 @blp.arguments(GeocodeQuerySchema(), location="query")
 @blp.response(200, GeocodeSchema())
 def geocode(args):
     """Where an address is; without a geocoder, the centre of the smallest unit it names (approximate)"""
-    found = resolve_location(args["address"], _geocoder(), default_province=HOME_PROVINCE)
+    found = service.locate_address(args["address"])
     if found is None:
         raise invalid("address", "The address could not be located.", location="query")
     return found

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from dossiers import service as dossiers
 from geo.api_coverage import MAX_CANDIDATES, TIERS, candidates_from, coverage
 from geo.coverage import DEFAULT_CELL_M, DEFAULT_LEVEL, DEFAULT_TIERS, CoverageResult, compare
 from geo.models import Tier
@@ -89,6 +90,14 @@ def _print_summary(result: CoverageResult) -> None:
     click.echo(f"  Thời gian tính / computed in {s['seconds']:.2f} s")
 
 
+def _print_dossier_outcomes(outcomes: dict) -> None:
+    click.echo(f"  Hồ sơ {outcomes['days']} ngày qua / dossiers in the last {outcomes['days']} days: "
+               f"{outcomes['dossiers']:,}, ngoài bán kính phục vụ / outside the service radius: "
+               f"{outcomes['outside_service_radius']:,}")
+    for row in [r for r in outcomes["by_point"] if r["outside_service_radius"]][:5]:
+        click.echo(f"    {row['service_point_code']}: {row['outside_service_radius']:,} / {row['dossiers']:,}")
+
+
 def _print_compare(diff: dict) -> None:
     click.echo("So sánh / comparison:")
     click.echo(f"  Tỷ lệ trong quy tắc / share within: {diff['share_within_before']:.1%} → "
@@ -144,6 +153,7 @@ def coverage_command(cell_m, level, tiers, geojson_path, catchments, csv_path, c
                                  param_hint="--add-tier")
     before = _run("Tính độ phủ / computing coverage", cell_m=cell_m, level=level, tiers=tiers)
     _print_summary(before)
+    _print_dossier_outcomes(dossiers.routing_outcomes())
     result = before
     if candidates:
         click.echo()

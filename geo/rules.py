@@ -13,6 +13,8 @@ from math import asin, cos, radians, sin, sqrt
 from pyproj import Geod
 
 EARTH_RADIUS_KM = 6371.0088
+_KM_TOLERANCE = 1e-6
+_MINUTES_TOLERANCE = 1e-8
 WGS84 = Geod(ellps="WGS84")
 
 
@@ -31,8 +33,10 @@ class RadiusRule:
     max_minutes: float = 30.0
 
     def judge(self, distance_km: float, minutes: float) -> RuleHeld:
-        by_distance = distance_km <= self.max_km
-        by_time = minutes <= self.max_minutes
+        """Inclusive at the edge: a point exactly 5 km or 30 minutes away is within. The
+        tolerance (a millimetre, a microsecond) absorbs floating-point noise, nothing more."""
+        by_distance = distance_km <= self.max_km + _KM_TOLERANCE
+        by_time = minutes <= self.max_minutes + _MINUTES_TOLERANCE
         if by_distance and by_time:
             return RuleHeld.BOTH
         if by_distance:

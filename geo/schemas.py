@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from webargs.fields import DelimitedList
 
 from geo.territory import in_vietnam
 
@@ -32,6 +33,12 @@ class RoutingQuerySchema(Schema):
     lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
     lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
     procedure = fields.String(required=True, metadata={"description": "Procedure code"})
+    mode = fields.String(load_default=None, validate=validate.OneOf(["motorbike", "car", "walking"]),
+                         metadata={"description": "How the citizen travels (default: TRAVEL_MODE)"})
+    tiers = DelimitedList(
+        fields.String(validate=validate.OneOf(["branch", "district_point", "commune_point"])),
+        load_default=list, metadata={"description": "Only these tiers, comma-separated"},
+    )
 
     @validates_schema
     def inside_vietnam(self, data, **kwargs):

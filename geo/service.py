@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 
 from flask import current_app
 
@@ -19,6 +20,8 @@ from core.messages import Text
 from core.timeutil import to_local, utcnow
 from core.versions import VersionedCache
 from geo import repository
+from geo.address import AddressLocation
+from geo.geocoding import NominatimGeocoder, resolve_location
 from geo.hours import parse_hours
 from geo.models import ServicePoint
 from geo.router import Network, PointCandidate, RouteOption, RoutingContext, RoutingDecision, explain, option_for
@@ -84,18 +87,21 @@ def network() -> Network:
     return _network.get()
 
 
+_NO_LOADS: Mapping[str, int] = {}
+
+
 def context(loads: Mapping[str, int] | None = None, mode: Mode | None = None,
-            at: datetime | None = None) -> RoutingContext:
+            at: datetime | None = None, tiers: frozenset[str] | None = None) -> RoutingContext:
     local = to_local(at or utcnow())
     return RoutingContext(
-        local=local, is_public_holiday=is_public_holiday(local.date()), loads=loads or {},
-        mode=mode or Mode(current_app.config["TRAVEL_MODE"]), travel=travel_provider(),
+        local=local, is_public_holiday=is_public_holiday(local.date()), loads=loads or _NO_LOADS,
+        mode=mode or Mode(current_app.config["TRAVEL_MODE"]), travel=travel_provider(), tiers=tiers,
     )
 
 
 def route(lat: float, lon: float, level: str, loads: Mapping[str, int] | None = None,
-          mode: Mode | None = None) -> RoutingDecision:
-    return route_pure(lat, lon, level, network(), radius_rule(), context(loads, mode))
+          mode: Mode | None = None, tiers: frozenset[str] | None = None) -> RoutingDecision:
+    return route_pure(lat, lon, level, network(), radius_rule(), context(loads, mode, tiers=tiers))
 
 
 def choose_point(lat: float, lon: float, level: str, code: str,
@@ -140,6 +146,23 @@ def decision_to_dict(decision: RoutingDecision) -> dict:
         "travel": {"mode": decision.mode.value, "source": decision.travel_source,
                    "fallback_reason": decision.fallback_reason},
     }
+
+
+# The centre serves Hà Nội: an address that names no province is looked up there first.
+HOME_PROVINCE = "Hà Nội"
+
+
+@lru_cache(maxsize=4)
+def _nominatim(url: str, user_agent: str) -> NominatimGeocoder:
+    return NominatimGeocoder(url, user_agent)
+
+
+def locate_address(text: str) -> AddressLocation | None:
+    """Where an address is: Nominatim first when NOMINATIM_URL is set, else (and on its failure)
+    the centre of the smallest unit the address names, offline and marked approximate."""
+    url = current_app.config["NOMINATIM_URL"]
+    geocoder = _nominatim(url, current_app.config["NOMINATIM_USER_AGENT"]) if url else None
+    return resolve_location(text, geocoder, default_province=HOME_PROVINCE)
 
 
 def get_point(code: str) -> ServicePoint:

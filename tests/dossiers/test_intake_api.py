@@ -156,6 +156,32 @@ def test_agent_may_choose_another_point_with_a_reason(client, agent_key):
     assert "Công dân làm việc gần đó" in data["events"][1]["reason"]
 
 
+def test_without_gps_the_citizens_address_is_located_offline(client, agent_key):
+    body = dossier_body(citizen={"address": "85 Dịch Vọng Hậu, phường Cầu Giấy, Hà Nội"})
+    del body["location"]
+    response = _post(client, agent_key, body)
+    assert response.status_code == 201, response.get_json()
+    data = response.get_json()
+    assert data["location"]["source"] == "address"
+    assert data["routing"]["location"]["approximate"] is True
+    assert "Cầu Giấy" in data["routing"]["location"]["label"]
+    assert abs(data["location"]["lat"] - 21.03) < 0.03 and abs(data["location"]["lon"] - 105.79) < 0.03
+
+
+def test_no_location_and_no_address_or_an_unknown_one_is_refused(client, app, agent_key):
+    body = dossier_body(citizen={"address": None})
+    del body["location"]
+    response = _post(client, agent_key, body)
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["field"] == "location"
+    assert response.get_json()["errors"][0]["message_vi"] == "Bắt buộc nếu không có địa chỉ của công dân."
+    body["citizen"]["address"] = "xqzv wprt kkkk"
+    response = _post(client, agent_key, body, idem="k-2")
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["field"] == "citizen.address"
+    assert _counts(app) == (0, 0, 0)
+
+
 def test_a_far_location_is_routed_anyway_and_flagged(client, agent_key):
     # Ho Chi Minh City: in Vietnam, far outside every Hanoi point's radius.
     data = create_dossier(client, agent_key, location={"lat": 10.7769, "lon": 106.7009})
@@ -198,3 +224,14 @@ def test_numbers_run_per_unit_and_day(client, agent_key):
     assert first[-4:] == "0001" and second[-4:] == "0002"
     assert second[:-5] == first[:-5]
     assert elsewhere[:-12] != first[:-12] and elsewhere.endswith("-0001")
+
+
+def test_routing_api_explains_and_takes_mode_and_tiers(client, agent_key):
+    base = "/api/v1/routing?lat=21.0259&lon=105.8537&procedure=HN-HT-201"
+    default = client.get(base, headers=auth(agent_key)).get_json()
+    assert default["travel"]["source"] == "offline" and default["chosen"]["tier"] == "commune_point"
+    walking = client.get(base + "&mode=walking&tiers=branch", headers=auth(agent_key)).get_json()
+    assert walking["chosen"]["tier"] == "branch" and walking["travel"]["mode"] == "walking"
+    assert "đi bộ" in walking["explanation_vi"] and "on foot" in walking["explanation_en"]
+    bad = client.get(base + "&mode=boat", headers=auth(agent_key))
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "mode"

@@ -320,3 +320,14 @@ def test_map_assets_and_data(client):
     assert response.status_code == 200 and response.mimetype == "application/geo+json"
     kinds = {f["properties"]["kind"] for f in json.loads(response.get_data(as_text=True))["features"]}
     assert {"boundary", "gap", "point", "commune"} <= kinds
+
+
+def test_coverage_report_counts_dossiers_routed_outside_the_radius(client, agent_key):
+    from tests.factories import auth as _auth
+    from tests.factories import create_dossier
+
+    create_dossier(client, agent_key)  # Hoàn Kiếm: within
+    create_dossier(client, agent_key, location={"lat": 10.7769, "lon": 106.7009})  # Hồ Chí Minh City: outside
+    report = client.get("/api/v1/coverage", headers=_auth(agent_key)).get_json()["dossiers_routed"]
+    assert report["dossiers"] == 2 and report["outside_service_radius"] == 1
+    assert report["by_point"][0]["outside_service_radius"] == 1

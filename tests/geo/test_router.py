@@ -222,3 +222,21 @@ def test_batch_routing_equals_the_geodesic_nearest(drawn, level, here):
         best = min(geodesic(h, (p.lat, p.lon)).km for p in pool)
         assert result.distance_km[i] == pytest.approx(best, abs=1e-6)
         assert result.within[i] == (best <= 5 or best * 1.35 / 15 * 60 <= 30)
+
+
+def test_exactly_5_km_is_within_by_distance_at_rush_hour():
+    from geo.rules import WGS84
+    lon, lat, _ = WGS84.fwd(105.85, 21.03, 90.0, 5000.0)  # exactly 5 km east
+    rush = ctx(local=datetime(2026, 3, 2, 17, 30, tzinfo=LOCAL_TZ))  # 5 km takes ~37 minutes
+    decision = route(21.03, 105.85, "province", [point(1, lat, lon)], ctx=rush)
+    assert decision.chosen.distance_km == pytest.approx(5.0, abs=1e-9)
+    assert decision.chosen.rule_held is RuleHeld.DISTANCE and not decision.outside_service_radius
+
+
+def test_exactly_30_minutes_is_within_by_travel_time():
+    from geo.rules import WGS84
+    km = 30 / 60 * 15 / 1.35  # 5.555… km off-peak on a motorbike
+    lon, lat, _ = WGS84.fwd(105.85, 21.03, 0.0, km * 1000)
+    decision = route(21.03, 105.85, "province", [point(1, lat, lon)], ctx=ctx())
+    assert decision.chosen.minutes == pytest.approx(30.0, abs=1e-9)
+    assert decision.chosen.rule_held is RuleHeld.TRAVEL_TIME
