@@ -9,8 +9,8 @@ import click
 from flask.cli import AppGroup
 
 from dossiers import service as dossiers
-from geo.api_coverage import MAX_CANDIDATES, TIERS, candidates_from, coverage
 from geo.coverage import DEFAULT_CELL_M, DEFAULT_LEVEL, DEFAULT_TIERS, CoverageResult, compare
+from geo.coverage_service import MAX_CANDIDATES, TIERS, candidates_from, coverage
 from geo.models import Tier
 from geo.points_import import LEVELS, TIER_DEFAULTS
 from geo.territory import in_vietnam

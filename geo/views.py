@@ -14,8 +14,8 @@ import xstatic.pkg.leaflet as xstatic_leaflet
 from flask import Blueprint, Response, current_app, render_template, send_from_directory
 
 from core.auth import public
-from geo.api_coverage import default_geojson_text
 from geo.coverage import DEFAULT_CELL_M, DEFAULT_LEVEL, DEFAULT_TIERS
+from geo.coverage_service import default_geojson_text
 
 bp = Blueprint("coverage_page", __name__, template_folder="templates")
 # An explicit, @public route rather than the blueprint's static_folder: Flask's own
