@@ -49,7 +49,9 @@ def pytest_sessionstart(session):
 def pytest_report_header(config):
     if USING_POSTGRES:
         return "database: PostgreSQL (fresh database, built by the Alembic migrations)"
-    return (f"database: embedded SQLite — PostgreSQL {_PG_PROBLEM}; "
+    if WANTED == "sqlite":
+        return "database: embedded SQLite (the smoke run of the embedded default)"
+    return (f"database: embedded SQLite — PostgreSQL unreachable ({_PG_PROBLEM}); "
             "tests marked 'postgres' are SKIPPED in this run")
 
 
