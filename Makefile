@@ -10,7 +10,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install install-dev run test lint bench clean
+.PHONY: install install-dev run test lint bench translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ lint: install-dev
 test: lint
 	$(BIN)/python -m pytest
 	TEST_DATABASE=sqlite $(BIN)/python -m pytest -m smoke
+
+# After changing user-facing text: extract it, merge it into the Vietnamese catalogue, compile.
+translations: install-dev
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -l vi --width 120
+	$(BIN)/pybabel compile -d translations
 
 bench: install-dev
 	$(BIN)/python bench/bench_intake.py

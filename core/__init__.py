@@ -38,21 +38,28 @@ def create_app(overrides: dict | None = None) -> Flask:
     }}, "security": [{"bearerAuth": []}]})
 
     from agent_portal.api import blp as dossiers_blp
+    from agent_portal.views import bp as portal_bp
     from core.auth import init_auth
     from core.cli import register_cli
     from core.errors import register_error_handlers
     from core.health import bp as health_bp
+    from core.views import bp as web_bp
+    from core.web import csrf, init_web
     from dossiers.api import blp as procedures_blp
+    from dossiers.labels import status_label
     from geo.api import blp as geo_blp
     from geo.api_admin import blp as points_admin_blp
     from geo.api_coverage import blp as coverage_blp
     from geo.api_geocode import blp as geocode_blp
     from geo.views import bp as coverage_page_bp
 
+    init_web(app)
+    app.jinja_env.globals.update(status_label=status_label)
     for blueprint in (procedures_blp, geo_blp, geocode_blp, coverage_blp, points_admin_blp, dossiers_blp):
         api.register_blueprint(blueprint)
-    app.register_blueprint(health_bp)
-    app.register_blueprint(coverage_page_bp)
+        csrf.exempt(blueprint)  # bearer keys carry no cookie; session calls are checked in core.auth
+    for blueprint in (health_bp, coverage_page_bp, web_bp, portal_bp):
+        app.register_blueprint(blueprint)
     init_auth(app)
     register_error_handlers(app)  # after Api: ours replace flask-smorest's handlers
     register_cli(app)

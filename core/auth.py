@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, redirect, request, url_for
+from flask_login import current_user
 from flask_smorest import Blueprint as SmorestBlueprint
 
-from core.accounts import Principal, authenticate_key
+from core.accounts import Principal, authenticate_key, principal_for
 from core.errors import Forbidden, Unauthorized
 from core.messages import Text
 from core.models import Role
+from core.web import csrf
 
 STAFF = (Role.BRANCH_OFFICER, Role.FINANCE, Role.ADMIN)
 EVERYONE = (Role.AGENT, *STAFF)
@@ -68,7 +70,7 @@ _MISSING_KEY = Text(
 _BAD_KEY = Text("Khóa API không hợp lệ hoặc đã bị thu hồi.", "The API key is invalid or revoked.")
 
 
-def _enforce() -> None:
+def _enforce():
     if request.endpoint is None:  # 404/405: let routing errors speak
         return
     rule = access_rule_for(request.endpoint)
@@ -78,11 +80,17 @@ def _enforce() -> None:
         return
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if scheme.lower() == "bearer" and token.strip():
+        principal = authenticate_key(token.strip())
+        if principal is None:
+            raise Unauthorized(_BAD_KEY)
+    elif current_user.is_authenticated and (principal := principal_for(current_user)) is not None:
+        if request.method not in ("GET", "HEAD", "OPTIONS") and request.path.startswith("/api/"):
+            csrf.protect()  # the tablet UI calls the API with its session cookie
+    elif request.path.startswith("/api/"):
         raise Unauthorized(_MISSING_KEY)
-    principal = authenticate_key(token.strip())
-    if principal is None:
-        raise Unauthorized(_BAD_KEY)
+    else:
+        return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
     if principal.role not in rule.roles:
         raise Forbidden(
             Text(

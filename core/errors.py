@@ -173,6 +173,7 @@ _HTML_PAGE = """<!doctype html><html lang="vi"><meta charset="utf-8">
 <title>{{ title.vi }}</title>
 <body style="font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem">
 <h1>{{ status }} — {{ title.vi }}</h1><p lang="en">{{ title.en }}</p>
+{% if detail %}<p>{{ detail.vi }}</p><p lang="en">{{ detail.en }}</p>{% endif %}
 <p><a href="/">Về trang chủ / Home</a></p></body></html>"""
 
 
@@ -195,6 +196,9 @@ def _http_problem(status: int, detail: Text | None = None, errors=None, headers=
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(exc: DomainError):
+        if _wants_html():
+            return Response(render_template_string(_HTML_PAGE, title=exc.title, status=exc.status, detail=exc.detail),
+                            status=exc.status, mimetype="text/html")
         headers = {"WWW-Authenticate": 'Bearer realm="api"'} if exc.status == 401 else None
         return problem_response(exc.status, exc.code, exc.title, exc.detail, exc.errors,
                                 exc.extra, headers)

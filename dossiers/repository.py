@@ -86,6 +86,25 @@ def dossier_by_number(stmt: Select, number: str, for_update: bool = False) -> Do
     return db.session.scalar(stmt)
 
 
+def search_dossiers(stmt: Select, *, number: str | None = None, phone: str | None = None,
+                    cccd: str | None = None, status: Status | None = None,
+                    received_from: datetime | None = None, received_to: datetime | None = None,
+                    limit: int = 100) -> list[Dossier]:
+    if number:
+        stmt = stmt.where(Dossier.number.startswith(number))
+    if phone:
+        stmt = stmt.where(Dossier.citizen_phone == phone)
+    if cccd:
+        stmt = stmt.where(Dossier.citizen_id_number == cccd)
+    if status is not None:
+        stmt = stmt.where(Dossier.status == status)
+    if received_from is not None:
+        stmt = stmt.where(Dossier.received_at >= received_from)
+    if received_to is not None:
+        stmt = stmt.where(Dossier.received_at < received_to)
+    return list(db.session.scalars(stmt.order_by(Dossier.received_at.desc(), Dossier.id.desc()).limit(limit)))
+
+
 def page_of_dossiers(
     stmt: Select, status: Status | None, page: int, page_size: int
 ) -> tuple[list[Dossier], int]:

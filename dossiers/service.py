@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from time import monotonic
 
 import filetype
 from flask import current_app
+from marshmallow import ValidationError
 from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 
@@ -22,7 +23,7 @@ from core.errors import DomainError, Forbidden, NotFound, field_error, invalid
 from core.extensions import db
 from core.messages import Text
 from core.models import Role
-from core.timeutil import to_local, utcnow
+from core.timeutil import LOCAL_TZ, to_local, utcnow
 from dossiers import catalogue, repository
 from dossiers.deadlines import deadline_for
 from dossiers.errors import (
@@ -36,6 +37,7 @@ from dossiers.errors import (
 from dossiers.lifecycle import DOCUMENTS_OPEN, REASON_REQUIRED, TERMINAL, allowed_next, may_move
 from dossiers.models import Document, Dossier, DossierEvent, Procedure, Status
 from dossiers.storage import LocalDocumentStore
+from dossiers.validators import normalise_mobile
 from geo import service as geo
 
 ACCEPTED_TYPES = {
@@ -248,6 +250,27 @@ def get(principal: Principal, number: str, for_update: bool = False) -> Dossier:
 
 def list_page(principal: Principal, status: Status | None, page: int, page_size: int):
     return repository.page_of_dossiers(_scope(principal), status, page, page_size)
+
+
+def search(principal: Principal, query: str = "", status: Status | None = None,
+           day: date | None = None, limit: int = 100) -> list[Dossier]:
+    """The caller's dossiers matching a dossier number (or its start), a phone number or a CCCD,
+    received on ``day`` (local) when given, newest first."""
+    query = query.strip()
+    criteria: dict = {}
+    if query:
+        digits = "".join(ch for ch in query if ch.isdigit())
+        if len(digits) == 12 and digits == query:
+            criteria["cccd"] = query
+        else:
+            try:
+                criteria["phone"] = normalise_mobile(query)
+            except ValidationError:
+                criteria["number"] = query.upper()
+    if day is not None:
+        start = datetime.combine(day, time(0), tzinfo=LOCAL_TZ)
+        criteria.update(received_from=start, received_to=start + timedelta(days=1))
+    return repository.search_dossiers(_scope(principal), status=status, limit=limit, **criteria)
 
 
 def transition(principal: Principal, number: str, target: Status, reason: str | None) -> Dossier:

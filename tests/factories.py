@@ -76,3 +76,16 @@ def create_dossier(client, key: str, idempotency_key: str | None = None, **overr
     )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    import re
+
+    html = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+
+def sign_in(client, email: str, password: str = "correct horse battery staple", **params):
+    """Sign in through the form, as a browser does (CSRF token included)."""
+    return client.post("/login", query_string=params,
+                       data={"email": email, "password": password, "csrf_token": csrf_token(client)})

@@ -27,9 +27,10 @@ def test_every_route_declares_its_access_rule(app):
 def test_public_routes_are_exactly_the_expected_ones(app):
     with app.test_request_context():
         public = sorted({r.rule for r in app.url_map.iter_rules() if access_rule_for(r.endpoint).public})
-    assert public == ["/api/v1/docs", "/api/v1/docs/assets/<path:filename>", "/api/v1/openapi.json",
+    assert public == ["/", "/api/v1/docs", "/api/v1/docs/assets/<path:filename>", "/api/v1/openapi.json",
                       "/assets/leaflet/<path:filename>", "/coverage", "/coverage.geojson",
-                      "/coverage/static/<path:filename>", "/healthz", "/static/<path:filename>"]
+                      "/coverage/static/<path:filename>", "/healthz", "/login", "/logout",
+                      "/static/<path:filename>", "/static/core/<path:filename>"]
 
 
 @pytest.mark.parametrize("path", ["/api/v1/procedures", "/api/v1/service-points", "/api/v1/dossiers"])
@@ -89,6 +90,16 @@ def test_inactive_organisation_keys_stop_working(app, client, agent_key):
     with app.app_context():
         set_organisation_active("VNPOST-HN", True)
     assert client.get("/api/v1/procedures", headers=auth(agent_key)).status_code == 200
+
+
+def test_api_routes_refuse_a_session_call_without_csrf_token(app, client):
+    with app.app_context():
+        factories.create_org()
+        factories.create_user("agent", email="lan@test.vn", org=factories.create_org())
+    assert factories.sign_in(client, "lan@test.vn").status_code == 302
+    assert client.get("/api/v1/procedures?q=khai sinh").status_code == 200  # reads need no token
+    response = client.post("/api/v1/dossiers", json=dossier_body(), headers={"Idempotency-Key": "s-1"})
+    assert response.status_code == 400 and response.mimetype == "application/problem+json"
 
 
 def test_unknown_api_route_is_a_problem_and_a_browser_gets_a_page(client):

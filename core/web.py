@@ -1,0 +1,113 @@
+"""The web UI's plumbing: sessions (Flask-Login), CSRF (Flask-WTF), language (Flask-Babel),
+and Jinja filters that show dates, money and personal data the way people expect.
+
+Vietnamese is the default language; ``?lang=en`` (one tap on every page) switches to English
+and is remembered in a cookie. Times are stored in UTC and shown in Asia/Ho_Chi_Minh.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from babel.dates import format_datetime
+from babel.numbers import format_currency, format_decimal
+from flask import Flask, g, request
+from flask_babel import Babel, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+from core.config import PROJECT_ROOT
+from core.extensions import db
+from core.models import Role, User
+from core.timeutil import LOCAL_TZ, as_utc
+
+LANGUAGES = ("vi", "en")
+LANG_COOKIE = "lang"
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.is_active else None
+
+
+def select_locale() -> str:
+    wanted = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
+    return wanted if wanted in LANGUAGES else "vi"
+
+
+def _remember_language(response):
+    wanted = request.args.get("lang")
+    if wanted in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, wanted, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
+
+
+def money(amount: int | None) -> str:
+    """150000 → "150.000 ₫" in Vietnamese, "₫150,000" in English (VND has no minor unit)."""
+    if amount is None:
+        return "—"
+    return format_currency(amount, "VND", locale=str(get_locale()), currency_digits=True)
+
+
+def number(value) -> str:
+    return format_decimal(value, locale=str(get_locale()))
+
+
+def local_datetime(value: datetime | None, fmt: str = "short") -> str:
+    if value is None:
+        return "—"
+    return format_datetime(as_utc(value), fmt, tzinfo=LOCAL_TZ, locale=str(get_locale()))
+
+
+def mask_id(value: str | None) -> str:
+    """A CCCD shown on screen: the first three and last three digits (001******345)."""
+    if not value:
+        return "—"
+    return value[:3] + "*" * max(0, len(value) - 6) + value[-3:]
+
+
+def mask_phone(value: str | None) -> str:
+    """+84912345678 → +8491****678."""
+    if not value:
+        return "—"
+    return value[:5] + "*" * max(0, len(value) - 8) + value[-3:]
+
+
+ROLE_LABELS = {
+    Role.AGENT: _l("Public-service agent"),
+    Role.BRANCH_OFFICER: _l("Branch officer"),
+    Role.FINANCE: _l("Finance"),
+    Role.ADMIN: _l("Administrator"),
+}
+
+
+def role_label(role: Role) -> str:
+    return str(ROLE_LABELS[role])
+
+
+def init_web(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "vi")
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_ROOT / "translations"))
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a tablet stays on a form all morning
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    login_manager.init_app(app)
+    login_manager.login_view = "web.login"
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    app.after_request(_remember_language)
+    app.jinja_env.filters.update(money=money, number=number, local_datetime=local_datetime,
+                                 mask_id=mask_id, mask_phone=mask_phone)
+    app.jinja_env.globals.update(role_label=role_label)
+
+    @app.context_processor
+    def _languages():
+        return {"current_language": str(get_locale()), "languages": LANGUAGES,
+                "principal": g.get("principal")}
