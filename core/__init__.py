@@ -38,6 +38,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     }}, "security": [{"bearerAuth": []}]})
 
     from agent_portal.api import blp as dossiers_blp
+    from agent_portal.receipt_views import bp as receipts_bp
     from agent_portal.views import bp as portal_bp
     from core.auth import init_auth
     from core.cli import register_cli
@@ -52,13 +53,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     from geo.api_coverage import blp as coverage_blp
     from geo.api_geocode import blp as geocode_blp
     from geo.views import bp as coverage_page_bp
+    from tracking.views import bp as tracking_bp
 
     init_web(app)
     app.jinja_env.globals.update(status_label=status_label)
     for blueprint in (procedures_blp, geo_blp, geocode_blp, coverage_blp, points_admin_blp, dossiers_blp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer keys carry no cookie; session calls are checked in core.auth
-    for blueprint in (health_bp, coverage_page_bp, web_bp, portal_bp):
+    for blueprint in (health_bp, coverage_page_bp, web_bp, portal_bp, receipts_bp, tracking_bp):
         app.register_blueprint(blueprint)
     init_auth(app)
     register_error_handlers(app)  # after Api: ours replace flask-smorest's handlers

@@ -72,6 +72,12 @@ def mask_id(value: str | None) -> str:
     return value[:3] + "*" * max(0, len(value) - 6) + value[-3:]
 
 
+def mask_name(value: str | None) -> str:
+    """A name on a public page: initials, then the given name (Nguyễn Văn An → N. V. An)."""
+    words = (value or "").split()
+    return " ".join([f"{w[0]}." for w in words[:-1]] + words[-1:]) if words else "—"
+
+
 def mask_phone(value: str | None) -> str:
     """+84912345678 → +8491****678."""
     if not value:
@@ -104,7 +110,7 @@ def init_web(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.after_request(_remember_language)
     app.jinja_env.filters.update(money=money, number=number, local_datetime=local_datetime,
-                                 mask_id=mask_id, mask_phone=mask_phone)
+                                 mask_id=mask_id, mask_phone=mask_phone, mask_name=mask_name)
     app.jinja_env.globals.update(role_label=role_label)
 
     @app.context_processor

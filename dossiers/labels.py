@@ -22,5 +22,5 @@ STATUS_LABELS = {
 }
 
 
-def status_label(status: Status) -> str:
-    return str(STATUS_LABELS[status])
+def status_label(status: Status | str) -> str:
+    return str(STATUS_LABELS[Status(status)])

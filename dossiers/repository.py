@@ -62,6 +62,10 @@ _OUTCOMES = text(
 ).bindparams(bindparam("since", type_=DateTime(timezone=True)))
 
 
+def dossier_by_tracking_token(token: str) -> Dossier | None:
+    return db.session.scalar(select(Dossier).where(Dossier.tracking_token == token))
+
+
 def dossier_by_idempotency_key(owner: str, key: str) -> Dossier | None:
     return db.session.scalar(
         select(Dossier).where(Dossier.idempotency_owner == owner, Dossier.idempotency_key == key)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from time import monotonic
@@ -119,6 +120,7 @@ def register(principal: Principal, data: dict, idempotency_key: str) -> Registra
         "note": data.get("note"), "fee_vnd": procedure.fee_vnd,
         "received_at": now, "deadline_at": deadline_for(now, procedure.processing_days), "updated_at": now,
         "idempotency_owner": owner, "idempotency_key": idempotency_key, "request_fingerprint": digest,
+        "tracking_token": secrets.token_urlsafe(16),
     }
     events = [
         {"at": now, "actor": actor, "actor_role": principal.role.value, "from_status": None,
@@ -250,6 +252,17 @@ def get(principal: Principal, number: str, for_update: bool = False) -> Dossier:
 
 def list_page(principal: Principal, status: Status | None, page: int, page_size: int):
     return repository.page_of_dossiers(_scope(principal), status, page, page_size)
+
+
+def by_tracking_token(token: str) -> Dossier | None:
+    """The dossier behind a citizen's tracking link (public: the caller shows only masked data)."""
+    if not 16 <= len(token) <= 32:
+        return None
+    return repository.dossier_by_tracking_token(token)
+
+
+def receiving_point(dossier: Dossier):
+    return geo.point_by_id(dossier.service_point_id)
 
 
 def search(principal: Principal, query: str = "", status: Status | None = None,

@@ -28,6 +28,10 @@ def list_points(tier: str | None = None, level: str | None = None) -> list[Servi
     return [p for p in points if level in p.levels] if level else points
 
 
+def by_id(point_id: int) -> ServicePoint | None:
+    return db.session.get(ServicePoint, point_id)
+
+
 def by_code(code: str) -> ServicePoint | None:
     return db.session.scalar(select(ServicePoint).where(ServicePoint.code == code))
 

@@ -165,6 +165,10 @@ def locate_address(text: str) -> AddressLocation | None:
     return resolve_location(text, geocoder, default_province=HOME_PROVINCE)
 
 
+def point_by_id(point_id: int) -> ServicePoint | None:
+    return repository.by_id(point_id)
+
+
 def get_point(code: str) -> ServicePoint:
     point = repository.by_code(code)
     if point is None:

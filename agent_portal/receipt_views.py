@@ -1,0 +1,25 @@
+"""The receipt handed to the citizen: A5 or an 80 mm thermal printer, with the tracking QR code."""
+
+from __future__ import annotations
+
+import segno
+from flask import Blueprint, render_template, request, url_for
+from markupsafe import Markup
+
+from core.auth import allow, current_principal
+from core.models import Role
+from dossiers import service as dossiers
+
+bp = Blueprint("receipts", __name__, url_prefix="/portal", template_folder="templates")
+
+
+@bp.route("/dossiers/<number>/receipt")
+@allow(Role.AGENT, Role.BRANCH_OFFICER, Role.ADMIN)
+def receipt(number: str):
+    dossier = dossiers.get(current_principal(), number)
+    tracking_url = url_for("tracking.page", token=dossier.tracking_token, _external=True)
+    qr = segno.make(tracking_url, error="m")
+    svg = qr.svg_inline(scale=4 if request.args.get("format") != "thermal" else 3, border=2, omitsize=True)
+    paper = "thermal" if request.args.get("format") == "thermal" else "a5"
+    return render_template("agent_portal/receipt.html", d=dossier, point=dossiers.receiving_point(dossier),
+                           tracking_url=tracking_url, qr_svg=Markup(svg), paper=paper)  # noqa: S704 - segno's SVG

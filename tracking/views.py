@@ -1,0 +1,19 @@
+"""The citizen's tracking page: /t/<token>, public, personal data masked."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+
+from core.auth import public
+from dossiers import service as dossiers
+
+bp = Blueprint("tracking", __name__, template_folder="templates")
+
+
+@bp.route("/t/<token>")
+@public
+def page(token: str):
+    dossier = dossiers.by_tracking_token(token)
+    if dossier is None:
+        abort(404)
+    return render_template("tracking/page.html", d=dossier, point=dossiers.receiving_point(dossier))
