@@ -57,7 +57,8 @@ def measure(page, url: str) -> float:
     cdp.send("Network.emulateNetworkConditions", FAST_3G)
     page.goto(url, wait_until="domcontentloaded")
     page.wait_for_function("window.portalReady !== undefined || document.readyState !== 'loading'")
-    ready = page.evaluate("window.portalReady ?? performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd")
+    ready = page.evaluate(
+        "window.portalReady ?? performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd")
     cdp.send("Network.emulateNetworkConditions", {**FAST_3G, "latency": 0, "downloadThroughput": -1,
                                                  "uploadThroughput": -1})
     return float(ready)

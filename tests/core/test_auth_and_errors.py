@@ -30,6 +30,7 @@ def test_public_routes_are_exactly_the_expected_ones(app):
     assert public == ["/", "/api/v1/docs", "/api/v1/docs/assets/<path:filename>", "/api/v1/openapi.json",
                       "/assets/leaflet/<path:filename>", "/coverage", "/coverage.geojson",
                       "/coverage/static/<path:filename>", "/healthz", "/login", "/logout",
+                      "/portal/static/<path:filename>",
                       "/static/<path:filename>", "/static/core/<path:filename>", "/t/<token>"]
 
 
