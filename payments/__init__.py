@@ -1,0 +1,1 @@
+"""Fee payment: the Stripe-compatible gateway client, the sandbox gateway, fees, ledger, receipts."""
