@@ -27,6 +27,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     import core.versions  # noqa: F401
     import dossiers.models  # noqa: F401
     import geo.models  # noqa: F401
+    import payments.sandbox.models  # noqa: F401
 
     app.json.sort_keys = False  # keep the schemas' field order; sorting costs time on every response
     db.init_app(app)
@@ -53,6 +54,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from geo.api_coverage import blp as coverage_blp
     from geo.api_geocode import blp as geocode_blp
     from geo.views import bp as coverage_page_bp
+    from payments.sandbox.app import bp as sandbox_gateway_bp
     from tracking.views import bp as tracking_bp
 
     init_web(app)
@@ -62,6 +64,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         csrf.exempt(blueprint)  # bearer keys carry no cookie; session calls are checked in core.auth
     for blueprint in (health_bp, coverage_page_bp, web_bp, portal_bp, receipts_bp, tracking_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(sandbox_gateway_bp)
+    csrf.exempt(sandbox_gateway_bp)  # a server-to-server API authenticated by its own secret key
     init_auth(app)
     register_error_handlers(app)  # after Api: ours replace flask-smorest's handlers
     register_cli(app)

@@ -63,6 +63,13 @@ def load_config() -> dict:
         "ROUTING_ENGINE": os.environ.get("ROUTING_ENGINE", ""),
         "ROUTING_ENGINE_URL": os.environ.get("ROUTING_ENGINE_URL", ""),
         "ROUTING_ENGINE_TIMEOUT_S": _float("ROUTING_ENGINE_TIMEOUT_S", 2.0),
+        # The sandbox payment gateway served by this app (/sandbox-gateway/v1) for the embedded default.
+        "SANDBOX_GATEWAY_SECRET_KEY": os.environ.get("SANDBOX_GATEWAY_SECRET_KEY", "sk_test_sandbox"),
+        "SANDBOX_GATEWAY_FEE_BPS": _int("SANDBOX_GATEWAY_FEE_BPS", 150),
+        "SANDBOX_GATEWAY_FEE_FIXED": _int("SANDBOX_GATEWAY_FEE_FIXED", 0),
+        # Where the sandbox sends signed webhooks; empty sends none (the receiving endpoint comes next).
+        "SANDBOX_GATEWAY_WEBHOOK_URL": os.environ.get("SANDBOX_GATEWAY_WEBHOOK_URL", ""),
+        "PAYMENT_WEBHOOK_SECRET": os.environ.get("PAYMENT_WEBHOOK_SECRET", "whsec_sandbox"),
         # Coverage map tile layer (e.g. a self-hosted tile server); empty: no tiles, the outline is drawn.
         "MAP_TILE_URL": os.environ.get("MAP_TILE_URL", ""),
         "MAP_TILE_ATTRIBUTION": os.environ.get("MAP_TILE_ATTRIBUTION", ""),

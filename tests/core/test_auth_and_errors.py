@@ -26,12 +26,20 @@ def test_every_route_declares_its_access_rule(app):
 
 def test_public_routes_are_exactly_the_expected_ones(app):
     with app.test_request_context():
-        public = sorted({r.rule for r in app.url_map.iter_rules() if access_rule_for(r.endpoint).public})
+        public = sorted({r.rule for r in app.url_map.iter_rules() if access_rule_for(r.endpoint).public
+                         and not r.rule.startswith("/sandbox-gateway/v1/")})
     assert public == ["/", "/api/v1/docs", "/api/v1/docs/assets/<path:filename>", "/api/v1/openapi.json",
                       "/assets/leaflet/<path:filename>", "/coverage", "/coverage.geojson",
                       "/coverage/static/<path:filename>", "/healthz", "/login", "/logout",
                       "/portal/static/<path:filename>",
                       "/static/<path:filename>", "/static/core/<path:filename>", "/t/<token>"]
+
+
+def test_the_sandbox_gateway_checks_its_own_secret_key(client):
+    # Public to the app's access rules, like any payment gateway: it answers to its own key.
+    assert client.get("/sandbox-gateway/v1/payment_intents/pi_x").status_code == 401
+    wrong = client.get("/sandbox-gateway/v1/payment_intents/pi_x", headers={"Authorization": "Bearer sk_test_no"})
+    assert wrong.status_code == 401 and wrong.get_json()["error"]["type"] == "invalid_request_error"
 
 
 @pytest.mark.parametrize("path", ["/api/v1/procedures", "/api/v1/service-points", "/api/v1/dossiers"])

@@ -1,0 +1,1 @@
+"""A Stripe-compatible sandbox gateway served on loopback (a subset of Stripe's HTTP API)."""
