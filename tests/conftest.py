@@ -25,7 +25,9 @@ PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@
 WANTED = os.environ.get("TEST_DATABASE", "postgres")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 MUTABLE_TABLES = ["documents", "dossier_events", "dossiers", "dossier_counters",
-                  "api_keys", "users", "organisations"]
+                  "api_keys", "users", "organisations",
+                  "sandbox_webhook_deliveries", "sandbox_events", "sandbox_idempotency_keys",
+                  "sandbox_balance_transactions", "sandbox_refunds", "sandbox_payouts", "sandbox_payment_intents"]
 
 
 def _postgres_reachable() -> str | None:
