@@ -29,7 +29,7 @@ from typing import Any, NoReturn
 from sqlalchemy.exc import IntegrityError
 
 from core import versions
-from core.errors import Conflict, InvalidInput, NotFound, field_error, invalid
+from core.errors import Conflict, InvalidInput, field_error, invalid
 from core.extensions import db
 from core.messages import Text
 from geo import repository
@@ -37,6 +37,7 @@ from geo.hours import MAX_LENGTH as HOURS_MAX_LENGTH
 from geo.hours import OpeningHoursError, parse_hours
 from geo.models import ServicePoint, Tier
 from geo.points_import import LEVELS, TIER_DEFAULTS, PointsReport, import_points_csv
+from geo.service import get_point
 from geo.territory import in_vietnam
 
 log = logging.getLogger(__name__)
@@ -176,13 +177,6 @@ def import_points(content: bytes, *, actor: str | None = None) -> PointsReport:
     log.info("service points imported by %s: %d created, %d updated, %d rejected",
              actor or "-", report.created, report.updated, len(report.rejected))
     return report
-
-
-def get_point(code: str) -> ServicePoint:
-    point = repository.by_code(code)
-    if point is None:
-        raise NotFound(Text(f"Không có điểm phục vụ mã {code}.", f"No service point {code}."))
-    return point
 
 
 # --- checks ------------------------------------------------------------------------------

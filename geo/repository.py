@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from core.extensions import db
 from geo.models import ServicePoint
-
-
-def active_points(day: date) -> list[ServicePoint]:
-    stmt = (
-        select(ServicePoint)
-        .where(or_(ServicePoint.active_from.is_(None), ServicePoint.active_from <= day))
-        .where(or_(ServicePoint.active_to.is_(None), ServicePoint.active_to >= day))
-        .order_by(ServicePoint.code)
-    )
-    return list(db.session.scalars(stmt))
 
 
 def list_points(tier: str | None = None, level: str | None = None) -> list[ServicePoint]:

@@ -274,17 +274,22 @@ def _options(lat, lon, network: Network, index: np.ndarray, rule: RadiusRule, ct
     estimate = ctx.travel.estimate((lat, lon), list(zip(lats, lons, strict=True)), km, ctx.mode, ctx.local)
     points = [network.points[i] for i in index.tolist()]
     loads = [ctx.loads.get(p.code, 0) for p in points] if ctx.loads else [0] * len(points)
+    # Keys built from plain values: RouteOptions are made only for the few that are kept.
     keyed = sorted(
-        (round(m), load / p.daily_capacity if p.daily_capacity else 0.0, d, p.code, p, m, load)
+        (_rank(m, load / p.daily_capacity if p.daily_capacity else 0.0, d, p.code), p, m, load)
         for p, d, m, load in zip(points, km, estimate.minutes, loads, strict=True)
     )[:wanted]
-    options = [RouteOption(p, d, m, rule.judge(d, m), load) for _, _, d, _, p, m, load in keyed]
+    options = [RouteOption(p, key[2], m, rule.judge(key[2], m), load) for key, p, m, load in keyed]
     return options, estimate
 
 
-def rank_key(option: RouteOption) -> tuple:
+def _rank(minutes: float, load_ratio: float, km: float, code: str) -> tuple:
     """Least whole minutes first, then the less loaded point, then the nearer, then by code."""
-    return (round(option.minutes), option.load_ratio, option.distance_km, option.point.code)
+    return (round(minutes), load_ratio, km, code)
+
+
+def rank_key(option: RouteOption) -> tuple:
+    return _rank(option.minutes, option.load_ratio, option.distance_km, option.point.code)
 
 
 def option_for(lat: float, lon: float, point: PointCandidate, rule: RadiusRule,
