@@ -84,7 +84,9 @@ _BY_TYPE = {
     "invalid_request_error": InvalidRequestError,
     "api_error": APIError,
 }
-_BY_STATUS = {401: AuthenticationError, 403: PermissionDeniedError, 429: RateLimitError}
+# 402 is Stripe's "request failed": a card problem, whatever ``type`` a gateway puts on it
+# (localstripe labels every error invalid_request_error).
+_BY_STATUS = {401: AuthenticationError, 402: CardError, 403: PermissionDeniedError, 429: RateLimitError}
 
 
 def error_from_response(status: int, body: dict, request_id: str | None) -> GatewayError:

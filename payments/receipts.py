@@ -1,0 +1,604 @@
+"""Electronic receipts (biên lai điện tử) for the fees citizens pay: signed, numbered, verifiable offline.
+
+Pure Python, no database: another layer numbers, stores and serves receipts; this module builds,
+signs, verifies and renders them.
+
+What is signed
+    ``canonical_bytes(data)``: the receipt's fields as JSON with sorted keys, no spaces, UTF-8
+    (not ASCII-escaped), the time as ISO-8601 UTC with ``Z`` and a format version ``"v": 1``.
+    The signature is Ed25519 over exactly those bytes, written as URL-safe base64 (with padding).
+    A key is named by its *key id*: the first 16 hex digits of SHA-256 of the raw 32-byte public key.
+
+The document a citizen or auditor keeps
+    ``to_document(signed)`` → ``{"receipt": {…the canonical fields…}, "signature": "…",
+    "key_id": "…", "alg": "Ed25519"}``. Anyone holding the published public key (PEM) checks it with
+    ``json.dumps(doc["receipt"], sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
+    encoded as UTF-8 and Ed25519 — no project code needed (see ``tools/verify_receipt.py``).
+
+Numbering and refunds
+    A receipt is identified by its series and number (``BL26-VNPOST-HN`` / ``0000123``; numbers are
+    shown zero-padded to 7 digits). A refund receipt (``kind="refund"``) is numbered in a separate
+    series: the payment series plus ``-HT`` (hoàn trả), e.g. ``BL26-VNPOST-HN-HT`` / ``0000004`` — so
+    payment numbers stay gapless and a refund never reuses or shifts one. ``refund_series()`` gives the
+    name; a refund should name the payment receipt it reverses in ``original_receipt`` (``SERIES/NUMBER``,
+    i.e. that receipt's ``receipt_id``); a payment receipt has none.
+    Amounts on a refund receipt are the positive amounts handed back.
+
+Keys
+    ``load_or_create_signing_key``: a configured PKCS#8 PEM (``RECEIPT_SIGNING_KEY_PATH``, read by
+    the caller), or else ``<instance>/receipt_signing_key.pem`` made once (mode 0600) and reused; two
+    processes starting together end up with one key (the file appears complete or not at all).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import tempfile
+import time
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import segno
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+ALG = "Ed25519"
+KEY_FILENAME = "receipt_signing_key.pem"
+REFUND_SERIES_SUFFIX = "-HT"  # hoàn trả: refunds are numbered in their own series
+NUMBER_DIGITS = 7
+MAX_NUMBER = 10**NUMBER_DIGITS - 1
+
+METHODS = ("card", "vietqr", "cash")
+KINDS = ("payment", "refund")
+COMPONENTS = ("state_fee", "service_fee", "courier_fee")  # also the order they are shown in
+
+# (Vietnamese, English) labels for the PDF, which is bilingual whatever the reader's language.
+METHOD_LABELS = {
+    "card": ("Thẻ ngân hàng", "Bank card"),
+    "vietqr": ("Chuyển khoản VietQR", "VietQR bank transfer"),
+    "cash": ("Tiền mặt", "Cash"),
+}
+COMPONENT_LABELS = {
+    "state_fee": ("Phí, lệ phí", "State fee"),
+    "service_fee": ("Phí dịch vụ", "Service fee"),
+    "courier_fee": ("Phí chuyển phát", "Courier fee"),
+}
+TITLES = {
+    "payment": ("BIÊN LAI THU PHÍ, LỆ PHÍ", "Fee receipt"),
+    "refund": ("BIÊN LAI HOÀN TRẢ PHÍ, LỆ PHÍ", "Fee refund receipt"),
+}
+
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+FONT_DIR = Path(__file__).resolve().parent / "fonts"
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")  # issuer codes and series: safe in a URL and a file name
+_B64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
+_FIELDS = ("kind", "issuer_code", "issuer_name", "series", "number", "issued_at", "dossier_number",
+           "procedure_name", "payer_name_masked", "method", "components", "total_vnd", "payment_reference",
+           "verify_url", "original_receipt")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def refund_series(payment_series: str) -> str:
+    """The series refund receipts of ``payment_series`` are numbered in: ``BL26-VNPOST-HN`` → ``…-HT``."""
+    return payment_series if payment_series.endswith(REFUND_SERIES_SUFFIX) else payment_series + REFUND_SERIES_SUFFIX
+
+
+@dataclass(frozen=True)
+class ReceiptData:
+    """What a receipt says. Validated on construction (``ValueError``); ``issued_at`` is kept in UTC."""
+
+    issuer_code: str  # e.g. "VNPOST-HN"
+    issuer_name: str
+    series: str  # e.g. "BL26-VNPOST-HN"; refunds: "BL26-VNPOST-HN-HT"
+    number: int  # 1 … 9 999 999 within the series
+    issued_at: datetime  # timezone-aware
+    dossier_number: str
+    procedure_name: str
+    payer_name_masked: str  # e.g. "Nguyễn V. A."
+    method: str  # "card" | "vietqr" | "cash"
+    components: dict[str, int] = field(hash=False)  # "state_fee", "service_fee", "courier_fee" → đồng
+    total_vnd: int
+    payment_reference: str  # gateway intent id, bank reference or cash record id
+    verify_url: str
+    kind: str = "payment"  # "payment" | "refund"
+    original_receipt: str | None = None  # refunds: "SERIES/NUMBER" of the payment receipt reversed
+
+    def __post_init__(self):
+        for name in ("issuer_code", "issuer_name", "series", "dossier_number", "procedure_name",
+                     "payer_name_masked", "payment_reference", "verify_url"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"{name} must be a non-empty string")
+        for name in ("issuer_code", "series"):
+            if not _CODE.fullmatch(getattr(self, name)):
+                raise ValueError(f"{name} must be 1-40 letters, digits, dots, hyphens or underscores")
+        if not _is_int(self.number) or not 1 <= self.number <= MAX_NUMBER:
+            raise ValueError(f"number must be an integer from 1 to {MAX_NUMBER}")
+        if not isinstance(self.issued_at, datetime) or self.issued_at.utcoffset() is None:
+            raise ValueError("issued_at must be a timezone-aware datetime")
+        object.__setattr__(self, "issued_at", self.issued_at.astimezone(timezone.utc))
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {', '.join(METHODS)}")
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}")
+        if not isinstance(self.components, Mapping) or not self.components:
+            raise ValueError("components must be a non-empty mapping")
+        components = dict(self.components)  # the receipt's own copy
+        unknown = set(components) - set(COMPONENTS)
+        if unknown:
+            raise ValueError(f"unknown components: {', '.join(sorted(map(str, unknown)))}")
+        if not all(_is_int(v) and v >= 0 for v in components.values()):
+            raise ValueError("component amounts must be whole, non-negative numbers of đồng")
+        object.__setattr__(self, "components", components)
+        if not _is_int(self.total_vnd) or self.total_vnd != sum(components.values()):
+            raise ValueError(f"total_vnd ({self.total_vnd!r}) must equal the sum of the components "
+                             f"({sum(components.values())})")
+        if self.total_vnd <= 0:
+            raise ValueError("a receipt is for a positive amount")
+        is_refund_series = self.series.endswith(REFUND_SERIES_SUFFIX)
+        if self.kind == "refund":
+            if not is_refund_series:
+                raise ValueError(f"a refund receipt's series ends with {REFUND_SERIES_SUFFIX}")
+            if self.original_receipt is not None and (not isinstance(self.original_receipt, str)
+                                                      or not self.original_receipt.strip()):
+                raise ValueError("original_receipt is the payment receipt's \"SERIES/NUMBER\", or None")
+        else:
+            if is_refund_series:
+                raise ValueError(f"a payment receipt's series does not end with {REFUND_SERIES_SUFFIX}")
+            if self.original_receipt is not None:
+                raise ValueError("only a refund receipt has an original_receipt")
+
+    @property
+    def number_text(self) -> str:
+        """The number as printed: ``123`` → ``"0000123"``."""
+        return f"{self.number:0{NUMBER_DIGITS}d}"
+
+    @property
+    def receipt_id(self) -> str:
+        """``"BL26-VNPOST-HN/0000123"``: how one receipt is named (e.g. in ``original_receipt``)."""
+        return f"{self.series}/{self.number_text}"
+
+    @property
+    def issued_at_local(self) -> datetime:
+        return self.issued_at.astimezone(HANOI)
+
+
+@dataclass(frozen=True)
+class SignedReceipt:
+    data: ReceiptData
+    signature_b64: str  # URL-safe base64 of the 64-byte Ed25519 signature over canonical_bytes(data)
+    key_id: str  # first 16 hex digits of SHA-256 of the raw public key
+
+    @property
+    def canonical(self) -> bytes:
+        return canonical_bytes(self.data)
+
+
+# --- canonical form -------------------------------------------------------------------------------
+
+def _iso_utc(value: datetime) -> str:
+    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat() + "Z"
+
+
+def canonical_fields(data: ReceiptData) -> dict[str, Any]:
+    """The signed fields as JSON values (the ``"receipt"`` object of a document)."""
+    fields: dict[str, Any] = {name: getattr(data, name) for name in _FIELDS}
+    fields["issued_at"] = _iso_utc(data.issued_at)
+    fields["components"] = dict(data.components)
+    fields["v"] = FORMAT_VERSION
+    return fields
+
+
+def _dumps(value: Mapping[str, Any]) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode("utf-8")
+
+
+def canonical_bytes(data: ReceiptData) -> bytes:
+    """Exactly what is signed: sorted keys, no spaces, UTF-8, ISO-8601 UTC ``Z`` times, ``"v": 1``."""
+    return _dumps(canonical_fields(data))
+
+
+def _data_from_fields(fields: Mapping[str, Any]) -> ReceiptData:
+    if not isinstance(fields, Mapping):
+        raise ValueError("the receipt must be a JSON object")
+    if fields.get("v") != FORMAT_VERSION:
+        raise ValueError(f"unsupported receipt format version {fields.get('v')!r}")
+    expected = set(_FIELDS) | {"v"}
+    if set(fields) != expected:
+        missing, extra = expected - set(fields), set(fields) - expected
+        raise ValueError(f"receipt fields differ: missing {sorted(missing)}, unexpected {sorted(extra)}")
+    issued_at = fields["issued_at"]
+    if not isinstance(issued_at, str) or not issued_at.endswith("Z"):
+        raise ValueError("issued_at must be an ISO-8601 UTC time ending in Z")
+    values = {name: fields[name] for name in _FIELDS}
+    values["issued_at"] = datetime.fromisoformat(issued_at[:-1]).replace(tzinfo=timezone.utc)
+    if not isinstance(values["components"], Mapping):
+        raise ValueError("components must be a JSON object")
+    return ReceiptData(**values)
+
+
+# --- keys -----------------------------------------------------------------------------------------
+
+def _raw_public(public_key: Ed25519PublicKey) -> bytes:
+    return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def key_id(key: Ed25519PublicKey | Ed25519PrivateKey) -> str:
+    """First 16 hex digits of SHA-256 of the raw 32-byte public key."""
+    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
+    return hashlib.sha256(_raw_public(public)).hexdigest()[:16]
+
+
+def public_key_pem(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
+    """The public key to publish, as a SubjectPublicKeyInfo PEM (``-----BEGIN PUBLIC KEY-----``)."""
+    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
+    return public.public_bytes(serialization.Encoding.PEM,
+                               serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
+
+
+def public_key_from_pem(pem: str | bytes) -> Ed25519PublicKey:
+    key = serialization.load_pem_public_key(pem.encode("ascii") if isinstance(pem, str) else pem)
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError("not an Ed25519 public key")
+    return key
+
+
+def _private_from_pem(pem: bytes, source: str) -> Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{source}: not an unencrypted PKCS#8 PEM private key ({exc})") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{source}: not an Ed25519 private key")
+    return key
+
+
+def _warn_if_readable_by_others(path: Path) -> None:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if os.name == "posix" and mode & 0o077:
+        log.warning("the receipt signing key %s is readable by others (mode %o); chmod 600 it", path, mode & 0o777)
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new key to ``path`` unless one is there; the file appears complete, or not at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pem = Ed25519PrivateKey.generate().private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                     serialization.NoEncryption())
+    fd, tmp = tempfile.mkstemp(prefix=f".{KEY_FILENAME}.", suffix=".tmp", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(pem)
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.link(tmp, path)  # atomic, and fails if another process got there first
+        except FileExistsError:
+            return
+        except OSError:  # no hard links on this file system: exclusive create, then write
+            try:
+                fd2 = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                return
+            with os.fdopen(fd2, "wb") as out:
+                out.write(pem)
+                out.flush()
+                os.fsync(out.fileno())
+        log.info("created the receipt signing key %s (key id %s)", path, key_id(_private_from_pem(pem, str(path))))
+    finally:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+
+
+def load_or_create_signing_key(pem_path_or_none: str | os.PathLike[str] | None,
+                               instance_dir: str | os.PathLike[str]) -> Ed25519PrivateKey:
+    """The receipt signing key: the configured PEM, or ``instance_dir/receipt_signing_key.pem``.
+
+    With a path (``RECEIPT_SIGNING_KEY_PATH``, read by the caller) the key is loaded from it (PKCS#8,
+    unencrypted, Ed25519) and nothing is created. Without, the instance file is created once with
+    mode 0600 and reused afterwards; when several processes start at once, all end with the same key.
+    """
+    if pem_path_or_none:
+        configured = Path(pem_path_or_none)
+        _warn_if_readable_by_others(configured)
+        return _private_from_pem(configured.read_bytes(), str(configured))
+    path = Path(instance_dir) / KEY_FILENAME
+    problem: ValueError | None = None
+    for _ in range(50):  # a file being written by the no-hard-link fallback may be briefly incomplete
+        try:
+            pem = path.read_bytes()
+        except FileNotFoundError:
+            _create_key_file(path)
+            continue
+        try:
+            key = _private_from_pem(pem, str(path))
+        except ValueError as exc:
+            problem = exc
+            time.sleep(0.05)
+            continue
+        _warn_if_readable_by_others(path)
+        return key
+    raise problem or ValueError(f"{path}: could not be created")
+
+
+# --- signing and verifying ------------------------------------------------------------------------
+
+def _b64decode_signature(signature_b64: str) -> bytes | None:
+    if not isinstance(signature_b64, str) or not _B64URL.fullmatch(signature_b64):
+        return None
+    body = signature_b64.rstrip("=")
+    try:
+        raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    return raw if len(raw) == 64 else None
+
+
+def sign(data: ReceiptData, private_key: Ed25519PrivateKey) -> SignedReceipt:
+    signature = private_key.sign(canonical_bytes(data))
+    return SignedReceipt(data=data, signature_b64=base64.urlsafe_b64encode(signature).decode("ascii"),
+                         key_id=key_id(private_key))
+
+
+def verify(canonical: bytes, signature_b64: str, public_key: Ed25519PublicKey) -> bool:
+    """True when ``signature_b64`` is the key's signature over ``canonical``; never raises on a bad one."""
+    raw = _b64decode_signature(signature_b64)
+    if raw is None or not isinstance(canonical, bytes | bytearray):
+        return False
+    try:
+        public_key.verify(raw, bytes(canonical))
+    except InvalidSignature:
+        return False
+    return True
+
+
+def verify_signed(signed: SignedReceipt, public_key: Ed25519PublicKey) -> bool:
+    """A stored receipt against the current public key (the key id must match too)."""
+    return signed.key_id == key_id(public_key) and verify(canonical_bytes(signed.data), signed.signature_b64,
+                                                         public_key)
+
+
+# --- the document kept by the citizen -------------------------------------------------------------
+
+def to_document(signed: SignedReceipt) -> dict[str, Any]:
+    """``{"receipt": {…}, "signature": …, "key_id": …, "alg": "Ed25519"}``: verifiable offline."""
+    return {"receipt": canonical_fields(signed.data), "signature": signed.signature_b64,
+            "key_id": signed.key_id, "alg": ALG}
+
+
+def document_bytes(signed: SignedReceipt) -> bytes:
+    """The document as a UTF-8 JSON file to download (indented for people; its receipt is re-canonicalised)."""
+    return json.dumps(to_document(signed), ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8") + b"\n"
+
+
+def from_document(doc: Mapping[str, Any] | str | bytes) -> SignedReceipt:
+    """A document (a dict, or its JSON text) back to a ``SignedReceipt``; ``ValueError`` when malformed.
+
+    Does not check the signature: use ``verify_document`` or ``verify_signed``.
+    """
+    if isinstance(doc, str | bytes | bytearray):
+        try:
+            doc = json.loads(doc)
+        except ValueError as exc:
+            raise ValueError(f"not JSON: {exc}") from None
+    if not isinstance(doc, Mapping):
+        raise ValueError("a receipt document is a JSON object")
+    if doc.get("alg") != ALG:
+        raise ValueError(f"unsupported signature algorithm {doc.get('alg')!r}")
+    signature, kid = doc.get("signature"), doc.get("key_id")
+    if not isinstance(signature, str) or not isinstance(kid, str):
+        raise ValueError("the document has no signature or key id")
+    try:
+        data = _data_from_fields(doc.get("receipt"))  # type: ignore[arg-type]
+    except TypeError as exc:
+        raise ValueError(str(exc)) from None
+    return SignedReceipt(data=data, signature_b64=signature, key_id=kid)
+
+
+def verify_document(doc: Mapping[str, Any], public_key: Ed25519PublicKey) -> bool:
+    """Exactly what an offline verifier does: the key id, then the signature over the canonical receipt."""
+    try:
+        receipt = doc["receipt"]
+        if doc.get("alg") != ALG or doc.get("key_id") != key_id(public_key) or not isinstance(receipt, Mapping):
+            return False
+        canonical = _dumps(receipt)
+    except (KeyError, TypeError, ValueError):
+        return False
+    return verify(canonical, doc.get("signature"), public_key)  # type: ignore[arg-type]
+
+
+# --- presentation ---------------------------------------------------------------------------------
+
+def qr_svg(url: str, *, title: str | None = None) -> str:
+    """An inline ``<svg>`` QR code of ``url`` for an HTML page (no XML declaration, no fixed size)."""
+    return segno.make(url, error="m").svg_inline(scale=4, border=2, omitsize=True, title=title)
+
+
+@cache
+def _font_has(char: str) -> bool:
+    from fontTools.ttLib import TTFont  # fpdf2's own dependency
+
+    with TTFont(FONT_DIR / "DejaVuSans.ttf", lazy=True) as font:
+        return ord(char) in font.getBestCmap()
+
+
+def currency_sign() -> str:
+    """``₫`` when the shipped font draws it, else ``đ``."""
+    return "₫" if _font_has("₫") else "đ"
+
+
+def format_vnd(amount: int) -> str:
+    """150000 → ``"150.000 ₫"`` (Vietnamese grouping; the đồng has no minor unit)."""
+    return f"{amount:,}".replace(",", ".") + " " + currency_sign()
+
+
+def _nfc(text: str) -> str:
+    # Names typed on some keyboards arrive decomposed (e + combining marks); the PDF draws precomposed.
+    return unicodedata.normalize("NFC", text)
+
+
+def render_pdf(signed: SignedReceipt, *, qr_url: str) -> bytes:
+    """The receipt as an A5 PDF: bilingual (Vietnamese first), the QR code of ``qr_url``, the signature.
+
+    The signed JSON document is attached to the PDF (``<series>-<number>.json``), so the PDF alone is
+    enough to verify the receipt offline.
+    """
+    from fpdf import FPDF  # imported here: only the PDF needs it
+
+    d = signed.data
+    title_vi, title_en = TITLES[d.kind]
+    font = "DejaVu"
+    pdf = FPDF(orientation="P", unit="mm", format=(148, 210))  # A5, in mm
+    pdf.set_margins(10, 9, 10)
+    pdf.set_auto_page_break(True, margin=9)
+    pdf.add_font(font, "", str(FONT_DIR / "DejaVuSans.ttf"))
+    pdf.add_font(font, "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+    pdf.set_lang("vi")
+    pdf.set_title(f"{title_vi} {d.series} {d.number_text}")
+    pdf.set_author(_nfc(d.issuer_name))
+    pdf.set_subject(f"{title_en} {d.receipt_id}")
+    pdf.set_creator("Hanoi public-service agents")
+    pdf.set_creation_date(d.issued_at)
+    pdf.add_page()
+    width = pdf.epw
+    ink, muted = (0, 0, 0), (85, 85, 85)
+
+    def text(size: float, style: str = "", color: tuple[int, int, int] = ink) -> None:
+        pdf.set_font(font, style, size)
+        pdf.set_text_color(*color)
+
+    def line(value: str, size: float, height: float, *, style: str = "", color=ink, align: str = "C") -> None:
+        text(size, style, color)
+        pdf.multi_cell(width, height, _nfc(value), align=align, new_x="LMARGIN", new_y="NEXT")
+
+    def row(vi: str, en: str, value: str, *, bold: bool = False, label_w: float = 38) -> None:
+        y0 = pdf.get_y()
+        text(8.5)
+        pdf.multi_cell(label_w, 4, vi, align="L", new_x="LMARGIN", new_y="NEXT")
+        text(6.5, color=muted)
+        pdf.multi_cell(label_w, 3, en, align="L", new_x="LMARGIN", new_y="NEXT")
+        y_label = pdf.get_y()
+        pdf.set_xy(pdf.l_margin + label_w + 2, y0)
+        text(9, "B" if bold else "")
+        pdf.multi_cell(width - label_w - 2, 4.5, _nfc(value), align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_y(max(y_label, pdf.get_y()) + 1.2)
+
+    # Heading: who issues it, what it is, its series and number.
+    line(d.issuer_name, 9, 4.5, style="B")
+    line(f"Mã đơn vị / Issuer code: {d.issuer_code}", 7, 3.5, color=muted)
+    pdf.ln(3)
+    line(title_vi, 14, 7, style="B")
+    line(title_en, 9, 4.5, color=muted)
+    pdf.ln(1.5)
+    half = width / 2
+    text(8.5)
+    pdf.cell(half, 5, f"Ký hiệu (Series): {d.series}", align="C")
+    pdf.cell(half, 5, f"Số (No.): {d.number_text}", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.set_draw_color(0, 0, 0)
+    pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + width, pdf.get_y())
+    pdf.ln(2.5)
+
+    local = d.issued_at_local
+    row("Ngày, giờ lập", "Issued (Hanoi time)", local.strftime("%d/%m/%Y %H:%M"))
+    row("Số hồ sơ", "Dossier number", d.dossier_number)
+    row("Thủ tục", "Procedure", d.procedure_name)
+    row("Người nộp", "Payer", d.payer_name_masked)
+    method_vi, method_en = METHOD_LABELS[d.method]
+    row("Hình thức thanh toán", "Payment method", f"{method_vi} ({method_en})")
+    row("Mã giao dịch", "Payment reference", d.payment_reference)
+    if d.original_receipt:
+        row("Hoàn trả cho biên lai", "Refund of receipt", d.original_receipt)
+    pdf.ln(1)
+
+    # The amounts.
+    amount_w, label_w = 36.0, width - 36.0
+    pdf.set_fill_color(235, 235, 235)
+    text(8.5, "B")
+    pdf.cell(label_w, 6, " Khoản thu / Item", fill=True)
+    pdf.cell(amount_w, 6, "Số tiền / Amount ", align="R", fill=True, new_x="LMARGIN", new_y="NEXT")
+    for key in COMPONENTS:
+        if key not in d.components:
+            continue
+        vi, en = COMPONENT_LABELS[key]
+        y0 = pdf.get_y() + 0.8
+        pdf.set_xy(pdf.l_margin, y0)
+        text(9)
+        pdf.cell(pdf.get_string_width(f" {vi}") + 1.5, 5, f" {vi}")
+        text(6.5, color=muted)
+        pdf.cell(label_w - pdf.get_x() + pdf.l_margin, 5, en)
+        text(9)
+        pdf.cell(amount_w, 5, format_vnd(d.components[key]) + " ", align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(0.8)
+    pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + width, pdf.get_y())
+    text(10, "B")
+    y0 = pdf.get_y() + 0.8
+    pdf.set_xy(pdf.l_margin, y0)
+    pdf.cell(pdf.get_string_width(" Tổng cộng") + 1.5, 6, " Tổng cộng")
+    text(6.5, color=muted)
+    pdf.cell(label_w - pdf.get_x() + pdf.l_margin, 6, "Total")
+    text(10, "B")
+    pdf.cell(amount_w, 6, format_vnd(d.total_vnd) + " ", align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+
+    # The QR code to the verification page, and the signature.
+    qr_size = 30.0
+    if pdf.get_y() + qr_size > pdf.h - pdf.b_margin:
+        pdf.add_page()
+    top = pdf.get_y()
+    png = io.BytesIO()
+    segno.make(qr_url, error="m").save(png, kind="png", scale=8, border=2)
+    png.seek(0)
+    pdf.image(png, x=pdf.l_margin, y=top, w=qr_size, h=qr_size, alt_text="QR: " + qr_url)
+    left = pdf.l_margin + qr_size + 4
+    right_w = width - qr_size - 4
+
+    def side(value: str, size: float, height: float, *, style: str = "", color=ink, gap: float = 0,
+             wrap: str = "WORD") -> None:
+        text(size, style, color)
+        pdf.set_xy(left, pdf.get_y() + gap)
+        pdf.multi_cell(right_w, height, value, align="L", wrapmode=wrap, new_x="LMARGIN", new_y="NEXT")
+
+    pdf.set_y(top + 1)
+    side("Quét mã để kiểm tra biên lai", 8, 3.8, style="B")
+    side("Scan to verify this receipt", 6.5, 3, color=muted)
+    side(qr_url, 6.5, 3, wrap="CHAR")
+    side("Chữ ký số (Ed25519)", 7.5, 3.5, style="B", gap=1.8)
+    side("Digital signature", 6.5, 3, color=muted)
+    side(f"Mã khóa / Key id: {signed.key_id}", 6.5, 3)
+    side(signed.signature_b64, 5.5, 2.6, wrap="CHAR")
+    pdf.set_y(max(pdf.get_y(), top + qr_size) + 3)
+    line("Biên lai điện tử có chữ ký số: kiểm tra tại địa chỉ trên, hoặc ngoại tuyến bằng tệp JSON đính kèm "
+         "và khóa công khai đã công bố.", 6.5, 3, align="L")
+    line("Electronic receipt, digitally signed: verify it at the address above, or offline with the attached "
+         "JSON file and the published public key.", 6, 2.8, color=muted, align="L")
+
+    pdf.embed_file(bytes=document_bytes(signed), basename=f"{d.series}-{d.number_text}.json",
+                   modification_date=d.issued_at, mime_type="application/json",
+                   desc="Signed receipt (JSON) / Biên lai có chữ ký số (JSON)")
+    return bytes(pdf.output())
