@@ -67,9 +67,30 @@ def load_config() -> dict:
         "SANDBOX_GATEWAY_SECRET_KEY": os.environ.get("SANDBOX_GATEWAY_SECRET_KEY", "sk_test_sandbox"),
         "SANDBOX_GATEWAY_FEE_BPS": _int("SANDBOX_GATEWAY_FEE_BPS", 150),
         "SANDBOX_GATEWAY_FEE_FIXED": _int("SANDBOX_GATEWAY_FEE_FIXED", 0),
-        # Where the sandbox sends signed webhooks; empty sends none (the receiving endpoint comes next).
-        "SANDBOX_GATEWAY_WEBHOOK_URL": os.environ.get("SANDBOX_GATEWAY_WEBHOOK_URL", ""),
+        # Where the sandbox sends signed webhooks (comma-separated); a path is this app's receiver, in-process.
+        "SANDBOX_GATEWAY_WEBHOOK_URL": os.environ.get("SANDBOX_GATEWAY_WEBHOOK_URL", "/api/v1/payments/webhook"),
+        # The payment gateway: empty URL means the sandbox this app serves, called in-process.
+        "PAYMENT_GATEWAY_URL": os.environ.get("PAYMENT_GATEWAY_URL", ""),
+        "PAYMENT_GATEWAY_KEY": os.environ.get("PAYMENT_GATEWAY_KEY", ""),
+        "PAYMENT_GATEWAY_TIMEOUT_S": _float("PAYMENT_GATEWAY_TIMEOUT_S", 20.0),
         "PAYMENT_WEBHOOK_SECRET": os.environ.get("PAYMENT_WEBHOOK_SECRET", "whsec_sandbox"),
+        "PAYMENT_WEBHOOK_TOLERANCE_S": _int("PAYMENT_WEBHOOK_TOLERANCE_S", 300),
+        # The centre's account that VietQR transfers go to (illustrative defaults: a test account).
+        "VIETQR_BANK_BIN": os.environ.get("VIETQR_BANK_BIN", "970436"),
+        "VIETQR_ACCOUNT_NUMBER": os.environ.get("VIETQR_ACCOUNT_NUMBER", "0011009999999"),
+        "VIETQR_ACCOUNT_NAME": os.environ.get("VIETQR_ACCOUNT_NAME", "TT PVHCC HA NOI"),
+        # E-receipts: the Ed25519 signing key (PKCS8 PEM); empty creates one under instance/ once.
+        "RECEIPT_SIGNING_KEY_PATH": os.environ.get("RECEIPT_SIGNING_KEY_PATH", ""),
+        "RECEIPT_ISSUER_CODE": os.environ.get("RECEIPT_ISSUER_CODE", "TTPVHCC-HN"),
+        "RECEIPT_ISSUER_NAME": os.environ.get("RECEIPT_ISSUER_NAME",
+                                              "Trung tâm Phục vụ hành chính công thành phố Hà Nội"),
+        # Where people reach this app (links in receipts and SMS when there is no request to learn it from).
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        # The outbox: side effects after commit. Embedded: a runner thread per process.
+        "OUTBOX_THREAD": os.environ.get("OUTBOX_THREAD", "1") not in ("0", "false", "False"),
+        "OUTBOX_POLL_S": _float("OUTBOX_POLL_S", 2.0),
+        "OUTBOX_MAX_ATTEMPTS": _int("OUTBOX_MAX_ATTEMPTS", 8),
+        "OUTBOX_RETRY_BASE_S": _float("OUTBOX_RETRY_BASE_S", 5.0),
         # Coverage map tile layer (e.g. a self-hosted tile server); empty: no tiles, the outline is drawn.
         "MAP_TILE_URL": os.environ.get("MAP_TILE_URL", ""),
         "MAP_TILE_ATTRIBUTION": os.environ.get("MAP_TILE_ATTRIBUTION", ""),

@@ -24,7 +24,10 @@ from tests import factories
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 WANTED = os.environ.get("TEST_DATABASE", "postgres")
 IN_CI = os.environ.get("CI", "").lower() == "true"
-MUTABLE_TABLES = ["documents", "dossier_events", "dossiers", "dossier_counters",
+MUTABLE_TABLES = ["receipts", "receipt_counters", "bank_statement_lines", "bank_statement_imports",
+                  "payment_refunds", "payment_card_attempts", "ledger_entries", "ledger_transactions", "payments",
+                  "service_fee_rules", "payment_webhook_events", "outbox",
+                  "documents", "dossier_events", "dossiers", "dossier_counters",
                   "api_keys", "users", "organisations",
                   "sandbox_webhook_deliveries", "sandbox_events", "sandbox_idempotency_keys",
                   "sandbox_balance_transactions", "sandbox_refunds", "sandbox_payouts", "sandbox_payment_intents"]
@@ -89,6 +92,7 @@ def app(database_url, tmp_path_factory):
         "DOCUMENT_STORAGE_DIR": str(tmp_path_factory.mktemp("documents")),
         "TESTING": True,
         "ROUTING_LOADS_TTL_S": 0,
+        "OUTBOX_THREAD": False,  # the tests run due outbox messages themselves (core.outbox.run_due)
     })
     with application.app_context():
         upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
@@ -106,8 +110,11 @@ def _clean_tables(request):
     application = request.getfixturevalue("app")
     with application.app_context():
         db.session.rollback()
-        for table in MUTABLE_TABLES:
-            db.session.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed table names
+        if USING_POSTGRES:  # TRUNCATE: the ledger's append-only triggers refuse DELETE, as they should
+            db.session.execute(text(f"TRUNCATE {', '.join(MUTABLE_TABLES)}"))
+        else:
+            for table in MUTABLE_TABLES:
+                db.session.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed table names
         db.session.commit()
 
 
