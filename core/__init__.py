@@ -24,9 +24,11 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     # Models must be imported before Alembic or create_all look at the metadata.
     import core.models  # noqa: F401
+    import core.outbox  # noqa: F401
     import core.versions  # noqa: F401
     import dossiers.models  # noqa: F401
     import geo.models  # noqa: F401
+    import payments.models  # noqa: F401
     import payments.sandbox.models  # noqa: F401
 
     app.json.sort_keys = False  # keep the schemas' field order; sorting costs time on every response
@@ -54,19 +56,29 @@ def create_app(overrides: dict | None = None) -> Flask:
     from geo.api_coverage import blp as coverage_blp
     from geo.api_geocode import blp as geocode_blp
     from geo.views import bp as coverage_page_bp
+    from payments.api import blp as payments_blp
+    from payments.finance_views import bp as finance_payments_bp
+    from payments.labels import method_label, payment_label
     from payments.sandbox.app import bp as sandbox_gateway_bp
+    from payments.views import bp as payments_pages_bp
     from tracking.views import bp as tracking_bp
 
     init_web(app)
-    app.jinja_env.globals.update(status_label=status_label)
-    for blueprint in (procedures_blp, geo_blp, geocode_blp, coverage_blp, points_admin_blp, dossiers_blp):
+    app.jinja_env.globals.update(status_label=status_label, payment_label=payment_label, method_label=method_label)
+    for blueprint in (procedures_blp, geo_blp, geocode_blp, coverage_blp, points_admin_blp, dossiers_blp,
+                      payments_blp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer keys carry no cookie; session calls are checked in core.auth
-    for blueprint in (health_bp, coverage_page_bp, web_bp, portal_bp, receipts_bp, tracking_bp):
+    for blueprint in (health_bp, coverage_page_bp, web_bp, portal_bp, receipts_bp, tracking_bp, payments_pages_bp,
+                      finance_payments_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(sandbox_gateway_bp)
     csrf.exempt(sandbox_gateway_bp)  # a server-to-server API authenticated by its own secret key
     init_auth(app)
+    import payments.jobs  # noqa: F401 - registers the outbox handlers
+    from core.outbox import init_outbox
+
+    init_outbox(app)
     register_error_handlers(app)  # after Api: ours replace flask-smorest's handlers
     register_cli(app)
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from core import accounts
@@ -10,6 +12,7 @@ from core.models import OrganisationKind, Role
 from dossiers import catalogue
 from geo import service as geo
 from geo.points_import import import_points_csv
+from payments import service as payments
 
 ROOT = Path(__file__).resolve().parent.parent
 POINTS_CSV = ROOT / "geo" / "data" / "hanoi_service_points.csv"
@@ -28,6 +31,12 @@ USERS = [
     ("taichinh@demo.hanoi.vn", "Phạm Quốc Huy", Role.FINANCE, None, None),
     ("quantri@demo.hanoi.vn", "Hoàng Minh Anh", Role.ADMIN, None, None),
 ]
+# Illustrative service fees (not a published tariff): organisation code, rule.
+FEE_RULES = [
+    ("VNPOST-HN", {"effective_from": date(2026, 1, 1), "percent": Decimal("10"), "minimum_vnd": 15_000,
+                   "maximum_vnd": 50_000}),
+    ("HNTECH", {"effective_from": date(2026, 1, 1), "flat_vnd": 20_000}),
+]
 
 
 def load_demo() -> dict:
@@ -38,4 +47,6 @@ def load_demo() -> dict:
         point_id = geo.get_point(point_code).id if point_code else None
         accounts.ensure_user(email, name, role, DEMO_PASSWORD, orgs.get(org_code), point_id)
     db.session.commit()
+    for org_code, rule in FEE_RULES:
+        payments.ensure_fee_rule(org_code, rule, created_by="demo")
     return {"points": points, "procedures": procedures}

@@ -254,6 +254,11 @@ def list_page(principal: Principal, status: Status | None, page: int, page_size:
     return repository.page_of_dossiers(_scope(principal), status, page, page_size)
 
 
+def by_id(dossier_id: int) -> Dossier | None:
+    """A dossier by its id, unscoped: for background work that already holds the id."""
+    return db.session.get(Dossier, dossier_id)
+
+
 def by_tracking_token(token: str) -> Dossier | None:
     """The dossier behind a citizen's tracking link (public: the caller shows only masked data)."""
     if not 16 <= len(token) <= 32:

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, render_template
 
 from core.auth import public
 from dossiers import service as dossiers
+from payments import service as payments
 
 bp = Blueprint("tracking", __name__, template_folder="templates")
 
@@ -16,4 +17,5 @@ def page(token: str):
     dossier = dossiers.by_tracking_token(token)
     if dossier is None:
         abort(404)
-    return render_template("tracking/page.html", d=dossier, point=dossiers.receiving_point(dossier))
+    return render_template("tracking/page.html", d=dossier, point=dossiers.receiving_point(dossier),
+                           payment=payments.public_summary(dossier.id))

@@ -7,8 +7,6 @@ Errors are ``GatewayError``: Stripe's error object and status code.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import secrets
@@ -22,6 +20,8 @@ from flask import current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import func, select
 
 from core.extensions import db
+from payments import signatures
+from payments.inprocess import webhook_transport
 from payments.sandbox.models import (
     SandboxBalanceTransaction,
     SandboxEvent,
@@ -187,10 +187,14 @@ def event_object(event: SandboxEvent) -> dict:
 
 # ---------------------------------------------------------------- events and webhooks
 
+DEFAULT_WEBHOOK_PATH = "/api/v1/payments/webhook"
+
+
 def webhook_urls() -> list[str]:
+    """Where events go: comma-separated URLs; a path (the default) is this app's own receiver, in-process."""
     url = current_app.config.get("SANDBOX_GATEWAY_WEBHOOK_URL")
-    if url is None:  # default: the app's own receiver
-        url = _public_base() + "/api/v1/payments/webhook"
+    if url is None:
+        url = DEFAULT_WEBHOOK_PATH
     return [u.strip() for u in str(url).split(",") if u.strip()]
 
 
@@ -231,10 +235,7 @@ def emit(type_: str, obj: dict, *, idempotency_key: str | None = None,
 
 def sign(payload: str | bytes, secret: str, timestamp: int) -> str:
     """Stripe's ``Stripe-Signature`` header: ``t=<unix>,v1=<hex HMAC-SHA256(secret, "t.payload")>``."""
-    if isinstance(payload, bytes):
-        payload = payload.decode("utf-8")
-    mac = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={mac}"
+    return signatures.header(payload.encode("utf-8") if isinstance(payload, str) else payload, secret, timestamp)
 
 
 Transport = Callable[[str, bytes, dict, float], int]
@@ -260,7 +261,8 @@ def deliver_pending(now: int | None = None, transport: Transport | None = None, 
     exponential backoff until ``MAX_WEBHOOK_ATTEMPTS``, then marked ``failed``.
     """
     now = now_ts() if now is None else now
-    transport = transport or current_app.config.get("SANDBOX_GATEWAY_WEBHOOK_TRANSPORT") or requests_transport
+    transport = transport or current_app.config.get("SANDBOX_GATEWAY_WEBHOOK_TRANSPORT")
+    in_process = None
     secret = str(_config("PAYMENT_WEBHOOK_SECRET", "whsec_sandbox"))
     timeout = float(_config("SANDBOX_GATEWAY_WEBHOOK_TIMEOUT_S", 3.0))
     query = (select(SandboxWebhookDelivery)
@@ -279,8 +281,12 @@ def deliver_pending(now: int | None = None, transport: Transport | None = None, 
                    "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
                    "Stripe-Signature": sign(event.body, secret, timestamp)}
         delivery.attempts += 1
+        send = transport
+        if send is None and delivery.url.startswith("/"):
+            in_process = in_process or webhook_transport(current_app._get_current_object())
+            send = in_process
         try:
-            status = int(transport(delivery.url, event.body.encode("utf-8"), headers, timeout))
+            status = int((send or requests_transport)(delivery.url, event.body.encode("utf-8"), headers, timeout))
             error = None if 200 <= status < 300 else f"HTTP {status}"
         except Exception as exc:  # noqa: BLE001 - any transport failure is a failed attempt
             status, error = None, f"{type(exc).__name__}: {exc}"[:1000]

@@ -29,9 +29,12 @@ def test_public_routes_are_exactly_the_expected_ones(app):
         public = sorted({r.rule for r in app.url_map.iter_rules() if access_rule_for(r.endpoint).public
                          and not r.rule.startswith("/sandbox-gateway/v1/")})
     assert public == ["/", "/api/v1/docs", "/api/v1/docs/assets/<path:filename>", "/api/v1/openapi.json",
+                      "/api/v1/payments/webhook",  # verified by its Stripe-Signature instead
                       "/assets/leaflet/<path:filename>", "/coverage", "/coverage.geojson",
                       "/coverage/static/<path:filename>", "/healthz", "/login", "/logout",
                       "/portal/static/<path:filename>",
+                      "/r/<token>", "/r/<token>.json", "/r/<token>.pdf", "/r/<token>/print",
+                      "/receipts/public-key.pem",
                       "/static/<path:filename>", "/static/core/<path:filename>", "/t/<token>"]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,10 @@ CATALOG = ROOT / "translations" / "vi" / "LC_MESSAGES"
 
 
 def test_every_ui_string_has_a_vietnamese_translation_and_the_mo_is_compiled():
-    method_map = [("core/**.py", "python"), ("dossiers/**.py", "python"), ("agent_portal/**.py", "python"),
-                  ("core/templates/**.html", "jinja2"), ("agent_portal/templates/**.html", "jinja2")]
+    # The same sources `make translations` reads (babel.cfg: "[method: pattern]" sections).
+    sections = re.findall(r"^\[(\w+):\s*(\S+)\]", (ROOT / "babel.cfg").read_text(), re.M)
+    method_map = [(pattern, method) for method, pattern in sections]
+    assert len(method_map) >= 8
     found = {msg[2] if isinstance(msg[2], str) else msg[2][0]
              for msg in extract_from_dir(str(ROOT), method_map, keywords={"_": None, "_l": None, "gettext": None})}
     with open(CATALOG / "messages.po", "rb") as fh:
