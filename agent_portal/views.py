@@ -13,6 +13,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from core.auth import allow, current_principal, public
+from core.errors import NotFound
 from core.models import Role
 from core.timeutil import to_local, utcnow
 from core.views import STATIC_DIR as CORE_STATIC_DIR
@@ -20,6 +21,8 @@ from core.web import LANGUAGES
 from dossiers import service as dossiers
 from dossiers.models import Status
 from dossiers.validators import CCCD_PROVINCE_CODES
+from payments import service as payments
+from payments.schemas import PaymentSchema, QuoteSchema
 
 bp = Blueprint("agent_portal", __name__, url_prefix="/portal", template_folder="templates")
 # An explicit, @public route rather than the blueprint's static_folder: Flask's own
@@ -28,7 +31,7 @@ STATIC_DIR = Path(__file__).with_name("static")
 HANOI_OUTLINE = Path(__file__).resolve().parent.parent / "geo" / "data" / "hanoi_boundary.geojson"
 MAX_IMAGE_PX = 1600  # photos are shrunk on the tablet to this many pixels on the long side
 JPEG_QUALITY = 0.85
-RECEIPT_DELAY_MS = 2500  # the number stays on screen this long before the receipt opens
+RECEIPT_DELAY_MS = 2500  # the number stays on screen this long before the payment page opens
 
 
 @bp.route("")
@@ -95,6 +98,7 @@ def new_dossier():
             "documents": url_for("dossiers.create_dossier") + "/{number}/documents",
             "dossier": url_for("dossiers.create_dossier") + "/{number}",
             "receipt": url_for("agent_portal.home") + "/dossiers/{number}/receipt",
+            "pay": url_for("agent_portal.home") + "/dossiers/{number}/pay",
         },
     }
     page = render_template(
@@ -103,6 +107,50 @@ def new_dossier():
         inline_js=Markup(_inline_text(STATIC_DIR / "new_dossier.js")),  # noqa: S704 - our own file
     )
     return _compressed(Response(page, mimetype="text/html"))
+
+
+@bp.route("/dossiers/<number>/pay")
+@allow(Role.AGENT)
+def pay(number: str):
+    """Taking the fees on the tablet: the quote, then card, VietQR or cash, and the e-receipt.
+
+    Inlined like the new-dossier page. The state at load comes from the server (so a return
+    from 3-D Secure shows where the payment stands); the page then talks to the payments API.
+    """
+    principal = current_principal()
+    dossier = dossiers.get(principal, number)
+    quote = payments.quote(principal, number)
+    try:
+        _dossier, payment = payments.get(principal, number)
+        state = PaymentSchema().dump(payments.view(dossier, payment))
+    except NotFound:
+        state = None
+    api = url_for("dossiers.create_dossier") + "/" + dossier.number
+    config = {
+        "lang": str(get_locale()),
+        "number": dossier.number,
+        "sandbox": not current_app.config.get("PAYMENT_GATEWAY_URL"),
+        "quote": QuoteSchema().dump(quote),
+        "payment": state,
+        "urls": {
+            "quote": api + "/quote",
+            "payment": api + "/payment",
+            "card": api + "/payment/card",
+            "cash": api + "/payment/cash",
+            "receipt": url_for("receipts.receipt", number=dossier.number),
+        },
+    }
+    procedure = dossier.procedure
+    page = render_template(
+        "agent_portal/pay.html", config=config, d=dossier, quote=quote, sandbox=config["sandbox"],
+        procedure_name=procedure.name_en if str(get_locale()) == "en" and procedure.name_en else procedure.name,
+        receipt_url=config["urls"]["receipt"],
+        inline_css=Markup(_inline_text(CORE_STATIC_DIR / "app.css", STATIC_DIR / "pay.css")),  # noqa: S704
+        inline_js=Markup(_inline_text(STATIC_DIR / "pay.js")),  # noqa: S704 - our own file
+    )
+    response = _compressed(Response(page, mimetype="text/html"))
+    response.headers["Cache-Control"] = "private, no-store"  # the payment's state, never a stale copy
+    return response
 
 
 def _compressed(response: Response) -> Response:

@@ -925,14 +925,16 @@
     const point = dossier.service_point || {};
     $("nd-done-point").textContent = point.service_point_name ? point.service_point_name + " (" + point.service_point_code + ")" : "—";
     const receipt = CFG.urls.receipt.replace("{number}", encodeURIComponent(dossier.number));
+    const pay = CFG.urls.pay.replace("{number}", encodeURIComponent(dossier.number));
     $("nd-receipt").href = receipt;
+    $("nd-pay").href = pay;
     showPanel("nd-done");
     const ok = await uploadAll(item, true);
     foreground.delete(item.key);
     renderQueue();
-    if (ok) {
-      $("nd-done-status").textContent = t("opening_receipt");
-      setTimeout(() => { if (!$("nd-done").hidden) window.location.assign(receipt); }, CFG.receiptDelayMs);
+    if (ok) { // on to the fees; the receipt link stays here and on the payment page
+      $("nd-done-status").textContent = t("opening_payment");
+      setTimeout(() => { if (!$("nd-done").hidden) window.location.assign(pay); }, CFG.receiptDelayMs);
     } else {
       $("nd-done-status").textContent = t("uploads_failed");
     }
@@ -1058,8 +1060,8 @@
     foreground.delete(key);
     renderQueue();
     if (ok || item.files.every((f) => f.state === "done")) {
-      $("nd-done-status").textContent = t("opening_receipt");
-      setTimeout(() => window.location.assign($("nd-receipt").href), CFG.receiptDelayMs);
+      $("nd-done-status").textContent = t("opening_payment");
+      setTimeout(() => window.location.assign($("nd-pay").href), CFG.receiptDelayMs);
     }
   }
 

@@ -225,7 +225,7 @@ def test_register_a_dossier_step_by_step(app, agent, live_server, new_context, s
     expect(page.locator("#nd-done-deadline")).to_contain_text("17:00")
     expect(page.locator("#nd-uploads .file.ok")).to_have_count(2)
     shoot(page, f"new-7-done-{size}")
-    page.wait_for_url(f"{live_server}/portal/dossiers/{number}/receipt")
+    page.wait_for_url(f"{live_server}/portal/dossiers/{number}/pay")  # on to the fees
 
     with app.app_context():
         dossiers = db.session.scalars(select(Dossier)).all()
