@@ -47,7 +47,8 @@ translations: install-dev
 	$(BIN)/pybabel compile -d translations
 
 bench: install-dev
-	$(BIN)/python bench/bench_intake.py
+	status=0; $(BIN)/python bench/bench_intake.py || status=1; \
+	$(BIN)/python bench/bench_webhooks.py || status=1; exit $$status
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -257,6 +257,18 @@ def _statuses(result: WrkResult) -> str:
     return " ".join(f"{k}:{v}" for k, v in sorted(result.statuses.items())) or "-"
 
 
+def preflight(admin_url: str) -> psycopg.Connection | None:
+    """wrk installed and PostgreSQL reachable: the admin connection, or None after saying what is missing."""
+    if shutil.which("wrk") is None:
+        print("wrk is not installed. Install it with:  apt-get install -y wrk", file=sys.stderr)
+        return None
+    try:
+        return psycopg.connect(admin_url, autocommit=True)
+    except psycopg.OperationalError as exc:
+        print(f"Cannot reach PostgreSQL at {admin_url}: {exc}", file=sys.stderr)
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per measured run (10)")
@@ -264,13 +276,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--admin-url", default=ADMIN_URL, help=f"PostgreSQL to create the database in ({ADMIN_URL})")
     args = parser.parse_args(argv)
 
-    if shutil.which("wrk") is None:
-        print("wrk is not installed. Install it with:  apt-get install -y wrk", file=sys.stderr)
-        return 2
-    try:
-        admin = psycopg.connect(args.admin_url, autocommit=True)
-    except psycopg.OperationalError as exc:
-        print(f"Cannot reach PostgreSQL at {args.admin_url}: {exc}", file=sys.stderr)
+    admin = preflight(args.admin_url)
+    if admin is None:
         return 2
 
     RESULTS.mkdir(parents=True, exist_ok=True)
