@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import segno
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, render_template, request
 from markupsafe import Markup
 
 from core.auth import allow, current_principal
 from core.models import Role
 from dossiers import service as dossiers
+from tracking import service as tracking
 
 bp = Blueprint("receipts", __name__, url_prefix="/portal", template_folder="templates")
 
@@ -17,7 +18,8 @@ bp = Blueprint("receipts", __name__, url_prefix="/portal", template_folder="temp
 @allow(Role.AGENT, Role.BRANCH_OFFICER, Role.ADMIN)
 def receipt(number: str):
     dossier = dossiers.get(current_principal(), number)
-    tracking_url = url_for("tracking.page", token=dossier.tracking_token, _external=True)
+    # Only the hash of a link's token is stored: each print carries a link of its own.
+    tracking_url = tracking.share_link(dossier.id, "receipt")
     qr = segno.make(tracking_url, error="m")
     svg = qr.svg_inline(scale=4 if request.args.get("format") != "thermal" else 3, border=2, omitsize=True)
     paper = "thermal" if request.args.get("format") == "thermal" else "a5"

@@ -30,6 +30,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     import geo.models  # noqa: F401
     import payments.models  # noqa: F401
     import payments.sandbox.models  # noqa: F401
+    import tracking.models  # noqa: F401
 
     app.json.sort_keys = False  # keep the schemas' field order; sorting costs time on every response
     db.init_app(app)

@@ -86,6 +86,8 @@ def load_config() -> dict:
                                               "Trung tâm Phục vụ hành chính công thành phố Hà Nội"),
         # Where people reach this app (links in receipts and SMS when there is no request to learn it from).
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        # How long a citizen's tracking link keeps working after the dossier closes.
+        "TRACKING_LINK_TTL_DAYS": _float("TRACKING_LINK_TTL_DAYS", 30),
         # The outbox: side effects after commit. Embedded: a runner thread per process.
         "OUTBOX_THREAD": os.environ.get("OUTBOX_THREAD", "1") not in ("0", "false", "False"),
         "OUTBOX_POLL_S": _float("OUTBOX_POLL_S", 2.0),

@@ -115,7 +115,6 @@ class Dossier(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     # The citizen's tracking link (/t/<token>, sent by SMS and printed as a QR code): unguessable.
-    tracking_token: Mapped[str] = mapped_column(String(32), unique=True)
     idempotency_owner: Mapped[str] = mapped_column(String(64))
     idempotency_key: Mapped[str] = mapped_column(String(255))
     request_fingerprint: Mapped[str] = mapped_column(String(64))

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, DateTime, Integer, Select, String, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from core import outbox
 from core.extensions import db
 from dossiers.models import Dossier, DossierEvent, Procedure, Status
 
@@ -62,8 +63,8 @@ _OUTCOMES = text(
 ).bindparams(bindparam("since", type_=DateTime(timezone=True)))
 
 
-def dossier_by_tracking_token(token: str) -> Dossier | None:
-    return db.session.scalar(select(Dossier).where(Dossier.tracking_token == token))
+def dossier_for_update(dossier_id: int) -> Dossier | None:
+    return db.session.scalar(select(Dossier).where(Dossier.id == dossier_id).with_for_update(of=Dossier))
 
 
 def dossier_by_idempotency_key(owner: str, key: str) -> Dossier | None:
@@ -158,16 +159,22 @@ def _registration_statement(event_count: int):
     sql = (
         f"WITH seq AS ({counter}), "  # noqa: S608
         f"d AS (INSERT INTO dossiers (number, {names}) SELECT {number}, {binds} FROM seq RETURNING id, number), "
-        f"ev AS (INSERT INTO dossier_events (dossier_id, {event_names}) {event_selects}) "
+        f"ev AS (INSERT INTO dossier_events (dossier_id, {event_names}) {event_selects}), "
+        # The outbox message announcing the dossier (the citizen's SMS with the tracking link).
+        "ob AS (INSERT INTO outbox (topic, payload, status, due_at, attempts, created_at) "
+        "SELECT :announce_topic, json_build_object('dossier_id', d.id, 'event', 'received'), 'pending', "
+        ":received_at, 0, :received_at FROM d) "
         "SELECT id, number FROM d"
     )
-    params = [bindparam("day", type_=Date()), bindparam("number_prefix", type_=String())]
+    params = [bindparam("day", type_=Date()), bindparam("number_prefix", type_=String()),
+              bindparam("announce_topic", type_=String())]
     params += [bindparam(c.name, type_=c.type) for c in columns]
     params += [bindparam(f"e{i}_{c.name}", type_=c.type) for i in range(event_count) for c in events]
     return text(sql).bindparams(*params).columns(id=Integer(), number=String())
 
 
 _REGISTRATION_PG = {}
+ANNOUNCE_TOPIC = "notify.dossier_event"  # handled in notify/: the citizen's SMS
 
 
 def insert_registration(session: Session, unit_code: str, day: date, number_prefix: str,
@@ -178,7 +185,8 @@ def insert_registration(session: Session, unit_code: str, day: date, number_pref
         stmt = _REGISTRATION_PG.get(len(events))
         if stmt is None:
             stmt = _REGISTRATION_PG[len(events)] = _registration_statement(len(events))
-        params = {"unit_code": unit_code, "day": day, "number_prefix": number_prefix, **values}
+        params = {"unit_code": unit_code, "day": day, "number_prefix": number_prefix,
+                  "announce_topic": ANNOUNCE_TOPIC, **values}
         for i, event in enumerate(events):
             params.update({f"e{i}_{name}": value for name, value in event.items()})
         row = session.execute(stmt, params).one()
@@ -189,4 +197,5 @@ def insert_registration(session: Session, unit_code: str, day: date, number_pref
         insert(Dossier).values(number=number, **values).returning(Dossier.id)
     ).scalar_one()
     session.execute(insert(DossierEvent), [{"dossier_id": dossier_id, **event} for event in events])
+    outbox.enqueue(ANNOUNCE_TOPIC, {"dossier_id": dossier_id, "event": "received"})
     return dossier_id, number

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from time import monotonic
@@ -19,6 +18,7 @@ from marshmallow import ValidationError
 from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 
+from core import outbox
 from core.accounts import Principal
 from core.errors import DomainError, Forbidden, NotFound, field_error, invalid
 from core.extensions import db
@@ -36,7 +36,7 @@ from dossiers.errors import (
     UnsupportedFileType,
 )
 from dossiers.lifecycle import DOCUMENTS_OPEN, REASON_REQUIRED, TERMINAL, allowed_next, may_move
-from dossiers.models import Document, Dossier, DossierEvent, Procedure, Status
+from dossiers.models import DeliveryMethod, Document, Dossier, DossierEvent, Procedure, Status
 from dossiers.storage import LocalDocumentStore
 from dossiers.validators import normalise_mobile
 from geo import service as geo
@@ -120,7 +120,6 @@ def register(principal: Principal, data: dict, idempotency_key: str) -> Registra
         "note": data.get("note"), "fee_vnd": procedure.fee_vnd,
         "received_at": now, "deadline_at": deadline_for(now, procedure.processing_days), "updated_at": now,
         "idempotency_owner": owner, "idempotency_key": idempotency_key, "request_fingerprint": digest,
-        "tracking_token": secrets.token_urlsafe(16),
     }
     events = [
         {"at": now, "actor": actor, "actor_role": principal.role.value, "from_status": None,
@@ -259,13 +258,6 @@ def by_id(dossier_id: int) -> Dossier | None:
     return db.session.get(Dossier, dossier_id)
 
 
-def by_tracking_token(token: str) -> Dossier | None:
-    """The dossier behind a citizen's tracking link (public: the caller shows only masked data)."""
-    if not 16 <= len(token) <= 32:
-        return None
-    return repository.dossier_by_tracking_token(token)
-
-
 def receiving_point(dossier: Dossier):
     return geo.point_by_id(dossier.service_point_id)
 
@@ -313,16 +305,54 @@ def transition(principal: Principal, number: str, target: Status, reason: str | 
     if target in REASON_REQUIRED and not reason:
         db.session.rollback()
         raise invalid("reason", "A reason is required for this change.")
+    _move(dossier, target, reason, principal.label, principal.role.value)
+    db.session.commit()
+    return dossier
+
+
+# What other packages hear about a dossier's moves, through the outbox (topic names only:
+# the handlers live in notify/ and courier/, which build on this package).
+NOTIFY_ON = {Status.RESULT_READY: "result_ready", Status.OUT_FOR_DELIVERY: "out_for_delivery",
+             Status.DELIVERED: "delivered"}
+
+
+def _move(dossier: Dossier, target: Status, reason: str | None, actor: str, actor_role: str) -> None:
     now = utcnow()
-    dossier.events.append(DossierEvent(
-        at=now, actor=principal.label, actor_role=principal.role.value,
-        from_status=dossier.status.value, to_status=target.value, reason=reason,
-    ))
+    previous = dossier.status
+    dossier.events.append(DossierEvent(at=now, actor=actor, actor_role=actor_role, from_status=previous.value,
+                                       to_status=target.value, reason=reason))
     dossier.status = target
     if target in TERMINAL:
         dossier.closed_at = now
-    db.session.commit()
+    first_time_ready = target is Status.RESULT_READY and previous is Status.PROCESSING
+    if target in NOTIFY_ON and (target is not Status.RESULT_READY or first_time_ready):
+        outbox.enqueue("notify.dossier_event", {"dossier_id": dossier.id, "event": NOTIFY_ON[target]})
+    if first_time_ready and dossier.delivery_method is DeliveryMethod.COURIER:
+        outbox.enqueue("courier.result_ready", {"dossier_id": dossier.id}, dedupe_key=f"courier:{dossier.id}")
+
+
+def system_transition(dossier_id: int, target: Status, reason: str | None, actor: str) -> Dossier:
+    """A move made by the platform itself (the courier's progress), in the caller's transaction.
+
+    Idempotent: a dossier already at ``target`` is left alone, so a repeated event does nothing.
+    """
+    dossier = repository.dossier_for_update(dossier_id)
+    if dossier is None or dossier.status is target:
+        return dossier
+    if target not in allowed_next(dossier.status, dossier.delivery_method):
+        raise IllegalTransition(
+            Text(f"Không thể chuyển từ {dossier.status.value} sang {target.value}.",
+                 f"Cannot move from {dossier.status.value} to {target.value}."),
+            current_status=dossier.status.value, requested_status=target.value,
+            allowed_transitions=[s.value for s in allowed_next(dossier.status, dossier.delivery_method)])
+    _move(dossier, target, reason, actor, "system")
     return dossier
+
+
+def switch_to_collection(dossier_id: int) -> None:
+    """After the courier gave up: the result waits at the point and the citizen collects it."""
+    dossier = repository.dossier_for_update(dossier_id)
+    dossier.delivery_method = DeliveryMethod.COLLECT
 
 
 def add_document(principal: Principal, number: str, kind: str, filename: str, stream) -> Document:

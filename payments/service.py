@@ -332,6 +332,8 @@ def _mark_paid(payment: Payment, received_in: ledger.Account, *, reference: str)
     repository.book(ledger.payment(reference, payment.components(), received_in=received_in, agent=agent),
                     dossier_id=payment.dossier_id, memo=f"{payment.method.value} payment")
     receipting.issue_for_payment(payment, issuer_code=agent if payment.method is Method.CASH else None)
+    enqueue("notify.dossier_event", {"dossier_id": payment.dossier_id, "event": "paid"},
+            dedupe_key=f"paid:{payment.id}")
 
 
 def record_gateway_fee(payment_id: int, charge_id: str | None) -> None:

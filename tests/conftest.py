@@ -24,7 +24,7 @@ from tests import factories
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 WANTED = os.environ.get("TEST_DATABASE", "postgres")
 IN_CI = os.environ.get("CI", "").lower() == "true"
-MUTABLE_TABLES = ["receipts", "receipt_counters", "bank_statement_lines", "bank_statement_imports",
+MUTABLE_TABLES = ["tracking_links", "receipts", "receipt_counters", "bank_statement_lines", "bank_statement_imports",
                   "payment_refunds", "payment_card_attempts", "ledger_entries", "ledger_transactions", "payments",
                   "service_fee_rules", "payment_webhook_events", "outbox",
                   "documents", "dossier_events", "dossiers", "dossier_counters",

@@ -1,7 +1,9 @@
-"""Upgrading a database that already holds dossiers: 0002 gives each a tracking token."""
+"""Upgrading a database that already holds dossiers: 0002 gives each a tracking token, 0008 keeps
+only its hash (the link handed out keeps working)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -42,7 +44,13 @@ def test_tracking_tokens_are_backfilled(tmp_path):
                 f"({i}, 'HN-X1-260101-000{i}', 1, 'routed', 'A', '001090012345', '+84912345678', 21.0, 105.8, "
                 "'gps', 1, 1, '{}', 0, 'collect', 0, '2026-01-01', '2026-01-02', '2026-01-01', 'org:1', "
                 f"'k{i}', 'f')"))
-    flask("db", "upgrade")
+    flask("db", "upgrade", "0002")
     with engine.connect() as conn:
         tokens = [row[0] for row in conn.execute(text("SELECT tracking_token FROM dossiers ORDER BY id"))]
     assert len(tokens) == 2 and all(tokens) and tokens[0] != tokens[1]
+    flask("db", "upgrade")
+    with engine.connect() as conn:
+        columns = [row[1] for row in conn.execute(text("PRAGMA table_info(dossiers)"))]
+        hashes = dict(conn.execute(text("SELECT token_hash, dossier_id FROM tracking_links")).all())
+    assert "tracking_token" not in columns
+    assert hashes == {hashlib.sha256(token.encode()).hexdigest(): i for i, token in enumerate(tokens, start=1)}

@@ -25,9 +25,12 @@ def _paid_receipt(client, agent_key, number: str) -> dict:
 
 def test_the_tracking_page_leads_to_a_genuine_receipt(app, client, agent_key, dossier):
     receipt = _paid_receipt(client, agent_key, dossier["number"])
+    from tracking import service as tracking
+
     with app.app_context():
-        token = db.session.execute(db.text("SELECT tracking_token FROM dossiers WHERE number = :n"),
-                                   {"n": dossier["number"]}).scalar_one()
+        dossier_id = db.session.execute(db.text("SELECT id FROM dossiers WHERE number = :n"),
+                                        {"n": dossier["number"]}).scalar_one()
+        token = tracking.share_link(dossier_id, "sms").rsplit("/", 1)[1]
     page = client.get(f"/t/{token}").get_data(as_text=True)
     assert "Đã thanh toán" in page and f"{receipt['series']}/{receipt['number']:07d}" in page
     path = receipt["url"].split("://", 1)[1].split("/", 1)[1]
