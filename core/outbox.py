@@ -5,12 +5,19 @@ only if the change does. Handlers are registered per topic with ``@handler``; ea
 the message's payload (plain ids and values), opens its own transaction, and checks the
 current state first, so running twice does no harm.
 
+Statuses: ``pending`` (waiting for ``due_at``), ``queued`` (handed to rq by the relay in
+``core.jobs``; ``claimed_until`` says when it is handed again if no worker took it),
+``running`` (a runner claimed it until ``claimed_until``), ``done``, ``failed``.
+
 ``run_due`` claims due messages one by one (``pending`` and ``due_at`` passed, or a claim
-that expired because its runner died), runs the handler, and marks the message ``done``;
-a failure is retried with exponential backoff until ``OUTBOX_MAX_ATTEMPTS``, then the
-message is ``failed`` and stays listed for a person to look at. In the embedded default a
-daemon thread per process runs due messages (woken at once by ``enqueue``); the tests call
-``run_due`` themselves (``OUTBOX_THREAD=False``).
+that expired because its runner or relay died), runs the handler, and marks the message
+``done``; a failure is retried with exponential backoff (a later ``due_at``: the database
+holds future times) until ``OUTBOX_MAX_ATTEMPTS``, then the message is ``failed`` and stays
+listed for a person to look at (``flask jobs failed``). ``run_one`` also takes a ``queued``
+message at once: that is the rq job the relay handed over. In the embedded default a daemon
+thread per process runs due messages (woken at once by ``enqueue``); with ``REDIS_URL`` set
+the same thread is the relay instead. The tests call ``run_due`` themselves
+(``OUTBOX_THREAD=False``).
 """
 
 from __future__ import annotations
@@ -21,8 +28,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app
-from sqlalchemy import JSON, DateTime, Integer, String, Text, event, or_, select, update
+from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, event, func, or_, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from core.extensions import db
 from core.timeutil import as_utc, utcnow
@@ -32,17 +40,25 @@ log = logging.getLogger(__name__)
 Handler = Callable[[dict], None]
 HANDLERS: dict[str, Handler] = {}
 CLAIM_S = 300  # a claim older than this belonged to a runner that died
+_PENDING = text("status = 'pending'")
+_CLAIMED = text("status IN ('queued', 'running')")
 
 
 class OutboxMessage(db.Model):
     __tablename__ = "outbox"
+    __table_args__ = (
+        # The scans for due work, each over the few rows it needs (done ones are never in them):
+        # pending messages in due order, and claims by expiry.
+        Index("ix_outbox_pending_due", "due_at", "id", postgresql_where=_PENDING, sqlite_where=_PENDING),
+        Index("ix_outbox_claimed_until", "claimed_until", postgresql_where=_CLAIMED, sqlite_where=_CLAIMED),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     topic: Mapped[str] = mapped_column(String(100))
     payload: Mapped[dict] = mapped_column(JSON)
     # One message per business event when set (e.g. a webhook event id): a second enqueue is a no-op.
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending|running|done|failed
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending|queued|running|done|failed
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -82,12 +98,28 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 6 * 3600))
 
 
+def pending_due(now: datetime) -> ColumnElement[bool]:
+    return (OutboxMessage.status == "pending") & (OutboxMessage.due_at <= now)
+
+
+def claim_expired(now: datetime) -> ColumnElement[bool]:
+    """Claimed (handed to rq, or running) by someone who did not finish in time: the relay, Redis or a runner died."""
+    return (OutboxMessage.status.in_(("queued", "running")) & (OutboxMessage.claimed_until < now)
+            & (OutboxMessage.due_at <= now))
+
+
+def due_condition(now: datetime) -> ColumnElement[bool]:
+    """Due: pending and its time has come, or claimed by someone whose claim expired."""
+    return or_(pending_due(now), claim_expired(now))
+
+
 def _claim(message_id: int, now: datetime) -> bool:
+    # A queued message is the rq job the relay handed over: it was due when handed, so it is
+    # taken whatever the worker's clock says; everything else must be due.
     claimed = db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.due_at <= now,
-               or_(OutboxMessage.status == "pending",
-                   (OutboxMessage.status == "running") & (OutboxMessage.claimed_until < now)))
+        .where(OutboxMessage.id == message_id,
+               or_(OutboxMessage.status == "queued", due_condition(now)))
         .values(status="running", attempts=OutboxMessage.attempts + 1,
                 claimed_until=now + timedelta(seconds=CLAIM_S))
     ).rowcount
@@ -96,7 +128,12 @@ def _claim(message_id: int, now: datetime) -> bool:
 
 
 def run_one(message_id: int, now: datetime | None = None) -> bool | None:
-    """Run one message if it is due and unclaimed: True done, False failed this time, None not run."""
+    """Run one message if it is due (or queued) and unclaimed: True done, False failed this time, None not run.
+
+    The claim is one atomic UPDATE, so a message handed over twice (two rq jobs, a runner and
+    a worker) runs once. Handler errors are recorded and retried later; database errors while
+    claiming or recording propagate (the rq job is then retried by rq).
+    """
     now = now or utcnow()
     if not _claim(message_id, now):
         return None
@@ -130,10 +167,7 @@ def run_one(message_id: int, now: datetime | None = None) -> bool | None:
 
 def due_ids(now: datetime | None = None, limit: int = 100, topic: str | None = None) -> list[int]:
     now = now or utcnow()
-    query = (select(OutboxMessage.id)
-             .where(OutboxMessage.due_at <= now,
-                    or_(OutboxMessage.status == "pending",
-                        (OutboxMessage.status == "running") & (OutboxMessage.claimed_until < now)))
+    query = (select(OutboxMessage.id).where(due_condition(now))
              .order_by(OutboxMessage.due_at, OutboxMessage.id).limit(limit))
     if topic:
         query = query.where(OutboxMessage.topic == topic)
@@ -149,10 +183,25 @@ def run_due(now: datetime | None = None, limit: int = 100, topic: str | None = N
 
 
 def next_due_in(now: datetime | None = None) -> float | None:
+    """Seconds until the next message becomes due (a pending one's time, or a claim's expiry); None: none open."""
     now = now or utcnow()
-    soonest = db.session.scalars(select(OutboxMessage.due_at).where(OutboxMessage.status == "pending")
-                                 .order_by(OutboxMessage.due_at).limit(1)).first()
-    return None if soonest is None else max((as_utc(soonest) - now).total_seconds(), 0.0)
+    pending = db.session.scalar(select(func.min(OutboxMessage.due_at)).where(OutboxMessage.status == "pending"))
+    claim = db.session.scalar(select(func.min(OutboxMessage.claimed_until))  # both read off a partial index
+                              .where(OutboxMessage.status.in_(("queued", "running"))))
+    times = [as_utc(t) for t in (pending, claim) if t is not None]
+    return None if not times else max((min(times) - now).total_seconds(), 0.0)
+
+
+def wait_for_work(timeout: float | None) -> bool:
+    """Block until a commit enqueued a message (True) or ``timeout`` seconds passed (False)."""
+    woken = _wakeup.wait(timeout)
+    _wakeup.clear()
+    return woken
+
+
+def wake() -> None:
+    """Wake the runner or relay of this process now (e.g. after putting messages back to pending)."""
+    _wakeup.set()
 
 
 # ---------------------------------------------------------------- the embedded runner
@@ -160,6 +209,7 @@ def next_due_in(now: datetime | None = None) -> float | None:
 _wakeup = threading.Event()
 _runner: threading.Thread | None = None
 _runner_lock = threading.Lock()
+_stop = threading.Event()
 
 
 @event.listens_for(Session, "after_commit")
@@ -174,20 +224,40 @@ def _forget_on_rollback(session: Session) -> None:
 
 
 def start_runner(app: Flask) -> None:
-    """A daemon thread per process running due messages (the embedded default; no Redis)."""
+    """A daemon thread per process: runs due messages (embedded) or, with ``REDIS_URL``, relays them to rq."""
     global _runner
     with _runner_lock:
         if _runner is not None and _runner.is_alive():
             return
-        _runner = threading.Thread(target=_loop, args=(app,), name="outbox-runner", daemon=True)
+        _stop.clear()
+        if app.config.get("REDIS_URL"):
+            from core.jobs import relay_forever  # the relay hands due messages to rq instead
+
+            target, name = relay_forever, "outbox-relay"
+        else:
+            target, name = _loop, "outbox-runner"
+        _runner = threading.Thread(target=target, args=(app, _stop), name=name, daemon=True)
         _runner.start()
 
 
-def _loop(app: Flask) -> None:
+def stop_runner(timeout: float = 10.0) -> None:
+    """Stop this process's runner thread (tests; a clean shutdown)."""
+    global _runner
+    with _runner_lock:
+        thread, _runner = _runner, None
+    if thread is not None:
+        _stop.set()
+        _wakeup.set()
+        thread.join(timeout)
+
+
+def _loop(app: Flask, stop: threading.Event | None = None) -> None:
     poll = float(app.config.get("OUTBOX_POLL_S", 2.0))
-    while True:
-        _wakeup.wait(poll)
-        _wakeup.clear()
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        wait_for_work(poll)
+        if stop.is_set():
+            break
         try:
             with app.app_context():
                 while run_due(limit=50):
@@ -198,6 +268,9 @@ def _loop(app: Flask) -> None:
 
 
 def init_outbox(app: Flask) -> None:
+    from core.jobs import init_jobs  # the rq side: the admin dashboard when asked for
+
+    init_jobs(app)
     if not app.config.get("OUTBOX_THREAD", True):
         return
 

@@ -1,0 +1,429 @@
+"""The rq side of the outbox: the relay, the job function, the worker class, the admin dashboard.
+
+With ``REDIS_URL`` set, the relay claims due outbox rows in one statement (``pending`` →
+``queued``, ``claimed_until`` = now + ``JOBS_HANDOFF_S``; ``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL so several relays share the work) and pushes one rq job per row in one Redis
+transaction (job id ``outbox-<id>``, queue chosen by the topic's prefix). The claim commits
+only after Redis accepted every job: with Redis down it is rolled back and the rows stay
+pending. A row handed over but never run (the relay died after the push, Redis lost the job,
+a worker died) becomes due again when its claim expires and is handed over again.
+
+The job, ``run_message(id)``, calls ``outbox.run_one`` in an app context: its atomic claim
+makes a second job for the same row a no-op, handler failures are retried through the
+database (a later ``due_at``), and only infrastructure failures (the database unreachable)
+escape to rq, which retries them after ``JOBS_RETRY_INTERVALS`` (``rq worker
+--with-scheduler``). Without ``REDIS_URL`` none of this runs: the embedded runner thread in
+``core.outbox`` runs due rows in-process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from functools import wraps
+from urllib.parse import urlsplit, urlunsplit
+
+from flask import Flask, abort, current_app, g, has_app_context, request
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, Retry, Worker
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.job import Job
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
+from sqlalchemy import func, select, update
+
+from core import outbox
+from core.extensions import db
+from core.outbox import OutboxMessage
+from core.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+JOB_PREFIX = "outbox-"
+DASHBOARD_PREFIX = "/admin/rq"
+
+
+class RelayUnavailable(RuntimeError):
+    """Redis did not take the jobs: the claim was rolled back, the rows stay pending."""
+
+
+# ---------------------------------------------------------------- names and connections
+
+def queue_names(config: Mapping | None = None) -> list[str]:
+    """The rq queues, in the order a worker should listen to them (``JOBS_NAMESPACE`` applied)."""
+    config = config if config is not None else current_app.config
+    names = [n.strip() for n in str(config.get("JOBS_QUEUES") or "default").split(",") if n.strip()]
+    namespace = config.get("JOBS_NAMESPACE") or ""
+    return [namespace + name for name in (names or ["default"])]
+
+
+def queue_for(topic: str, config: Mapping | None = None) -> str:
+    """A topic's queue: its prefix (``payments.webhook_event`` → ``payments``) if that queue exists, else the first."""
+    config = config if config is not None else current_app.config
+    names = queue_names(config)
+    wanted = (config.get("JOBS_NAMESPACE") or "") + topic.split(".", 1)[0]
+    return wanted if wanted in names else names[0]
+
+
+def job_id(message_id: int, config: Mapping | None = None) -> str:
+    config = config if config is not None else current_app.config
+    return f"{config.get('JOBS_NAMESPACE') or ''}{JOB_PREFIX}{message_id}"
+
+
+def message_id_of(rq_job_id: str, config: Mapping | None = None) -> int | None:
+    prefix = job_id(0, config)[:-1]
+    tail = rq_job_id[len(prefix):] if rq_job_id.startswith(prefix) else ""
+    return int(tail) if tail.isdigit() else None
+
+
+def safe_url(url: str) -> str:
+    """The Redis URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        parts = parts._replace(netloc=netloc)
+    return urlunsplit(parts)
+
+
+_connections: dict[str, Redis] = {}
+_queues: dict[tuple[str, str], Queue] = {}
+_conn_lock = threading.Lock()
+
+
+def redis_connection(url: str | None = None) -> Redis:
+    """One client (and connection pool) per URL per process; short timeouts so an outage is seen quickly."""
+    url = url or current_app.config.get("REDIS_URL") or ""
+    if not url:
+        raise RuntimeError("REDIS_URL is not set: jobs run in-process (embedded runner, `flask jobs run`)")
+    with _conn_lock:
+        if url not in _connections:
+            _connections[url] = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10,
+                                               health_check_interval=30)
+        return _connections[url]
+
+
+def _queue(url: str, name: str) -> Queue:
+    # Cached: a Queue asks Redis its server version once and keeps it.
+    with _conn_lock:
+        key = (url, name)
+        if key not in _queues:
+            _queues[key] = Queue(name, connection=_connections[url])
+        return _queues[key]
+
+
+def retry_policy(config: Mapping | None = None) -> Retry | None:
+    """rq's own retries, for infrastructure failures only (handler errors are retried by the outbox)."""
+    config = config if config is not None else current_app.config
+    raw = str(config.get("JOBS_RETRY_INTERVALS") or "")
+    intervals = [int(float(v)) for v in raw.split(",") if v.strip()]
+    return Retry(max=len(intervals), interval=intervals) if intervals else None
+
+
+# ---------------------------------------------------------------- the relay
+
+def claim_due(now: datetime, limit: int, handoff_s: float) -> list[tuple[int, str]]:
+    """Mark up to ``limit`` due rows ``queued`` in the current transaction; returns (id, topic), oldest first.
+
+    Expired claims first, then pending rows in due order: two statements, each walking its own
+    partial index, so a backlog of rows already handed over costs nothing. On PostgreSQL the rows
+    are locked (``FOR UPDATE SKIP LOCKED``): concurrent relays and runners skip them until this
+    transaction ends. The caller commits or rolls back.
+    """
+    claimed: list = []
+    for condition in (outbox.claim_expired(now), outbox.pending_due(now)):
+        room = limit - len(claimed)
+        if room <= 0:
+            break
+        due = (select(OutboxMessage.id).where(condition)
+               .order_by(OutboxMessage.due_at, OutboxMessage.id).limit(room))
+        if db.session.get_bind().dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        claimed += db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(due.scalar_subquery()), condition)
+            .values(status="queued", claimed_until=now + timedelta(seconds=handoff_s))
+            .returning(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.due_at)
+            .execution_options(synchronize_session=False)
+        ).all()
+    claimed.sort(key=lambda row: (row.due_at, row.id))
+    return [(row.id, row.topic) for row in claimed]
+
+
+def hand_over(rows: list[tuple[int, str]], config: Mapping | None = None) -> None:
+    """Push one rq job per (id, topic) in ONE Redis transaction: all of them are accepted, or none."""
+    config = config if config is not None else current_app.config
+    url = config["REDIS_URL"]
+    connection = redis_connection(url)
+    retry = retry_policy(config)
+    # Never longer than run_one's claim: a job still running after it could be handed over again.
+    timeout = min(int(config.get("JOBS_TIMEOUT_S", outbox.CLAIM_S)), outbox.CLAIM_S)
+    result_ttl = int(config.get("JOBS_RESULT_TTL_S", 3600))
+    by_queue: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for message_id, topic in rows:
+        by_queue[queue_for(topic, config)].append((message_id, topic))
+    with connection.pipeline(transaction=True) as pipe:
+        for name, items in by_queue.items():
+            queue = _queue(url, name)
+            ids = [job_id(message_id, config) for message_id, _ in items]
+            queue.enqueue_many([
+                Queue.prepare_data(run_message, args=(message_id,), job_id=rq_id, timeout=timeout,
+                                   result_ttl=result_ttl, retry=retry, description=f"outbox #{message_id} {topic}")
+                for (message_id, topic), rq_id in zip(items, ids, strict=True)
+            ], pipeline=pipe)
+            pipe.zrem(FailedJobRegistry(queue=queue).key, *ids)  # handed over again: no longer a failure
+        pipe.execute()
+
+
+def relay_once(limit: int | None = None) -> int:
+    """Claim a batch of due rows and hand them to rq; returns how many. Raises RelayUnavailable if Redis refused."""
+    config = current_app.config
+    if not config.get("REDIS_URL"):
+        raise RuntimeError("REDIS_URL is not set: there is nothing to relay to (use `flask jobs run`)")
+    limit = limit or int(config.get("JOBS_RELAY_BATCH", 500))
+    rows: list[tuple[int, str]] = []
+    try:
+        rows = claim_due(utcnow(), limit, float(config.get("JOBS_HANDOFF_S", 600)))
+        if rows:
+            hand_over(rows, config)
+    except RedisError as exc:
+        db.session.rollback()
+        raise RelayUnavailable(f"Redis at {safe_url(config['REDIS_URL'])} did not take {len(rows)} "
+                               f"message(s), they stay pending: {type(exc).__name__}: {exc}") from exc
+    except BaseException:
+        db.session.rollback()
+        raise
+    # Only now, with every job in Redis. Should this commit fail, the rows stay pending and the
+    # jobs already pushed find them so (run_one takes a due pending row too): nothing runs twice.
+    db.session.commit()
+    return len(rows)
+
+
+def relay_due(limit: int | None = None) -> int:
+    """Relay every due row, batch after batch; returns how many."""
+    batch = limit or int(current_app.config.get("JOBS_RELAY_BATCH", 500))
+    total = 0
+    while True:
+        handed = relay_once(batch)
+        total += handed
+        if handed < batch:
+            return total
+
+
+def relay_forever(app: Flask, stop: threading.Event | None = None) -> None:
+    """Hand due rows to rq as they become due: woken at once by a commit that enqueued, else every
+    ``JOBS_RELAY_POLL_S`` seconds or sooner when a row's time comes. Outlives Redis and database outages."""
+    poll = float(app.config.get("JOBS_RELAY_POLL_S", 1.0))
+    stop = stop or threading.Event()
+    outage_since: float | None = None
+    wait = 0.0
+    while not stop.is_set():
+        if wait > 0:
+            outbox.wait_for_work(wait)
+            if stop.is_set():
+                break
+        wait = poll
+        try:
+            with app.app_context():
+                try:
+                    handed = relay_due()
+                    if handed:
+                        log.info("outbox relay: %s message(s) handed to rq", handed)
+                    if outage_since is not None:
+                        log.warning("outbox relay: Redis is back after %.0f s", time.monotonic() - outage_since)
+                        outage_since = None
+                    soonest = outbox.next_due_in()
+                    if soonest is not None:
+                        wait = max(min(poll, soonest), 0.05)
+                finally:
+                    db.session.remove()
+        except RelayUnavailable as exc:
+            if outage_since is None:  # said once per outage, not every second
+                log.error("outbox relay: %s; retrying every %.0f s", exc, poll)
+                outage_since = time.monotonic()
+        except Exception:  # noqa: BLE001 - the relay must outlive a database hiccup
+            log.exception("outbox relay")
+
+
+# ---------------------------------------------------------------- the rq job and worker
+
+_app: Flask | None = None
+_app_pid: int | None = None
+_app_lock = threading.Lock()
+
+
+def worker_app() -> Flask:
+    """The Flask app of a worker process, created once (``core.create_app()``, configured from the environment)."""
+    global _app, _app_pid
+    with _app_lock:
+        if _app is None:
+            from core import create_app
+
+            _app = create_app({"OUTBOX_THREAD": False})
+            _app_pid = os.getpid()
+        return _app
+
+
+def run_message(message_id: int) -> bool | None:
+    """The rq job: run outbox message ``message_id`` once (True done, False handler failed, None not due/taken).
+
+    Inside an app context (an in-process worker, the tests) that app is used; otherwise the
+    worker's app. Database errors propagate, so rq retries the job.
+    """
+    global _app_pid
+    if has_app_context():
+        app = current_app._get_current_object()
+    else:
+        app = worker_app()
+        if _app_pid != os.getpid():  # a forked work horse: never reuse the parent's pooled connections
+            with app.app_context():
+                db.engine.dispose(close=False)
+            _app_pid = os.getpid()
+    with app.app_context():
+        try:
+            return outbox.run_one(int(message_id))
+        finally:
+            db.session.remove()
+
+
+class AppWorker(Worker):
+    """rq's forking worker with the app created once, before any fork.
+
+    ``rq worker --with-scheduler --worker-class core.jobs.AppWorker QUEUES…`` (``make worker``).
+    """
+
+    def __init__(self, *args, **kwargs):
+        worker_app()
+        super().__init__(*args, **kwargs)
+
+
+# ---------------------------------------------------------------- looking at jobs (flask jobs …)
+
+def failed_messages(limit: int = 200) -> list[OutboxMessage]:
+    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.status == "failed")
+                                   .order_by(OutboxMessage.finished_at.desc(), OutboxMessage.id.desc()).limit(limit)))
+
+
+def requeue_messages(ids: list[int] | None) -> list[int]:
+    """Put failed messages (the given ids, or all with None) back to pending, due now, attempts reset."""
+    query = update(OutboxMessage).where(OutboxMessage.status == "failed")
+    if ids is not None:
+        query = query.where(OutboxMessage.id.in_(ids))
+    requeued = db.session.execute(
+        query.values(status="pending", due_at=utcnow(), attempts=0, claimed_until=None, finished_at=None)
+        .returning(OutboxMessage.id).execution_options(synchronize_session=False)
+    ).scalars().all()
+    db.session.commit()
+    outbox.wake()
+    return sorted(requeued)
+
+
+def failed_jobs() -> list[dict]:
+    """rq's failed jobs on our queues (infrastructure failures: handler errors stay in the outbox)."""
+    connection = redis_connection()
+    found = []
+    for name in queue_names():
+        registry = FailedJobRegistry(name, connection=connection)
+        ids = registry.get_job_ids()
+        for rq_id, job in zip(ids, Job.fetch_many(ids, connection=connection), strict=True):
+            result = job.latest_result() if job is not None else None
+            found.append({"job_id": rq_id, "queue": name, "message_id": message_id_of(rq_id),
+                          "ended_at": job.ended_at if job is not None else None,
+                          "error": _exception_line(result.exc_string if result is not None else None)})
+    return found
+
+
+def _exception_line(traceback_text: str | None) -> str:
+    """``module.Error: message`` from a formatted traceback (its last such line)."""
+    lines = [line for line in (traceback_text or "").splitlines()
+             if re.match(r"[A-Za-z_][\w.]*(: |$)", line) and not line.startswith("Traceback")]
+    return lines[-1] if lines else (traceback_text or "").strip()[-200:]
+
+
+def requeue_jobs(message_ids: list[int] | None) -> list[str]:
+    """Requeue rq's failed jobs (for these outbox ids, or all with None); returns the job ids."""
+    connection = redis_connection()
+    wanted = None if message_ids is None else {job_id(i) for i in message_ids}
+    requeued = []
+    for name in queue_names():
+        registry = FailedJobRegistry(name, connection=connection)
+        for rq_id in registry.get_job_ids():
+            if wanted is None or rq_id in wanted:
+                try:
+                    registry.requeue(rq_id)
+                except (NoSuchJobError, InvalidJobOperation):  # expired or taken meanwhile: the outbox still has it
+                    registry.remove(rq_id)
+                    continue
+                requeued.append(rq_id)
+    return requeued
+
+
+def stats() -> dict:
+    counts = db.session.execute(select(OutboxMessage.status, OutboxMessage.topic, func.count())
+                                .group_by(OutboxMessage.status, OutboxMessage.topic)
+                                .order_by(OutboxMessage.status, OutboxMessage.topic)).all()
+    result: dict = {"outbox": [(status, topic, n) for status, topic, n in counts], "queues": []}
+    if current_app.config.get("REDIS_URL"):
+        connection = redis_connection()
+        for name in queue_names():
+            queue = Queue(name, connection=connection)
+            result["queues"].append({
+                "queue": name, "waiting": queue.count,
+                "running": StartedJobRegistry(name, connection=connection).count,
+                "scheduled": ScheduledJobRegistry(name, connection=connection).count,
+                "failed": FailedJobRegistry(name, connection=connection).count,
+            })
+    return result
+
+
+# ---------------------------------------------------------------- rq-dashboard for admins
+
+def init_jobs(app: Flask) -> None:
+    """Mount rq-dashboard at /admin/rq for admins when ``RQ_DASHBOARD`` is on and ``REDIS_URL`` set."""
+    if app.config.get("RQ_DASHBOARD") and app.config.get("REDIS_URL"):
+        mount_dashboard(app)
+
+
+def mount_dashboard(app: Flask, url_prefix: str = DASHBOARD_PREFIX) -> None:
+    import rq_dashboard
+    from rq_dashboard.web import setup_rq_connection
+
+    from core.auth import AccessRule
+    from core.models import Role
+
+    app.config.setdefault("RQ_DASHBOARD_REDIS_URL", app.config["REDIS_URL"])
+    setup_rq_connection(app)
+    app.register_blueprint(rq_dashboard.blueprint, url_prefix=url_prefix)
+    admin_only = AccessRule(public=False, roles=frozenset({Role.ADMIN}))
+    name = rq_dashboard.blueprint.name
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint.split(".", 1)[0] == name:
+            # Wrapped, not annotated: the library's functions (and its bound static view) stay untouched.
+            app.view_functions[endpoint] = _with_rule(view, admin_only, post_only=endpoint == f"{name}.requeue_all")
+
+    @app.after_request
+    def _dashboard_csrf_cookie(response):
+        # The dashboard's script sends the cookie ``_csrf_token`` back as X-CSRFToken on its POSTs
+        # (requeue, delete), which is what Flask-WTF checks: CSRF protection stays on for it.
+        if request.blueprint == name and g.get("principal") is not None and response.mimetype == "text/html":
+            from flask_wtf.csrf import generate_csrf
+
+            response.set_cookie("_csrf_token", generate_csrf(), path=url_prefix, samesite="Strict",
+                                secure=request.is_secure, httponly=False)
+        return response
+
+
+def _with_rule(view: Callable, rule, post_only: bool = False) -> Callable:
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        if post_only and request.method != "POST":  # the library also answers GET, which CSRF does not cover
+            abort(405)
+        return view(*args, **kwargs)
+
+    guarded.access_rule = rule
+    return guarded
