@@ -1,0 +1,1 @@
+"""Courier return of results: shipments, adapters, pickup scheduling, attempts, webhooks."""
