@@ -17,6 +17,16 @@ def echo():
     return jsonify(received=True, fields=len(body) if isinstance(body, dict) else 0), 201
 
 
+PAGE = ("<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Hồ sơ</title></head>"
+        "<body><h1>Hồ sơ</h1><ol class=\"timeline\"><li>Đã tiếp nhận</li><li>Đang xử lý</li></ol></body></html>")
+
+
+@app.get("/page")
+def page():
+    """The baseline of the tracking benchmark: a small constant HTML page."""
+    return PAGE
+
+
 @app.get("/healthz")
 def healthz():
     """The same readiness probe path as the real app, so the harness waits the same way."""

@@ -39,9 +39,23 @@ def upgrade():
     with op.batch_alter_table('dossiers') as batch:
         batch.drop_constraint('uq_dossiers_tracking_token', type_='unique')
         batch.drop_column('tracking_token')
+    # The citizen's rating of the service: once per dossier, after delivery or collection.
+    op.create_table(
+        'feedback',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('dossier_id', sa.Integer(), nullable=False),
+        sa.Column('rating', sa.SmallInteger(), nullable=False),
+        sa.Column('comment', sa.String(length=1000), nullable=True),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint('rating BETWEEN 1 AND 5', name=op.f('ck_feedback_rating_1_to_5')),
+        sa.ForeignKeyConstraint(['dossier_id'], ['dossiers.id'], name=op.f('fk_feedback_dossier_id_dossiers')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_feedback')),
+        sa.UniqueConstraint('dossier_id', name=op.f('uq_feedback_dossier_id')),
+    )
 
 
 def downgrade():
+    op.drop_table('feedback')
     # The plaintext tokens are gone by design: old links cannot be restored, new ones are issued.
     import secrets
 

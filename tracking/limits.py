@@ -1,0 +1,42 @@
+"""The tracking pages' rate limit per client IP (Flask-Limiter).
+
+``TRACKING_RATE_LIMIT`` (e.g. ``60/minute``; empty or ``off`` turns it off) is one budget per
+client IP shared by every tracking route: the page, its JSON, the feedback and reschedule
+forms. Counters live in Redis when ``REDIS_URL`` is set (shared by every worker), in memory
+otherwise (per process); if Redis stops answering, the limiter counts in memory meanwhile
+instead of failing the page. Behind a reverse proxy the client IP is the proxy's unless the
+deployment applies Werkzeug's ProxyFix.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+OFF = {"", "0", "off", "none", "false", "no"}
+
+
+def enabled(app: Flask) -> bool:
+    return str(app.config.get("TRACKING_RATE_LIMIT") or "").strip().lower() not in OFF
+
+
+def _limit() -> str:
+    return str(current_app.config["TRACKING_RATE_LIMIT"])
+
+
+def init_limiter(app: Flask, bp: Blueprint) -> Limiter:
+    """One limiter per app (its storage and switch are per app), limiting ``bp``'s routes only."""
+    limiter = Limiter(
+        key_func=get_remote_address,
+        storage_uri=app.config.get("REDIS_URL") or "memory://",
+        key_prefix="tracking",
+        strategy="fixed-window",
+        swallow_errors=True,  # a Redis outage must not take the citizen's page down
+        in_memory_fallback_enabled=True,
+        enabled=enabled(app),
+    )
+    limiter.shared_limit(_limit, scope="tracking")(bp)
+    limiter.init_app(app)
+    app.extensions["tracking_limiter"] = limiter
+    return limiter
