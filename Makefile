@@ -1,16 +1,18 @@
 # Hanoi public-service agents platform.
 #   make run    virtualenv, install, migrate the embedded SQLite database, demo data, serve
 #   make test   lint, the whole suite on PostgreSQL + Redis, and the embedded-SQLite smoke run
-#   make bench  the benchmarks in bench/ (need PostgreSQL and wrk)
+#   make bench  the benchmarks in bench/ (need PostgreSQL and wrk; bench_relay needs Redis)
+#   make worker background jobs on Redis: the outbox relay and an rq worker (Ctrl-C stops both)
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+REDIS_URL ?= redis://127.0.0.1:6379/0
 export FLASK_APP := wsgi
 
-.PHONY: install install-dev run test lint bench translations clean
+.PHONY: install install-dev run worker relay test lint bench translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,12 +35,25 @@ run: install
 	$(BIN)/flask demo logins
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
+# Jobs on Redis (run the web app with the same REDIS_URL): the relay hands due outbox messages to rq,
+# the worker runs them (--with-scheduler: rq's own retries wait in its scheduler). Ctrl-C stops both.
+worker: install
+	@queues="$$(REDIS_URL=$(REDIS_URL) $(BIN)/flask jobs queues)"; \
+	REDIS_URL=$(REDIS_URL) $(BIN)/flask jobs relay & relay=$$!; \
+	trap 'kill $$relay 2>/dev/null; wait $$relay 2>/dev/null' EXIT INT TERM; \
+	REDIS_URL=$(REDIS_URL) $(BIN)/rq worker --with-scheduler --worker-class core.jobs.AppWorker \
+	  --url $(REDIS_URL) $$queues
+
+# The relay alone (e.g. one per host, workers elsewhere: rq worker --worker-class core.jobs.AppWorker QUEUES).
+relay: install
+	REDIS_URL=$(REDIS_URL) $(BIN)/flask jobs relay
+
 lint: install-dev
 	$(BIN)/ruff check .
 
 test: lint
-	$(BIN)/python -m pytest
-	TEST_DATABASE=sqlite $(BIN)/python -m pytest -m smoke
+	$(BIN)/python -m pytest -n 2
+	TEST_DATABASE=sqlite $(BIN)/python -m pytest -n 2 -m smoke
 
 # After changing user-facing text: extract it, merge it into the Vietnamese catalogue, compile.
 translations: install-dev
@@ -48,7 +63,9 @@ translations: install-dev
 
 bench: install-dev
 	status=0; $(BIN)/python bench/bench_intake.py || status=1; \
-	$(BIN)/python bench/bench_webhooks.py || status=1; exit $$status
+	$(BIN)/python bench/bench_webhooks.py || status=1; \
+	$(BIN)/python bench/bench_relay.py || status=1; \
+	$(BIN)/python bench/bench_tracking.py || status=1; exit $$status
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -26,8 +26,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     import core.models  # noqa: F401
     import core.outbox  # noqa: F401
     import core.versions  # noqa: F401
+    import courier.models  # noqa: F401
     import dossiers.models  # noqa: F401
     import geo.models  # noqa: F401
+    import notify.models  # noqa: F401
     import payments.models  # noqa: F401
     import payments.sandbox.models  # noqa: F401
     import tracking.models  # noqa: F401
@@ -50,6 +52,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from core.health import bp as health_bp
     from core.views import bp as web_bp
     from core.web import csrf, init_web
+    from courier.api import blp as courier_blp
     from dossiers.api import blp as procedures_blp
     from dossiers.labels import status_label
     from geo.api import blp as geo_blp
@@ -57,6 +60,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from geo.api_coverage import blp as coverage_blp
     from geo.api_geocode import blp as geocode_blp
     from geo.views import bp as coverage_page_bp
+    from notify.api import blp as notify_blp
+    from notify.views import bp as notify_dev_bp
     from payments.api import blp as payments_blp
     from payments.finance_views import bp as finance_payments_bp
     from payments.labels import method_label, payment_label
@@ -67,7 +72,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_web(app)
     app.jinja_env.globals.update(status_label=status_label, payment_label=payment_label, method_label=method_label)
     for blueprint in (procedures_blp, geo_blp, geocode_blp, coverage_blp, points_admin_blp, dossiers_blp,
-                      payments_blp):
+                      payments_blp, notify_blp, courier_blp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer keys carry no cookie; session calls are checked in core.auth
     for blueprint in (health_bp, coverage_page_bp, web_bp, portal_bp, receipts_bp, tracking_bp, payments_pages_bp,
@@ -75,7 +80,11 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     app.register_blueprint(sandbox_gateway_bp)
     csrf.exempt(sandbox_gateway_bp)  # a server-to-server API authenticated by its own secret key
+    if app.config["SMS_PROVIDER"] == "dev":  # /dev/sms exists only while the dev outbox is the provider
+        app.register_blueprint(notify_dev_bp)
     init_auth(app)
+    import courier.jobs  # noqa: F401 - registers the outbox handlers
+    import notify.jobs  # noqa: F401 - registers the outbox handlers
     import payments.jobs  # noqa: F401 - registers the outbox handlers
     from core.outbox import init_outbox
 

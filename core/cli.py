@@ -1,16 +1,18 @@
-"""Command-line interface: ``flask demo``, ``flask agents``, ``flask users``, ``flask catalog``."""
+"""Command-line interface: ``flask demo``, ``flask agents``, ``flask users``, ``flask catalog``, ``flask jobs``."""
 
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
+from redis.exceptions import RedisError
 
-from core import accounts
+from core import accounts, jobs, outbox
 from core.demo import DEMO_PASSWORD, USERS, load_demo
 from core.errors import DomainError
 from dossiers import catalogue
 from geo.cli import geo_cli
+from notify.cli import notify_cli
 
 
 def _fail(exc: DomainError) -> None:
@@ -22,6 +24,7 @@ demo_cli = AppGroup("demo", help="Demo data.")
 agents_cli = AppGroup("agents", help="Agent organisations and their API keys.")
 users_cli = AppGroup("users", help="Staff and agent users and their personal API keys.")
 catalog_cli = AppGroup("catalog", help="The procedure catalogue.")
+jobs_cli = AppGroup("jobs", help="Background jobs: the outbox, the relay to rq, failed jobs.")
 
 
 @demo_cli.command("load")
@@ -109,6 +112,106 @@ def catalog_import(path: str):
         raise SystemExit(2)  # accepted rows are kept; 2 tells scripts some were refused
 
 
+@jobs_cli.command("run")
+def jobs_run():
+    """Run every due outbox message once, in this process (the embedded runner's work)."""
+    done = failed = 0
+    while ids := outbox.due_ids(limit=100):
+        for message_id in ids:
+            result = outbox.run_one(message_id)
+            done += result is True
+            failed += result is False
+    click.echo(f"{done} done, {failed} failed (to be retried or listed by `flask jobs failed`)")
+
+
+def _redis_configured() -> None:
+    if not current_app.config.get("REDIS_URL"):
+        raise click.ClickException("REDIS_URL is not set: jobs run in-process, there is no relay "
+                                   "(see `flask jobs run`)")
+
+
+@jobs_cli.command("relay")
+@click.option("--once", is_flag=True, help="Hand every due message to rq, then exit.")
+def jobs_relay(once: bool):
+    """Hand due outbox messages to rq (REDIS_URL) as they become due; Ctrl-C stops."""
+    _redis_configured()
+    if once:
+        try:
+            handed = jobs.relay_due()
+        except jobs.RelayUnavailable as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"{handed} message(s) handed to rq")
+        return
+    click.echo(f"relaying due outbox messages to {jobs.safe_url(current_app.config['REDIS_URL'])}, "
+               f"queues {' '.join(jobs.queue_names())}", err=True)
+    jobs.relay_forever(current_app._get_current_object())
+
+
+@jobs_cli.command("queues")
+def jobs_queues():
+    """Print the rq queue names a worker listens to (for `rq worker`)."""
+    click.echo(" ".join(jobs.queue_names()))
+
+
+def _one_line(text: str | None, width: int = 100) -> str:
+    line = " ".join((text or "").split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+@jobs_cli.command("failed")
+def jobs_failed():
+    """List failed outbox messages (attempts used up) and, with REDIS_URL, rq's failed jobs."""
+    messages = jobs.failed_messages()
+    click.echo(f"outbox: {len(messages)} failed message(s)")
+    for m in messages:
+        finished = m.finished_at.strftime("%Y-%m-%d %H:%M:%S") if m.finished_at else "-"
+        click.echo(f"  #{m.id}\t{m.topic}\tattempts {m.attempts}\t{finished}\t{_one_line(m.last_error)}")
+    if current_app.config.get("REDIS_URL"):
+        try:
+            failed = jobs.failed_jobs()
+        except RedisError as exc:
+            raise click.ClickException(f"Redis unreachable: {exc}") from exc
+        click.echo(f"rq: {len(failed)} failed job(s)")
+        for job in failed:
+            click.echo(f"  {job['job_id']}\t{job['queue']}\t{_one_line(job['error'])}")
+
+
+@jobs_cli.command("requeue")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all", "everything", is_flag=True, help="Every failed message and failed rq job.")
+def jobs_requeue(ids: tuple[int, ...], everything: bool):
+    """Put failed messages back to pending (due now, attempts reset) and requeue rq's failed jobs."""
+    if not ids and not everything:
+        raise click.UsageError("give outbox message ids, or --all")
+    wanted = None if everything else list(ids)
+    requeued = jobs.requeue_messages(wanted)
+    click.echo(f"outbox: {len(requeued)} message(s) back to pending" +
+               (f": {' '.join(f'#{i}' for i in requeued)}" if requeued else ""))
+    if wanted is not None and (skipped := sorted(set(wanted) - set(requeued))):
+        click.echo(f"  not failed, left as they are: {' '.join(f'#{i}' for i in skipped)}")
+    if current_app.config.get("REDIS_URL"):
+        try:
+            rq_jobs = jobs.requeue_jobs(wanted)
+        except RedisError as exc:
+            raise click.ClickException(f"Redis unreachable: {exc}") from exc
+        click.echo(f"rq: {len(rq_jobs)} failed job(s) requeued" + (f": {' '.join(rq_jobs)}" if rq_jobs else ""))
+
+
+@jobs_cli.command("stats")
+def jobs_stats():
+    """Outbox messages by status and topic; with REDIS_URL, the rq queues."""
+    try:
+        result = jobs.stats()
+    except RedisError as exc:
+        raise click.ClickException(f"Redis unreachable: {exc}") from exc
+    click.echo("status\ttopic\tmessages")
+    for status, topic, count in result["outbox"]:
+        click.echo(f"{status}\t{topic}\t{count}")
+    for q in result["queues"]:
+        click.echo(f"rq {q['queue']}: {q['waiting']} waiting, {q['running']} running, "
+                   f"{q['scheduled']} scheduled, {q['failed']} failed")
+
+
 def register_cli(app: Flask) -> None:
-    for group in (demo_cli, agents_cli, users_cli, catalog_cli, geo_cli):
+    for group in (demo_cli, agents_cli, users_cli, catalog_cli, geo_cli, jobs_cli, notify_cli):
         app.cli.add_command(group)

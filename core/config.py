@@ -88,11 +88,82 @@ def load_config() -> dict:
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         # How long a citizen's tracking link keeps working after the dossier closes.
         "TRACKING_LINK_TTL_DAYS": _float("TRACKING_LINK_TTL_DAYS", 30),
+        # The tracking pages' budget per client IP (Flask-Limiter syntax; empty or "off" turns it off);
+        # counted in Redis when REDIS_URL is set, in memory per process otherwise.
+        "TRACKING_RATE_LIMIT": os.environ.get("TRACKING_RATE_LIMIT", "60/minute"),
+        # Seconds a tracking page may be served from a per-process cache (0: off); see tracking/cache.py.
+        "TRACKING_PAGE_CACHE_S": _float("TRACKING_PAGE_CACHE_S", 5),
         # The outbox: side effects after commit. Embedded: a runner thread per process.
         "OUTBOX_THREAD": os.environ.get("OUTBOX_THREAD", "1") not in ("0", "false", "False"),
         "OUTBOX_POLL_S": _float("OUTBOX_POLL_S", 2.0),
         "OUTBOX_MAX_ATTEMPTS": _int("OUTBOX_MAX_ATTEMPTS", 8),
         "OUTBOX_RETRY_BASE_S": _float("OUTBOX_RETRY_BASE_S", 5.0),
+        # Redis for background jobs: set, a relay hands due outbox messages to rq workers (make worker);
+        # empty, the embedded runner thread runs them in-process.
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        # rq queues, in the order workers listen to them; a topic goes to the queue named by its
+        # prefix (payments.webhook_event → payments), else to the first.
+        "JOBS_QUEUES": os.environ.get("JOBS_QUEUES", "default,payments,courier,notify"),
+        # Put before queue names and job ids, when several deployments share one Redis.
+        "JOBS_NAMESPACE": os.environ.get("JOBS_NAMESPACE", ""),
+        "JOBS_RELAY_BATCH": _int("JOBS_RELAY_BATCH", 500),
+        "JOBS_RELAY_POLL_S": _float("JOBS_RELAY_POLL_S", 1.0),
+        # A message handed to rq but not started within this many seconds is handed over again.
+        "JOBS_HANDOFF_S": _float("JOBS_HANDOFF_S", 600.0),
+        # rq's limit on one job, in seconds (at most 300: the outbox claim of a running message).
+        "JOBS_TIMEOUT_S": _int("JOBS_TIMEOUT_S", 300),
+        "JOBS_RESULT_TTL_S": _int("JOBS_RESULT_TTL_S", 3600),
+        # rq's retries (seconds between them) when a job fails for want of the database; handler
+        # errors are retried by the outbox itself (OUTBOX_MAX_ATTEMPTS, OUTBOX_RETRY_BASE_S).
+        "JOBS_RETRY_INTERVALS": os.environ.get("JOBS_RETRY_INTERVALS", "10,30,60,300,900"),
+        # rq-dashboard at /admin/rq for admins (needs REDIS_URL).
+        "RQ_DASHBOARD": os.environ.get("RQ_DASHBOARD", "0") in ("1", "true", "True", "yes"),
+        # SMS to citizens (notify/): "dev" keeps them in the database, readable by admins at /dev/sms (the
+        # embedded default); "http" sends through a generic REST gateway (URL, API key, sender name).
+        "SMS_PROVIDER": os.environ.get("SMS_PROVIDER", "dev"),
+        "SMS_HTTP_URL": os.environ.get("SMS_HTTP_URL", ""),
+        "SMS_HTTP_API_KEY": os.environ.get("SMS_HTTP_API_KEY", ""),
+        "SMS_HTTP_TIMEOUT_S": _float("SMS_HTTP_TIMEOUT_S", 10.0),
+        "SMS_SENDER": os.environ.get("SMS_SENDER", "TTPVHCC HN"),
+        # Signs the gateway's delivery receipts (HMAC-SHA256 of the body); empty refuses every receipt.
+        "SMS_WEBHOOK_SECRET": os.environ.get("SMS_WEBHOOK_SECRET", ""),
+        # At most this many SMS per phone per rolling hour; more wait for a free slot (never dropped).
+        "SMS_RATE_LIMIT_PER_HOUR": _int("SMS_RATE_LIMIT_PER_HOUR", 5),
+        # Provider calls per SMS before it is failed (at most OUTBOX_MAX_ATTEMPTS).
+        "SMS_MAX_ATTEMPTS": _int("SMS_MAX_ATTEMPTS", 5),
+        # Phone numbers and message bodies are erased this many days after the SMS was created.
+        "SMS_RETENTION_DAYS": _float("SMS_RETENTION_DAYS", 90),
+        # The longest PUBLIC_BASE_URL the one-part SMS templates are sized for (tests check them at it).
+        "SMS_LINK_BASE_MAX": _int("SMS_LINK_BASE_MAX", 40),
+        # The dev outbox's simulated delivery receipt comes this many seconds after the "send".
+        "SMS_DEV_RECEIPT_DELAY_S": _float("SMS_DEV_RECEIPT_DELAY_S", 2.0),
+        # Courier return of results (courier/): "sandbox" (served by this app, moved by its own clock) or
+        # "http" (a carrier's REST API, COURIER_API_URL + COURIER_API_KEY, signed webhooks, polling fallback).
+        "COURIER_ADAPTER": os.environ.get("COURIER_ADAPTER", "sandbox"),
+        "COURIER_NAME": os.environ.get("COURIER_NAME", ""),
+        "COURIER_API_URL": os.environ.get("COURIER_API_URL", ""),
+        "COURIER_API_KEY": os.environ.get("COURIER_API_KEY", ""),
+        "COURIER_TIMEOUT_S": _float("COURIER_TIMEOUT_S", 10.0),
+        # Signs the carrier's webhooks (X-Courier-Signature, HMAC-SHA256) and how old a signature may be.
+        "COURIER_WEBHOOK_SECRET": os.environ.get("COURIER_WEBHOOK_SECRET", "cwhsec_sandbox"),
+        "COURIER_WEBHOOK_TOLERANCE_S": _int("COURIER_WEBHOOK_TOLERANCE_S", 300),
+        # The sandbox courier's share of failed attempts (0 to 1).
+        "COURIER_SANDBOX_FAILURE_RATE": _float("COURIER_SANDBOX_FAILURE_RATE", 0.15),
+        # Attempts before the result returns to the point for the citizen to collect.
+        "COURIER_MAX_ATTEMPTS": _int("COURIER_MAX_ATTEMPTS", 3),
+        # Pickup windows (local time, Monday to Friday) of a point that has none of its own; pickups
+        # happen on working days only, booked at least COURIER_PICKUP_LEAD_MIN minutes ahead.
+        "COURIER_PICKUP_WINDOWS": os.environ.get("COURIER_PICKUP_WINDOWS", "10:00-11:00,15:00-16:00"),
+        "COURIER_PICKUP_LEAD_MIN": _float("COURIER_PICKUP_LEAD_MIN", 30),
+        # Polling: every COURIER_POLL_INTERVAL_S for a carrier that does not push (the sandbox); after
+        # COURIER_POLL_FALLBACK_MIN minutes without news for one that sends webhooks.
+        "COURIER_POLL_INTERVAL_S": _float("COURIER_POLL_INTERVAL_S", 300),
+        "COURIER_POLL_FALLBACK_MIN": _float("COURIER_POLL_FALLBACK_MIN", 30),
+        # The tracking page offers the slots of this many working days for a new attempt; the last 4
+        # digits of the phone are asked first, and this many wrong tries lock it for that many minutes.
+        "COURIER_RESCHEDULE_DAYS": _int("COURIER_RESCHEDULE_DAYS", 3),
+        "COURIER_PHONE_MAX_TRIES": _int("COURIER_PHONE_MAX_TRIES", 5),
+        "COURIER_PHONE_LOCK_MIN": _float("COURIER_PHONE_LOCK_MIN", 15),
         # Coverage map tile layer (e.g. a self-hosted tile server); empty: no tiles, the outline is drawn.
         "MAP_TILE_URL": os.environ.get("MAP_TILE_URL", ""),
         "MAP_TILE_ATTRIBUTION": os.environ.get("MAP_TILE_ATTRIBUTION", ""),

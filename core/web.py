@@ -7,6 +7,7 @@ and is remembered in a cookie. Times are stored in UTC and shown in Asia/Ho_Chi_
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 from babel.dates import format_datetime
@@ -73,16 +74,34 @@ def mask_id(value: str | None) -> str:
 
 
 def mask_name(value: str | None) -> str:
-    """A name on a public page: initials, then the given name (Nguyễn Văn An → N. V. An)."""
-    words = (value or "").split()
-    return " ".join([f"{w[0]}." for w in words[:-1]] + words[-1:]) if words else "—"
+    """A name on a public page: the family name (first, in Vietnamese order) in full, then the
+    initials of the middle and given names (Nguyễn Văn An → Nguyễn V. A.). A one-word name
+    shows its initial only."""
+    words = unicodedata.normalize("NFC", value or "").split()
+    if not words:
+        return "—"
+    initials = [f"{w[0].upper()}." for w in words[1:]]
+    return " ".join([words[0], *initials]) if initials else f"{words[0][0].upper()}."
 
 
 def mask_phone(value: str | None) -> str:
-    """+84912345678 → +8491****678."""
+    """+84912345678 → +8491****678 (the agents' screens, in the stored E.164 form)."""
     if not value:
         return "—"
     return value[:5] + "*" * max(0, len(value) - 8) + value[-3:]
+
+
+def mask_phone_local(value: str | None) -> str:
+    """A phone on a public page, in the local form people know: +84912345678 → 09******78
+    (0 and nine digits; the first two and the last two shown)."""
+    digits = "".join(ch for ch in value or "" if ch.isdigit())
+    if not digits:
+        return "—"
+    if digits.startswith("84") and (value or "").lstrip().startswith("+"):
+        digits = "0" + digits[2:]
+    if len(digits) < 6:
+        return "*" * len(digits)
+    return digits[:2] + "*" * (len(digits) - 4) + digits[-2:]
 
 
 ROLE_LABELS = {
@@ -110,7 +129,8 @@ def init_web(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.after_request(_remember_language)
     app.jinja_env.filters.update(money=money, number=number, local_datetime=local_datetime,
-                                 mask_id=mask_id, mask_phone=mask_phone, mask_name=mask_name)
+                                 mask_id=mask_id, mask_phone=mask_phone, mask_name=mask_name,
+                                 mask_phone_local=mask_phone_local)
     app.jinja_env.globals.update(role_label=role_label)
 
     @app.context_processor

@@ -4,6 +4,10 @@
 127.0.0.1:5432; when PostgreSQL is not reachable the suite falls back to SQLite
 and skips the tests marked ``postgres``, saying so, except under ``CI=true``,
 where that is an error. ``TEST_DATABASE=sqlite`` is the embedded-default smoke run.
+
+Redis (``TEST_REDIS_URL``, default 127.0.0.1:6379 database 15) is handled the same way:
+tests marked ``redis`` are skipped, saying so, when it is unreachable, and under ``CI=true``
+a run that selected any of them fails instead.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import redis
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -24,7 +29,12 @@ from tests import factories
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 WANTED = os.environ.get("TEST_DATABASE", "postgres")
 IN_CI = os.environ.get("CI", "").lower() == "true"
-MUTABLE_TABLES = ["tracking_links", "receipts", "receipt_counters", "bank_statement_lines", "bank_statement_imports",
+REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+MUTABLE_TABLES = ["phone_check_failures", "reschedule_requests", "shipment_events", "delivery_attempts",
+                  "shipments", "pickup_windows", "courier_sandbox_pickups", "courier_sandbox_shipments",
+                  "sms_receipts", "sms_messages",
+                  "feedback", "tracking_links",
+                  "receipts", "receipt_counters", "bank_statement_lines", "bank_statement_imports",
                   "payment_refunds", "payment_card_attempts", "ledger_entries", "ledger_transactions", "payments",
                   "service_fee_rules", "payment_webhook_events", "outbox",
                   "documents", "dossier_events", "dossiers", "dossier_counters",
@@ -41,8 +51,18 @@ def _postgres_reachable() -> str | None:
         return str(exc).strip().splitlines()[0]
 
 
+def _redis_reachable() -> str | None:
+    try:
+        redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2, socket_timeout=2).ping()
+        return None
+    except redis.RedisError as exc:
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
 _PG_PROBLEM = _postgres_reachable() if WANTED == "postgres" else "not requested (TEST_DATABASE=sqlite)"
 USING_POSTGRES = WANTED == "postgres" and _PG_PROBLEM is None
+_REDIS_PROBLEM = _redis_reachable()
+USING_REDIS = _REDIS_PROBLEM is None
 
 
 def pytest_sessionstart(session):
@@ -53,20 +73,45 @@ def pytest_sessionstart(session):
 
 def pytest_report_header(config):
     if USING_POSTGRES:
-        return "database: PostgreSQL (fresh database, built by the Alembic migrations)"
-    if WANTED == "sqlite":
-        return "database: embedded SQLite (the smoke run of the embedded default)"
-    return (f"database: embedded SQLite — PostgreSQL unreachable ({_PG_PROBLEM}); "
-            "tests marked 'postgres' are SKIPPED in this run")
+        database = "database: PostgreSQL (fresh database, built by the Alembic migrations)"
+    elif WANTED == "sqlite":
+        database = "database: embedded SQLite (the smoke run of the embedded default)"
+    else:
+        database = (f"database: embedded SQLite — PostgreSQL unreachable ({_PG_PROBLEM}); "
+                    "tests marked 'postgres' are SKIPPED in this run")
+    if USING_REDIS:
+        queues = f"redis: {REDIS_TEST_URL} (tests marked 'redis' relay to rq and run an rq worker)"
+    else:
+        queues = f"redis: unreachable at {REDIS_TEST_URL} ({_REDIS_PROBLEM}); tests marked 'redis' are SKIPPED"
+    return [database, queues]
 
 
 def pytest_collection_modifyitems(config, items):
-    if USING_POSTGRES:
-        return
-    skip = pytest.mark.skip(reason=f"needs PostgreSQL: {_PG_PROBLEM}")
-    for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(skip)
+    if not USING_POSTGRES:
+        skip = pytest.mark.skip(reason=f"needs PostgreSQL: {_PG_PROBLEM}")
+        for item in items:
+            if "postgres" in item.keywords:
+                item.add_marker(skip)
+    if not USING_REDIS:
+        skip = pytest.mark.skip(reason=f"needs Redis at {REDIS_TEST_URL}: {_REDIS_PROBLEM}")
+        for item in items:
+            if "redis" in item.keywords:
+                item.add_marker(skip)
+
+
+def pytest_collection_finish(session):
+    # After -m/-k deselection: only a run that selected Redis tests needs Redis.
+    if IN_CI and not USING_REDIS and any("redis" in item.keywords for item in session.items):
+        pytest.exit(f"CI=true but Redis is not reachable at {REDIS_TEST_URL} ({_REDIS_PROBLEM}): "
+                    "nothing may be skipped in CI", returncode=1)
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """The Redis the tests may use (tests keep to their own key namespace and clean it up)."""
+    if not USING_REDIS:
+        pytest.skip(f"needs Redis at {REDIS_TEST_URL}: {_REDIS_PROBLEM}")
+    return REDIS_TEST_URL
 
 
 @pytest.fixture(scope="session")

@@ -28,14 +28,19 @@ def test_public_routes_are_exactly_the_expected_ones(app):
     with app.test_request_context():
         public = sorted({r.rule for r in app.url_map.iter_rules() if access_rule_for(r.endpoint).public
                          and not r.rule.startswith("/sandbox-gateway/v1/")})
-    assert public == ["/", "/api/v1/docs", "/api/v1/docs/assets/<path:filename>", "/api/v1/openapi.json",
+    assert public == ["/",
+                      "/api/v1/courier/webhook",  # verified by its X-Courier-Signature instead
+                      "/api/v1/docs", "/api/v1/docs/assets/<path:filename>",
+                      "/api/v1/notify/receipts",  # verified by its X-SMS-Signature instead
+                      "/api/v1/openapi.json",
                       "/api/v1/payments/webhook",  # verified by its Stripe-Signature instead
                       "/assets/leaflet/<path:filename>", "/coverage", "/coverage.geojson",
                       "/coverage/static/<path:filename>", "/healthz", "/login", "/logout",
                       "/portal/static/<path:filename>",
                       "/r/<token>", "/r/<token>.json", "/r/<token>.pdf", "/r/<token>/print",
                       "/receipts/public-key.pem",
-                      "/static/<path:filename>", "/static/core/<path:filename>", "/t/<token>"]
+                      "/static/<path:filename>", "/static/core/<path:filename>", "/t/<token>",
+                      "/t/<token>.json", "/t/<token>/feedback", "/t/<token>/reschedule"]
 
 
 def test_the_sandbox_gateway_checks_its_own_secret_key(client):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from core.web import mask_id, mask_phone
+from core.web import mask_id, mask_name, mask_phone, mask_phone_local
 from tests import factories
 from tests.factories import create_dossier, sign_in
 
@@ -38,6 +39,18 @@ def test_every_ui_string_has_a_vietnamese_translation_and_the_mo_is_compiled():
 def test_masks_keep_only_the_ends():
     assert mask_id("001090012345") == "001******345"
     assert mask_phone("+84912345678") == "+8491****678"
+    # Public pages: the local form, first two and last two digits.
+    assert mask_phone_local("+84912345689") == mask_phone_local("0912345689") == "09******89"
+    assert mask_phone_local("") == "—"
+
+
+def test_names_keep_the_family_name_and_initials():
+    # Vietnamese order: family name first, in full; then the initials of the middle and given names.
+    assert mask_name("Nguyễn Văn An") == "Nguyễn V. A."
+    assert mask_name("  Trần   thị   Ánh Hường ") == "Trần T. Á. H."
+    assert mask_name("Lê Đức") == "Lê Đ."
+    assert mask_name("An") == "A." and mask_name(None) == "—"
+    assert mask_name(unicodedata.normalize("NFD", "Trần Ánh")) == "Trần Á."  # a whole letter, not a bare A
 
 
 def test_vietnamese_by_default_english_one_tap_away(client):
