@@ -10,6 +10,8 @@ deployment applies Werkzeug's ProxyFix.
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -38,5 +40,17 @@ def init_limiter(app: Flask, bp: Blueprint) -> Limiter:
     )
     limiter.shared_limit(_limit, scope="tracking")(bp)
     limiter.init_app(app)
+    _only_for(app, bp.name, limiter)
     app.extensions["tracking_limiter"] = limiter
     return limiter
+
+
+def _only_for(app: Flask, blueprint: str, limiter: Limiter) -> None:
+    """Flask-Limiter hooks every request of the app; ours limits one blueprint, so its hooks move there
+    (the API's hot paths, such as the gateway's webhooks, do not pay for a check that never applies)."""
+    for registry in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
+        hooks = registry.get(None, [])
+        for hook in [h for h in hooks if getattr(h, "__self__", None) is limiter
+                     or (isinstance(h, partial) and limiter in h.args)]:
+            hooks.remove(hook)
+            registry.setdefault(blueprint, []).append(hook)
