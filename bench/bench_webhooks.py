@@ -41,7 +41,7 @@ from bench.bench_intake import (  # noqa: E402 - after the path set-up
     run,
     wrk,
 )
-from payments import signatures  # noqa: E402
+from core import signatures  # noqa: E402
 
 TARGET_RATIO = 0.30
 WARMUP_SECONDS = 2

@@ -16,11 +16,12 @@ import logging
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from core import signatures
 from core.errors import DomainError, NotFound
 from core.extensions import db
 from core.messages import Text
 from core.timeutil import utcnow
-from payments import refunds, repository, service, signatures
+from payments import refunds, repository, service
 from payments.client import gateway
 from payments.errors import InvalidRequestError
 

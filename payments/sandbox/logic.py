@@ -19,8 +19,8 @@ from typing import Any
 from flask import current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import func, select
 
+from core import signatures
 from core.extensions import db
-from payments import signatures
 from payments.inprocess import webhook_transport
 from payments.sandbox.models import (
     SandboxBalanceTransaction,

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
+from core import signatures
 from core.extensions import db
-from payments import signatures
 from payments.models import Payment
 from tests.factories import auth
 from tests.payments.conftest import card, ledger_rows, pay, run_outbox, webhook_events

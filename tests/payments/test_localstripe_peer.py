@@ -45,9 +45,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
+from core.signatures import SignatureError, verify
 from payments.errors import CardError, InvalidRequestError
 from payments.gateway import GatewayClient
-from payments.signatures import SignatureError, verify
 
 pytestmark = pytest.mark.smoke
 

@@ -1,9 +1,10 @@
-"""Stripe's webhook signature: verified before the body is parsed.
+"""Signed webhooks in Stripe's scheme, verified before the body is parsed.
 
-``Stripe-Signature: t=<unix seconds>,v1=<hex>,v1=<hex>,v0=…`` where each ``v1`` is
-HMAC-SHA256 keyed with the endpoint's secret over ``"<t>.<raw body>"``. Any ``v1`` may
-match (a secret being rolled gives two); the comparison is constant-time; a timestamp
-more than the tolerance away from now is refused (a replayed old delivery).
+``t=<unix seconds>,v1=<hex>,v1=<hex>,v0=…`` where each ``v1`` is HMAC-SHA256 keyed with the
+endpoint's secret over ``"<t>.<raw body>"``. Any ``v1`` may match (a secret being rolled
+gives two); the comparison is constant-time; a timestamp more than the tolerance away from
+now is refused (a replayed old delivery). The payment gateway sends it as
+``Stripe-Signature``; the courier as ``X-Courier-Signature`` (courier/adapters/signing.py).
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ def header(payload: bytes, secret: str, timestamp: int | None = None) -> str:
 def verify(payload: bytes, signature_header: str | None, secret: str, *,
            tolerance_s: int = DEFAULT_TOLERANCE_S, now: float | None = None) -> int:
     """Check ``payload`` (the raw request body) against the header; return its timestamp."""
+    if not secret:
+        raise SignatureError("no webhook secret is configured")
     if not signature_header:
-        raise SignatureError("no Stripe-Signature header")
+        raise SignatureError("no signature header")
     timestamp: int | None = None
     candidates: list[str] = []
     for item in signature_header.split(","):
