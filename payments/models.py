@@ -100,7 +100,8 @@ class Payment(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
-    refunds: Mapped[list[Refund]] = relationship(back_populates="payment", order_by="Refund.id", lazy="selectin")
+    # Loaded when read (the refund pages, refundable()), not with every payment: most reads never need them.
+    refunds: Mapped[list[Refund]] = relationship(back_populates="payment", order_by="Refund.id")
 
     def components(self) -> dict[str, int]:
         return {"state_fee": self.state_fee_vnd, "service_fee": self.service_fee_vnd,

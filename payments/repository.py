@@ -78,11 +78,6 @@ def balances() -> list[tuple[str, str | None, int]]:
     return [(account, party, int(total)) for account, party, total in rows]
 
 
-def transactions_for(dossier_id: int) -> list[LedgerTransaction]:
-    return list(db.session.scalars(select(LedgerTransaction).where(LedgerTransaction.dossier_id == dossier_id)
-                                   .order_by(LedgerTransaction.id)))
-
-
 _NEXT_RECEIPT = text(
     "INSERT INTO receipt_counters (series, last_number) VALUES (:series, 1) "
     "ON CONFLICT (series) DO UPDATE SET last_number = receipt_counters.last_number + 1 "

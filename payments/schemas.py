@@ -89,10 +89,6 @@ class RefundCreateSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
 
 
-class StatementUploadSchema(Schema):
-    pass
-
-
 class StatementImportSchema(Schema):
     id = fields.Integer()
     filename = fields.String()
@@ -124,8 +120,3 @@ class FeeRuleSchema(FeeRuleInSchema):
 class FeeRulesSchema(Schema):
     organisation = fields.String()
     rules = fields.List(fields.Nested(FeeRuleSchema))
-
-
-class WebhookAnswerSchema(Schema):
-    received = fields.Boolean()
-    duplicate = fields.Boolean()
