@@ -13,6 +13,7 @@ a run that selected any of them fails instead.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import pytest
 import redis
 from flask_migrate import upgrade
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from core import create_app
 from core.extensions import db
@@ -154,13 +156,22 @@ def _clean_tables(request):
         return
     application = request.getfixturevalue("app")
     with application.app_context():
-        db.session.rollback()
-        if USING_POSTGRES:  # TRUNCATE: the ledger's append-only triggers refuse DELETE, as they should
-            db.session.execute(text(f"TRUNCATE {', '.join(MUTABLE_TABLES)}"))
-        else:
-            for table in MUTABLE_TABLES:
-                db.session.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed table names
-        db.session.commit()
+        # A browser test's live server may still be finishing a request (a retry the page sent as the
+        # test ended): its locks can deadlock with TRUNCATE, which PostgreSQL breaks by failing one side.
+        for attempt in range(3):
+            db.session.rollback()
+            try:
+                if USING_POSTGRES:  # TRUNCATE: the ledger's append-only triggers refuse DELETE, as they should
+                    db.session.execute(text(f"TRUNCATE {', '.join(MUTABLE_TABLES)}"))
+                else:
+                    for table in MUTABLE_TABLES:
+                        db.session.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed table names
+                db.session.commit()
+                return
+            except OperationalError:
+                if attempt == 2:
+                    raise
+                time.sleep(0.5)
 
 
 @pytest.fixture

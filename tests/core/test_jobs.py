@@ -278,7 +278,8 @@ def test_a_job_lost_in_redis_is_handed_over_again_when_its_claim_expires(rq_app)
 @pytest.mark.redis
 def test_a_failing_handler_backs_off_then_fails_and_is_requeued_from_the_cli(rq_app, monkeypatch):
     monkeypatch.setitem(rq_app.config, "OUTBOX_MAX_ATTEMPTS", 2)
-    monkeypatch.setitem(rq_app.config, "OUTBOX_RETRY_BASE_S", 1.0)
+    # Long enough that a busy machine still checks "not due yet" before the retry's time comes.
+    monkeypatch.setitem(rq_app.config, "OUTBOX_RETRY_BASE_S", 3.0)
     cli = rq_app.test_cli_runner()
     FAILING["on"] = True
     message_id = add_message(rq_app)
@@ -288,7 +289,7 @@ def test_a_failing_handler_backs_off_then_fails_and_is_requeued_from_the_cli(rq_
     work(rq_app)
     row = message(rq_app, message_id)
     assert (row.status, row.attempts) == ("pending", 1)
-    assert as_utc(row.due_at) >= first_due + timedelta(seconds=1)  # backed off: a later time, in the database
+    assert as_utc(row.due_at) >= first_due + timedelta(seconds=3)  # backed off: a later time, in the database
     assert "RuntimeError: the courier API is down" in row.last_error
     assert relay(rq_app) == 0  # not due yet
 
