@@ -1,5 +1,5 @@
 """WSGI entry point: ``gunicorn wsgi:app``."""
 
-from core import create_app
+from app import create_app
 
 app = create_app()

@@ -1,1 +1,1 @@
-"""The agents' REST API (and, later, the tablet UI)."""
+"""The agents' tablet pages: sign-in homes, the new-dossier flow, receipts (the REST API is in dossiers/)."""

@@ -7,7 +7,7 @@ from flask import Blueprint, render_template, request
 from markupsafe import Markup
 
 from core.auth import allow, current_principal
-from core.models import Role
+from core.roles import Role
 from dossiers import service as dossiers
 from tracking import service as tracking
 

@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from core.auth import allow, current_principal, public
 from core.errors import NotFound
-from core.models import Role
+from core.roles import Role
 from core.timeutil import to_local, utcnow
 from core.views import STATIC_DIR as CORE_STATIC_DIR
 from core.web import LANGUAGES

@@ -37,8 +37,8 @@ def serve():
     os.environ.pop("DATABASE_URL", None)
     from flask_migrate import upgrade
 
+    from app.demo import load_demo
     from core import accounts, create_app
-    from core.demo import load_demo
 
     app = create_app()
     with app.app_context():

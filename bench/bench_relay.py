@@ -136,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
             from flask_migrate import upgrade
             from sqlalchemy import func, select
 
-            from core import create_app, jobs
+            from app import create_app
+            from core import jobs
             from core.extensions import db
             from core.outbox import OutboxMessage
 

@@ -62,7 +62,8 @@ def seed(db_url: str, api_key: str, count: int, paths_file: Path) -> dict:
     """Dossiers through the API, moved along in-process as the platform would; links; a file of paths."""
     os.environ.update({"DATABASE_URL": db_url, "OUTBOX_THREAD": "0", "LOG_LEVEL": "WARNING",
                        "TRACKING_RATE_LIMIT": "off", "TRACKING_PAGE_CACHE_S": "0"})  # count every view's queries
-    from core import create_app, outbox
+    from app import create_app
+    from core import outbox
     from core.extensions import db
     from dossiers import service as dossiers
     from dossiers.models import Dossier, Status

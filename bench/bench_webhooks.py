@@ -77,7 +77,8 @@ def measure(app: str, name: str, env: dict, args: argparse.Namespace):
 def drain(db_url: str, limit: int) -> tuple[int, float, dict]:
     """Run the outbox (fetch the intent again, apply the event) in-process; events/s."""
     os.environ.update({"DATABASE_URL": db_url, "OUTBOX_THREAD": "0", "LOG_LEVEL": "WARNING"})
-    from core import create_app, outbox
+    from app import create_app
+    from core import outbox
     from core.extensions import db
 
     app = create_app()

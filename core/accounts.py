@@ -15,7 +15,8 @@ from core import versions
 from core.errors import NotFound, Unauthorized, invalid
 from core.extensions import db
 from core.messages import Text
-from core.models import ApiKey, Organisation, OrganisationKind, Role, User
+from core.models import ApiKey, Organisation, User
+from core.roles import OrganisationKind, Role
 from core.timeutil import as_utc, utcnow
 from core.versions import VersionedMap
 

@@ -17,7 +17,7 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from core.accounts import Principal, authenticate_key, principal_for
 from core.errors import Forbidden, Unauthorized
 from core.messages import Text
-from core.models import Role
+from core.roles import Role
 from core.web import csrf
 
 STAFF = (Role.BRANCH_OFFICER, Role.FINANCE, Role.ADMIN)

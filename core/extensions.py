@@ -1,4 +1,4 @@
-"""Extension singletons, bound to the app in ``core.create_app``."""
+"""Extension singletons, bound to the app in ``app.create_app``."""
 
 from __future__ import annotations
 

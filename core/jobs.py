@@ -18,6 +18,7 @@ escape to rq, which retries them after ``JOBS_RETRY_INTERVALS`` (``rq worker
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import re
@@ -252,18 +253,19 @@ def relay_forever(app: Flask, stop: threading.Event | None = None) -> None:
 
 # ---------------------------------------------------------------- the rq job and worker
 
+APP_FACTORY_MODULE = "app"
 _app: Flask | None = None
 _app_pid: int | None = None
 _app_lock = threading.Lock()
 
 
 def worker_app() -> Flask:
-    """The Flask app of a worker process, created once (``core.create_app()``, configured from the environment)."""
+    """The Flask app of a worker process, created once (``app.create_app()``, configured from the environment)."""
     global _app, _app_pid
     with _app_lock:
         if _app is None:
-            from core import create_app
-
+            # The composition root is looked up by name: core builds on nothing above it.
+            create_app = importlib.import_module(APP_FACTORY_MODULE).create_app
             _app = create_app({"OUTBOX_THREAD": False})
             _app_pid = os.getpid()
         return _app
@@ -394,7 +396,7 @@ def mount_dashboard(app: Flask, url_prefix: str = DASHBOARD_PREFIX) -> None:
     from rq_dashboard.web import setup_rq_connection
 
     from core.auth import AccessRule
-    from core.models import Role
+    from core.roles import Role
 
     app.config.setdefault("RQ_DASHBOARD_REDIS_URL", app.config["REDIS_URL"])
     setup_rq_connection(app)

@@ -10,19 +10,8 @@ from sqlalchemy import CheckConstraint, DateTime, Enum, ForeignKey, Integer, Str
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
+from core.roles import OrganisationKind, Role
 from core.timeutil import utcnow
-
-
-class Role(enum.StrEnum):
-    AGENT = "agent"
-    BRANCH_OFFICER = "branch_officer"
-    FINANCE = "finance"
-    ADMIN = "admin"
-
-
-class OrganisationKind(enum.StrEnum):
-    POSTAL = "postal"
-    TECHNOLOGY = "technology"
 
 
 def enum_column(enum_cls: type[enum.Enum], name: str):

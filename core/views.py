@@ -13,7 +13,7 @@ from flask_login import current_user, login_user, logout_user
 from core import accounts
 from core.auth import STAFF, allow, public
 from core.forms import SignInForm
-from core.models import Role
+from core.roles import Role
 
 bp = Blueprint("web", __name__, template_folder="templates")
 STATIC_DIR = Path(__file__).with_name("static")

@@ -20,7 +20,8 @@ from flask_wtf.csrf import CSRFProtect
 
 from core.config import PROJECT_ROOT
 from core.extensions import db
-from core.models import Role, User
+from core.models import User
+from core.roles import Role
 from core.timeutil import LOCAL_TZ, as_utc
 
 LANGUAGES = ("vi", "en")

@@ -6,7 +6,7 @@ from flask import jsonify, request
 from flask_smorest import Blueprint
 
 from core.auth import allow, current_principal, public
-from core.models import Role
+from core.roles import Role
 from courier import service
 from courier.schemas import ShipmentSchema
 

@@ -1,25 +1,86 @@
-"""Procedure catalogue API."""
+"""The agents' dossier API: register, read, list, documents, transitions."""
 
 from __future__ import annotations
 
+from flask import url_for
 from flask_smorest import Blueprint
+from flask_smorest.fields import Upload
+from marshmallow import Schema
 
-from core.auth import EVERYONE, allow
-from dossiers import catalogue
-from dossiers.schemas import ProcedureQuerySchema, ProcedureSchema
+from core.auth import EVERYONE, allow, current_principal
+from core.roles import Role
+from dossiers import service
+from dossiers.schemas import (
+    DocumentFormSchema,
+    DocumentSchema,
+    DossierCreateSchema,
+    DossierListQuerySchema,
+    DossierSchema,
+    DossierSummarySchema,
+    IdempotencyHeaderSchema,
+    TransitionSchema,
+)
 
-blp = Blueprint("procedures", __name__, url_prefix="/api/v1/procedures",
-                description="Procedure catalogue (thủ tục hành chính)")
+blp = Blueprint("dossiers", __name__, url_prefix="/api/v1/dossiers",
+                description="Dossiers (hồ sơ) registered by public-service agents")
 
 
-@blp.route("")
+class FileSchema(Schema):
+    file = Upload(required=True)
+
+
+@blp.route("", methods=["POST"])
+@allow(Role.AGENT)
+@blp.arguments(IdempotencyHeaderSchema(), location="headers", as_kwargs=True)
+@blp.arguments(DossierCreateSchema())
+@blp.response(201, DossierSchema, description="Created; on a replay of the same key and body, 200")
+@blp.alt_response(200, schema=DossierSchema, description="Replay of an earlier request")
+def create_dossier(data, idempotency_key):
+    """Register a dossier for a citizen (idempotent per Idempotency-Key)"""
+    result = service.register(current_principal(), data, idempotency_key)
+    headers = {"Location": url_for("dossiers.get_dossier", number=result.dossier.number)}
+    if not result.created:
+        headers["Idempotent-Replayed"] = "true"
+        return result.dossier, 200, headers
+    return result.dossier, 201, headers
+
+
+@blp.route("", methods=["GET"])
 @allow(*EVERYONE)
-@blp.arguments(ProcedureQuerySchema(), location="query")
-@blp.response(200, ProcedureSchema(many=True))
-def list_procedures(args):
-    """Search the catalogue; diacritics optional, typos tolerated"""
-    columns = [name for name in ProcedureSchema().fields if name != "score"]
-    return [
-        {**{name: getattr(procedure, name) for name in columns}, "score": score}
-        for procedure, score in catalogue.search(args["q"], args["level"], args["limit"])
-    ]
+@blp.arguments(DossierListQuerySchema(), location="query")
+@blp.response(200, DossierSummarySchema(many=True))
+@blp.paginate()
+def list_dossiers(args, pagination_parameters):
+    """Dossiers the caller may see, newest first (pagination in X-Pagination)"""
+    items, total = service.list_page(current_principal(), args["status"],
+                                     pagination_parameters.page, pagination_parameters.page_size)
+    pagination_parameters.item_count = total
+    return items
+
+
+@blp.route("/<number>", methods=["GET"])
+@allow(*EVERYONE)
+@blp.response(200, DossierSchema)
+def get_dossier(number):
+    """One dossier with its timeline and documents"""
+    return service.get(current_principal(), number)
+
+
+@blp.route("/<number>/transitions", methods=["POST"])
+@allow(Role.BRANCH_OFFICER, Role.ADMIN, Role.AGENT)
+@blp.arguments(TransitionSchema())
+@blp.response(200, DossierSchema)
+def transition_dossier(data, number):
+    """Move a dossier through its lifecycle (branch officers; agents may only cancel)"""
+    return service.transition(current_principal(), number, data["to"], data["reason"])
+
+
+@blp.route("/<number>/documents", methods=["POST"])
+@allow(Role.AGENT, Role.BRANCH_OFFICER, Role.ADMIN)
+@blp.arguments(DocumentFormSchema(), location="form")
+@blp.arguments(FileSchema(), location="files")
+@blp.response(201, DocumentSchema)
+def upload_document(form, files, number):
+    """Attach a scanned document (PDF, JPEG, PNG, WebP, HEIC); type sniffed from content"""
+    upload = files["file"]
+    return service.add_document(current_principal(), number, form["kind"], upload.filename, upload.stream)

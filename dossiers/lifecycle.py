@@ -9,8 +9,8 @@ be rejected (refusal form) by the branch, or cancelled before acceptance.
 
 from __future__ import annotations
 
-from core.models import Role
-from dossiers.models import DeliveryMethod, Status
+from core.roles import Role
+from dossiers.enums import DeliveryMethod, Status
 
 S = Status
 

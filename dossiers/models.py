@@ -1,8 +1,10 @@
-"""Procedures, dossiers, their timeline and documents."""
+"""Procedures, dossiers, their timeline and documents.
+
+The enums live in ``dossiers.enums`` (no SQLAlchemy or Flask) and are re-exported here.
+"""
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -22,32 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.extensions import db
 from core.models import enum_column
 from core.timeutil import utcnow
-
-
-class Level(enum.StrEnum):
-    PROVINCE = "province"
-    DISTRICT = "district"
-    COMMUNE = "commune"
-
-
-class Status(enum.StrEnum):
-    RECEIVED = "received"
-    ROUTED = "routed"
-    ACCEPTED = "accepted"
-    PROCESSING = "processing"
-    SUPPLEMENT_REQUESTED = "supplement_requested"
-    RESULT_READY = "result_ready"
-    OUT_FOR_DELIVERY = "out_for_delivery"
-    DELIVERED = "delivered"
-    COLLECTED = "collected"
-    CLOSED = "closed"
-    REJECTED = "rejected"
-    CANCELLED = "cancelled"
-
-
-class DeliveryMethod(enum.StrEnum):
-    COLLECT = "collect"  # the citizen collects the result at the service point
-    COURIER = "courier"  # the result is returned by post to an address
+from dossiers.enums import DeliveryMethod, Level, Status
 
 
 class Procedure(db.Model):
@@ -170,5 +147,3 @@ class DossierCounter(db.Model):
     unit_code: Mapped[str] = mapped_column(String(32), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     last_value: Mapped[int] = mapped_column(Integer)
-
-

@@ -23,7 +23,7 @@ from core.accounts import Principal
 from core.errors import DomainError, Forbidden, NotFound, field_error, invalid
 from core.extensions import db
 from core.messages import Text
-from core.models import Role
+from core.roles import Role
 from core.timeutil import LOCAL_TZ, to_local, utcnow
 from dossiers import catalogue, repository
 from dossiers.deadlines import deadline_for

@@ -10,7 +10,7 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from core.auth import allow, current_principal
-from core.models import Role
+from core.roles import Role
 from core.timeutil import to_local, utcnow
 from geo import admin
 from geo.admin_schemas import (

@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from webargs.fields import DelimitedList
 
 from core.auth import EVERYONE, allow
-from core.models import Role
+from core.roles import Role
 from dossiers import service as dossiers
 from geo.coverage import DEFAULT_CELL_M, DEFAULT_LEVEL, DEFAULT_TIERS, compare
 from geo.coverage_service import MAX_CANDIDATES, MAX_CELL_M, MIN_CELL_M, TIERS, candidates_from, coverage

@@ -26,7 +26,6 @@ from datetime import datetime, time, timedelta, timezone
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from core.errors import DomainError
 from core.extensions import db
 from core.messages import Text
 from core.outbox import enqueue
@@ -34,6 +33,7 @@ from core.timeutil import LOCAL_TZ, as_utc, to_local, utcnow
 from dossiers import service as dossiers
 from dossiers.models import DeliveryMethod, Dossier, Status
 from notify import providers, repository, templates
+from notify.errors import BadReceipt, BadReceiptSignature
 from notify.models import FINAL, SmsMessage, SmsReceipt, SmsStatus
 from payments import service as payments
 from tracking import service as tracking
@@ -55,18 +55,6 @@ SUPERSEDED_BY = {"out_for_delivery": {Status.DELIVERED, Status.CLOSED, Status.CO
 
 class SmsRetry(RuntimeError):
     """The provider failed in a way worth trying again: the outbox retries the send with backoff."""
-
-
-class BadReceiptSignature(DomainError):
-    status = 400
-    code = "bad_signature"
-    title = Text("Chữ ký báo cáo SMS không hợp lệ", "Invalid SMS receipt signature")
-
-
-class BadReceipt(DomainError):
-    status = 400
-    code = "bad_receipt"
-    title = Text("Báo cáo gửi SMS không hợp lệ", "Invalid SMS delivery receipt")
 
 
 # ---------------------------------------------------------------- the provider

@@ -1,6 +1,6 @@
 """The development outbox, ``/dev/sms`` (a page) and ``/dev/sms.json``.
 
-Registered only while ``SMS_PROVIDER`` is ``dev`` (``core.create_app``): with a real
+Registered only while ``SMS_PROVIDER`` is ``dev`` (``app.create_app``): with a real
 provider these URLs do not exist. Admins only: the dev outbox is also the default of an
 instance nobody configured, and its messages hold phone numbers and live tracking links;
 ``make run`` prints the demo admin's login (``flask demo logins``).
@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, make_response, render_template
 
 from core.auth import allow
-from core.models import Role
+from core.roles import Role
 from core.timeutil import to_local
 from notify import service
 

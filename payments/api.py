@@ -8,7 +8,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema
 
 from core.auth import EVERYONE, allow, current_principal, public
-from core.models import Role
+from core.roles import Role
 from dossiers.schemas import IdempotencyHeaderSchema
 from payments import bank, refunds, service, webhooks
 from payments.schemas import (

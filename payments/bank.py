@@ -17,7 +17,7 @@ from core.accounts import Principal
 from core.errors import Conflict, Forbidden, InvalidInput
 from core.extensions import db
 from core.messages import Text
-from core.models import Role
+from core.roles import Role
 from core.timeutil import as_utc
 from dossiers.models import Dossier
 from payments import repository, statements, vietqr

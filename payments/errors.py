@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.errors import DomainError
 from core.messages import Text
 
 
@@ -101,3 +102,23 @@ def error_from_response(status: int, body: dict, request_id: str | None) -> Gate
     if kind is CardError:
         return CardError(message, decline_code=error.get("decline_code"), **common)
     return kind(message, **common)
+
+
+# ---------------------------------------------------------------- domain errors (problem+json)
+
+class PaymentDeclined(DomainError):
+    status = 402
+    code = "card_declined"
+    title = Text("Thẻ bị từ chối", "Card declined")
+
+
+class GatewayUnavailable(DomainError):
+    status = 503
+    code = "gateway_unavailable"
+    title = Text("Cổng thanh toán không phản hồi", "Payment gateway unavailable")
+
+
+class BadSignature(DomainError):
+    status = 400
+    code = "bad_signature"
+    title = Text("Chữ ký webhook không hợp lệ", "Invalid webhook signature")

@@ -21,7 +21,7 @@ from core import accounts
 from core.auth import allow, current_principal
 from core.errors import DomainError, InvalidInput, NotFound
 from core.extensions import db
-from core.models import Role
+from core.roles import Role
 from core.web import money
 from payments import bank, refunds, service
 from payments.forms import DossierSearchForm, FeeRuleForm, RefundForm, StatementForm, new_idempotency_key

@@ -17,8 +17,8 @@ from core.accounts import Principal
 from core.errors import Conflict, Forbidden, InvalidInput
 from core.extensions import db
 from core.messages import Text
-from core.models import Role
 from core.outbox import enqueue
+from core.roles import Role
 from payments import ledger, receipting, repository
 from payments.client import gateway
 from payments.errors import APIConnectionError, APIError, GatewayError, RateLimitError

@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from core.accounts import Principal
-from core.errors import Conflict, DomainError, Forbidden, NotFound, invalid
+from core.errors import Conflict, Forbidden, NotFound, invalid
 from core.extensions import db
 from core.messages import Text
 from core.models import Organisation, Role
@@ -27,25 +27,13 @@ from dossiers import service as dossiers
 from dossiers.models import DeliveryMethod, Dossier
 from payments import fees, ledger, receipting, repository, vietqr
 from payments.client import gateway
-from payments.errors import CardError, GatewayError
+from payments.errors import CardError, GatewayError, GatewayUnavailable, PaymentDeclined
 from payments.models import CardAttempt, Method, Payment, PaymentStatus, ServiceFeeRule
 
 log = logging.getLogger(__name__)
 
 SETTLED = (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
 OPEN = (PaymentStatus.AWAITING, PaymentStatus.REQUIRES_ACTION, PaymentStatus.PROCESSING)
-
-
-class PaymentDeclined(DomainError):
-    status = 402
-    code = "card_declined"
-    title = Text("Thẻ bị từ chối", "Card declined")
-
-
-class GatewayUnavailable(DomainError):
-    status = 503
-    code = "gateway_unavailable"
-    title = Text("Cổng thanh toán không phản hồi", "Payment gateway unavailable")
 
 
 # ---------------------------------------------------------------- fees

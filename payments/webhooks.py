@@ -23,7 +23,7 @@ from core.messages import Text
 from core.timeutil import utcnow
 from payments import refunds, repository, service
 from payments.client import gateway
-from payments.errors import InvalidRequestError
+from payments.errors import BadSignature, InvalidRequestError
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +31,6 @@ INTENT_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed", "p
                  "payment_intent.requires_action", "payment_intent.processing", "payment_intent.created")
 REFUND_EVENTS = ("refund.created", "refund.updated", "refund.failed", "charge.refund.updated")
 PAYOUT_EVENTS = ("payout.paid",)
-
-
-class BadSignature(DomainError):
-    status = 400
-    code = "bad_signature"
-    title = Text("Chữ ký webhook không hợp lệ", "Invalid webhook signature")
 
 
 def receive(raw_body: bytes, signature_header: str | None) -> tuple[str, bool]:

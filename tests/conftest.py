@@ -24,7 +24,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from core import create_app
+from app import create_app
 from core.extensions import db
 from tests import factories
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from copy import deepcopy
 
+from app.demo import POINTS_CSV, PROCEDURES_CSV
 from core import accounts
-from core.demo import POINTS_CSV, PROCEDURES_CSV
 from core.extensions import db
-from core.models import OrganisationKind, Role
+from core.roles import OrganisationKind, Role
 from dossiers import catalogue
 from geo import service as geo
 from geo.points_import import import_points_csv

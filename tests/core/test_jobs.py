@@ -25,7 +25,8 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from core import create_app, jobs, outbox
+from app import create_app
+from core import jobs, outbox
 from core.extensions import db
 from core.outbox import OutboxMessage
 from core.timeutil import as_utc, utcnow
@@ -395,7 +396,7 @@ def dashboard_app(app, redis_url):
 @pytest.mark.redis
 def test_rq_dashboard_is_mounted_for_admins_only(app, dashboard_app):
     from core.auth import access_rule_for
-    from core.models import Role
+    from core.roles import Role
 
     with dashboard_app.test_request_context():
         rules = {r.rule: access_rule_for(r.endpoint) for r in dashboard_app.url_map.iter_rules()

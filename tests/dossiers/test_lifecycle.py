@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.models import Role
+from core.roles import Role
 from dossiers.lifecycle import TERMINAL, TRANSITIONS, allowed_next, may_move
 from dossiers.models import DeliveryMethod, Status
 from tests import factories

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from core import create_app
+from app import create_app
 from core.extensions import api
 from core.timeutil import utcnow
 from tests import factories

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from core import accounts
 from core.extensions import db
-from core.models import OrganisationKind, Role
+from core.roles import OrganisationKind, Role
 from dossiers import catalogue
 from geo import service as geo
 from geo.points_import import import_points_csv

@@ -7,8 +7,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from redis.exceptions import RedisError
 
+from app.demo import DEMO_PASSWORD, USERS, load_demo
 from core import accounts, jobs, outbox
-from core.demo import DEMO_PASSWORD, USERS, load_demo
 from core.errors import DomainError
 from dossiers import catalogue
 from geo.cli import geo_cli

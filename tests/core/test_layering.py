@@ -1,0 +1,42 @@
+"""Layering: the pure modules load no web framework, and the kernel never imports the composition root."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+# Plain Python over plain data: benchmarked, reused in batch work and coverage, imported by tools.
+PURE = ["core.calendar", "core.roles", "core.text", "core.timeutil", "dossiers.deadlines", "dossiers.enums",
+        "dossiers.lifecycle", "dossiers.search", "geo.address", "geo.coverage", "geo.hours", "geo.router",
+        "geo.rules", "geo.territory", "geo.travel", "payments.fees", "payments.ledger"]
+FRAMEWORKS = ("flask", "flask_sqlalchemy", "flask_smorest", "sqlalchemy", "werkzeug")
+
+
+def test_pure_modules_import_no_web_framework_or_orm():
+    probe = ("import importlib, json, sys\n"
+             f"for name in {PURE!r}: importlib.import_module(name)\n"
+             f"print(json.dumps(sorted(m for m in {FRAMEWORKS!r} if m in sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]", result.stdout
+
+
+def _imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return names
+
+
+def test_no_package_imports_the_composition_root():
+    offenders = []
+    for package in ("core", "dossiers", "geo", "agent_portal", "payments", "courier", "notify", "tracking"):
+        for path in (ROOT / package).rglob("*.py"):
+            if any(name == "app" or name.startswith("app.") for name in _imports(path)):
+                offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
