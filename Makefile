@@ -33,7 +33,7 @@ run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
 	$(BIN)/flask demo logins
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 # Jobs on Redis (run the web app with the same REDIS_URL): the relay hands due outbox messages to rq,
 # the worker runs them (--with-scheduler: rq's own retries wait in its scheduler). Ctrl-C stops both.

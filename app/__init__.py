@@ -7,21 +7,27 @@ import os
 
 from flask import Flask
 
-from core.config import INSTANCE_DIR, PROJECT_ROOT, engine_options, load_config, normalise_database_url
+from core.config import engine_options
 from core.extensions import api, db, migrate
+from core.settings import PROJECT_ROOT, Settings, load_config, normalise_database_url
+
+log = logging.getLogger(__name__)
 
 
 def create_app(overrides: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False,
+    config = load_config()
+    overrides = dict(overrides or {})
+    if "SQLALCHEMY_DATABASE_URI" in overrides:  # one database URL, whichever name the caller used
+        overrides.setdefault("DATABASE_URL", overrides["SQLALCHEMY_DATABASE_URI"])
+    config.update(overrides)
+    config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"] = normalise_database_url(config["DATABASE_URL"])
+    app = Flask(__name__, instance_path=config["INSTANCE_DIR"], instance_relative_config=False,
                 static_folder=str(PROJECT_ROOT / "core" / "static"))  # rq-dashboard's pages use url_for("static")
-    app.config.update(load_config())
-    if overrides:
-        app.config.update(overrides)
-    url = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    app.config["SQLALCHEMY_DATABASE_URI"] = url
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(url))
+    app.config.update(config)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(config["DATABASE_URL"]))
+    app.extensions["settings"] = Settings(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
+    logging.basicConfig(level=config["LOG_LEVEL"])
 
     # Models must be imported before Alembic or create_all look at the metadata.
     import core.models  # noqa: F401
@@ -92,4 +98,5 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_outbox(app)
     register_error_handlers(app)  # after Api: ours replace flask-smorest's handlers
     register_cli(app)
+    log.info("links in SMS, receipts and webhooks use %s (PUBLIC_BASE_URL)", app.config["PUBLIC_BASE_URL"])
     return app

@@ -18,10 +18,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
-from core.config import PROJECT_ROOT
 from core.extensions import db
 from core.models import User
 from core.roles import Role
+from core.settings import PROJECT_ROOT
 from core.timeutil import LOCAL_TZ, as_utc
 
 LANGUAGES = ("vi", "en")

@@ -13,11 +13,12 @@ import json
 import secrets
 from pathlib import Path
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 from sqlalchemy import select
 
 from core.extensions import db
 from core.models import Organisation
+from core.settings import public_url
 from core.timeutil import to_local, utcnow
 from core.web import mask_name
 from dossiers import service as dossiers
@@ -39,14 +40,9 @@ def public_key_pem() -> str:
     return receipts.public_key_pem(signing_key())
 
 
-def _base_url() -> str:
-    if has_request_context():
-        return request.host_url.rstrip("/")
-    return str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
-
 
 def verify_url(token: str) -> str:
-    return f"{_base_url()}/r/{token}"
+    return public_url(f"/r/{token}")
 
 
 def _issuer(code: str | None) -> tuple[str, str]:

@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from time import monotonic
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from core.extensions import db
 from core.messages import Text
+from core.settings import public_url
 from core.timeutil import as_utc, utcnow
 from core.web import mask_name, mask_phone_local
 from dossiers import service as dossiers
@@ -60,18 +61,13 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _base_url() -> str:
-    if has_request_context():
-        return request.host_url.rstrip("/")
-    return str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
-
 
 def issue_link(dossier_id: int, channel: str) -> str:
     """A new link to the dossier's page, in the caller's transaction; the token exists only in the URL."""
     token = secrets.token_urlsafe(16)  # 128 random bits
     db.session.add(TrackingLink(dossier_id=dossier_id, token_hash=token_hash(token), channel=channel))
     db.session.flush()
-    return f"{_base_url()}/t/{token}"
+    return public_url(f"/t/{token}")
 
 
 def share_link(dossier_id: int, channel: str) -> str:
