@@ -212,6 +212,32 @@ def jobs_stats():
                    f"{q['scheduled']} scheduled, {q['failed']} failed")
 
 
+pii_cli = AppGroup("pii", help="Personal data at rest: encryption keys and their rotation.")
+# Where CCCD and phone numbers are stored encrypted: table → {column: blind-index kind}.
+ENCRYPTED_COLUMNS = {"dossiers": {"citizen_id_number": "cccd", "citizen_phone": "phone"},
+                     "sms_messages": {"phone": "phone"}}
+
+
+@pii_cli.command("new-key")
+def pii_new_key():
+    """Print a new Fernet key, to put first in PII_ENCRYPTION_KEYS."""
+    from cryptography.fernet import Fernet
+
+    click.echo(Fernet.generate_key().decode())
+
+
+@pii_cli.command("rotate")
+def pii_rotate():
+    """Re-encrypt every stored CCCD and phone under the first key and recompute the blind indexes."""
+    from core import pii
+    from core.extensions import db
+
+    for table, columns in ENCRYPTED_COLUMNS.items():
+        count = pii.rotate_table(db.session, table, columns)
+        db.session.commit()
+        click.echo(f"{table}: {count} row(s) re-encrypted")
+
+
 def register_cli(app: Flask) -> None:
-    for group in (demo_cli, agents_cli, users_cli, catalog_cli, geo_cli, jobs_cli, notify_cli):
+    for group in (demo_cli, agents_cli, users_cli, catalog_cli, geo_cli, jobs_cli, notify_cli, pii_cli):
         app.cli.add_command(group)

@@ -117,6 +117,12 @@ class Settings:
     public_base_url = Setting(str, _public_base_url, "how people reach this app: the base of every link in SMS, "
                               "receipts and webhooks (never taken from a request's Host header)")
 
+    pii_encryption_keys = Setting(str, "", "Fernet keys (comma-separated; the first encrypts) for CCCD and phone "
+                                  "numbers at rest; empty with PII_HASH_KEY empty: generated once under "
+                                  "INSTANCE_DIR", secret=True)
+    pii_hash_key = Setting(str, "", "the key of the blind indexes that find CCCD and phone numbers (32+ random "
+                           "characters)", secret=True)
+
     # ------------------------------------------------------------ documents
     document_storage_dir = Setting(str, _document_dir, "content-addressed document files")
     max_document_bytes = Setting(int, 10 * 1024 * 1024, "largest accepted document")

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
 from core.models import enum_column
+from core.pii import EncryptedString
 from core.timeutil import utcnow
 from dossiers.enums import DeliveryMethod, Level, Status
 
@@ -60,8 +61,11 @@ class Dossier(db.Model):
     status: Mapped[Status] = mapped_column(enum_column(Status, "dossier_status"), index=True)
 
     citizen_name: Mapped[str] = mapped_column(String(200))
-    citizen_id_number: Mapped[str] = mapped_column(String(12), index=True)  # CCCD
-    citizen_phone: Mapped[str] = mapped_column(String(20), index=True)  # E.164
+    # CCCD and phone (E.164) are stored encrypted (core/pii.py); the *_hash blind indexes find them.
+    citizen_id_number: Mapped[str] = mapped_column(EncryptedString())
+    citizen_id_number_hash: Mapped[str] = mapped_column(String(64), index=True)
+    citizen_phone: Mapped[str] = mapped_column(EncryptedString())
+    citizen_phone_hash: Mapped[str] = mapped_column(String(64), index=True)
     citizen_email: Mapped[str | None] = mapped_column(String(254))
     citizen_address: Mapped[str | None] = mapped_column(String(400))
 

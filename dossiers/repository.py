@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, DateTime, Integer, Select, String, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from core import outbox
+from core import outbox, pii
 from core.extensions import db
 from dossiers.models import Dossier, DossierEvent, Procedure, Status
 
@@ -98,9 +98,9 @@ def search_dossiers(stmt: Select, *, number: str | None = None, phone: str | Non
     if number:
         stmt = stmt.where(Dossier.number.startswith(number))
     if phone:
-        stmt = stmt.where(Dossier.citizen_phone == phone)
+        stmt = stmt.where(Dossier.citizen_phone_hash == pii.blind_index("phone", phone))
     if cccd:
-        stmt = stmt.where(Dossier.citizen_id_number == cccd)
+        stmt = stmt.where(Dossier.citizen_id_number_hash == pii.blind_index("cccd", cccd))
     if status is not None:
         stmt = stmt.where(Dossier.status == status)
     if received_from is not None:

@@ -18,7 +18,7 @@ from marshmallow import ValidationError
 from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 
-from core import outbox
+from core import outbox, pii
 from core.accounts import Principal
 from core.errors import DomainError, Forbidden, NotFound, field_error, invalid
 from core.extensions import db
@@ -109,7 +109,9 @@ def register(principal: Principal, data: dict, idempotency_key: str) -> Registra
     values = {
         "procedure_id": procedure.id, "status": Status.ROUTED,
         "citizen_name": citizen["full_name"], "citizen_id_number": citizen["cccd"],
-        "citizen_phone": citizen["phone"], "citizen_email": citizen.get("email"),
+        "citizen_id_number_hash": pii.blind_index("cccd", citizen["cccd"]),
+        "citizen_phone": citizen["phone"], "citizen_phone_hash": pii.blind_index("phone", citizen["phone"]),
+        "citizen_email": citizen.get("email"),
         "citizen_address": citizen.get("address"),
         "lat": location["lat"], "lon": location["lon"], "location_source": location["source"],
         "organisation_id": principal.organisation_id, "agent_user_id": principal.user_id,

@@ -13,10 +13,11 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from core.extensions import db
 from core.models import enum_column
+from core.pii import EncryptedString, blind_index
 from core.timeutil import utcnow
 
 
@@ -34,7 +35,7 @@ class SmsMessage(db.Model):
     __tablename__ = "sms_messages"
     __table_args__ = (
         # The rate limit's scan: what went to this phone in the last hour.
-        Index("ix_sms_messages_phone_sent_at", "phone", "sent_at"),
+        Index("ix_sms_messages_phone_hash_sent_at", "phone_hash", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,7 +45,9 @@ class SmsMessage(db.Model):
     dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
     # Ours, sent to the provider as its Idempotency-Key: a retried send is sent once.
     reference: Mapped[str] = mapped_column(String(40), unique=True)
-    phone: Mapped[str | None] = mapped_column(String(20))  # E.164; None once purged
+    # E.164, stored encrypted (core/pii.py); None once purged. phone_hash: its blind index.
+    phone: Mapped[str | None] = mapped_column(EncryptedString())
+    phone_hash: Mapped[str | None] = mapped_column(String(64))
     body: Mapped[str | None] = mapped_column(Text)  # None once purged
     septets: Mapped[int] = mapped_column(Integer)  # GSM-7 length of the body (kept after purge)
     status: Mapped[SmsStatus] = mapped_column(enum_column(SmsStatus, "sms_status"), index=True)
@@ -57,6 +60,11 @@ class SmsMessage(db.Model):
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @validates("phone")
+    def _index_phone(self, key: str, value: str | None) -> str | None:
+        self.phone_hash = None if value is None else blind_index("phone", value)
+        return value
 
 
 class SmsReceipt(db.Model):

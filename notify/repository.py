@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select, text, update
 
 from core.extensions import db
+from core.pii import blind_index
 from notify.models import SmsMessage, SmsReceipt, SmsStatus
 
 
@@ -41,7 +42,7 @@ def recent_sends(phone: str, since: datetime, exclude_id: int) -> list[datetime 
     """When each message to ``phone`` counted by the rate limit was sent: those sent since ``since``,
     and those being handed over right now (``None``)."""
     query = (select(SmsMessage.sent_at)
-             .where(SmsMessage.phone == phone, SmsMessage.id != exclude_id,
+             .where(SmsMessage.phone_hash == blind_index("phone", phone), SmsMessage.id != exclude_id,
                     or_(SmsMessage.sent_at >= since,
                         (SmsMessage.status == SmsStatus.SENDING) & SmsMessage.sent_at.is_(None))))
     return list(db.session.scalars(query))
@@ -61,7 +62,7 @@ def newest(limit: int = 200) -> list[SmsMessage]:
 def purge_before(cutoff: datetime, now: datetime) -> int:
     return db.session.execute(
         update(SmsMessage).where(SmsMessage.created_at < cutoff, SmsMessage.purged_at.is_(None))
-        .values(phone=None, body=None, purged_at=now)
+        .values(phone=None, phone_hash=None, body=None, purged_at=now)
         .execution_options(synchronize_session=False)).rowcount
 
 

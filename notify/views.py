@@ -13,6 +13,7 @@ from flask import Blueprint, jsonify, make_response, render_template
 from core.auth import allow
 from core.roles import Role
 from core.timeutil import to_local
+from core.web import mask_phone
 from notify import service
 
 bp = Blueprint("notify_dev", __name__, template_folder="templates")
@@ -34,6 +35,6 @@ def dev_sms():
 @bp.get("/dev/sms.json")
 @allow(Role.ADMIN)
 def dev_sms_json():
-    messages = [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
-                for row in service.dev_outbox()]
+    messages = [{k: (v.isoformat() if hasattr(v, "isoformat") else mask_phone(v) if k == "phone" else v)
+                 for k, v in row.items()} for row in service.dev_outbox()]
     return _no_store(jsonify(messages=messages))

@@ -9,6 +9,7 @@ import pytest
 from app import create_app
 from core.extensions import api
 from core.timeutil import utcnow
+from core.web import mask_phone
 from tests import factories
 from tests.factories import auth
 from tests.notify.conftest import run_outbox, sms_rows
@@ -24,7 +25,8 @@ def test_the_dev_outbox_shows_the_messages_newest_first(app, client, agent_key, 
     assert page.status_code == 200 and page.headers["Cache-Control"] == "private, no-store"
     html = page.get_data(as_text=True)
     assert html.index(second["number"]) < html.index(first["number"])
-    assert "+84912345678" in html and "received" in html and "sending" in html
+    masked = mask_phone("+84912345678")
+    assert masked in html and "+84912345678" not in html and "received" in html and "sending" in html
     rows = sms_rows(app)
     assert f"{rows[0].septets}/160" in html
 
@@ -32,7 +34,7 @@ def test_the_dev_outbox_shows_the_messages_newest_first(app, client, agent_key, 
     assert [m["id"] for m in data] == [rows[1].id, rows[0].id]
     newest = data[0]
     assert newest["body"] == rows[1].body and second["number"] in newest["body"]
-    assert (newest["phone"], newest["event"], newest["status"]) == ("+84912345678", "received", "sending")
+    assert (newest["phone"], newest["event"], newest["status"]) == (masked, "received", "sending")
     assert newest["septets"] == newest["characters"] == len(rows[1].body)
     assert newest["link"] and newest["body"].endswith(newest["link"])
     assert client.get(urlsplit(newest["link"]).path).status_code == 200
