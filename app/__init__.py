@@ -5,10 +5,20 @@ from __future__ import annotations
 import logging
 import os
 
-from flask import Flask
+from flask import Flask, current_app
 
+import sandboxes
 from core.config import INSTANCE_DIR, PROJECT_ROOT, engine_options, load_config, normalise_database_url
 from core.extensions import api, db, migrate
+
+
+@migrate.configure
+def _version_locations(config):
+    """The platform's migrations, and the branches of the mounted dev sandboxes (sandboxes/)."""
+    locations = [str(PROJECT_ROOT / "migrations" / "versions"), *sandboxes.migration_locations(current_app)]
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", os.pathsep.join(locations))
+    return config
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -19,6 +29,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.config.update(overrides)
     url = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     app.config["SQLALCHEMY_DATABASE_URI"] = url
+    sandboxes.check(app.config)  # before anything else: a sandbox never starts with a production configuration
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(url))
     os.makedirs(app.instance_path, exist_ok=True)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
@@ -32,7 +43,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     import geo.models  # noqa: F401
     import notify.models  # noqa: F401
     import payments.models  # noqa: F401
-    import payments.sandbox.models  # noqa: F401
     import tracking.models  # noqa: F401
 
     app.json.sort_keys = False  # keep the schemas' field order; sorting costs time on every response
@@ -66,7 +76,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     from payments.api import blp as payments_blp
     from payments.finance_views import bp as finance_payments_bp
     from payments.labels import method_label, payment_label
-    from payments.sandbox.app import bp as sandbox_gateway_bp
     from payments.views import bp as payments_pages_bp
     from tracking.views import bp as tracking_bp
 
@@ -79,8 +88,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     for blueprint in (health_bp, coverage_page_bp, web_bp, portal_bp, receipts_bp, tracking_bp, payments_pages_bp,
                       finance_payments_bp):
         app.register_blueprint(blueprint)
-    app.register_blueprint(sandbox_gateway_bp)
-    csrf.exempt(sandbox_gateway_bp)  # a server-to-server API authenticated by its own secret key
+    sandboxes.init_app(app)  # dev plugins, only while no real gateway/courier is configured; never in production
     if app.config["SMS_PROVIDER"] == "dev":  # /dev/sms exists only while the dev outbox is the provider
         app.register_blueprint(notify_dev_bp)
     init_auth(app)

@@ -63,17 +63,35 @@ def load_config() -> dict:
         "ROUTING_ENGINE": os.environ.get("ROUTING_ENGINE", ""),
         "ROUTING_ENGINE_URL": os.environ.get("ROUTING_ENGINE_URL", ""),
         "ROUTING_ENGINE_TIMEOUT_S": _float("ROUTING_ENGINE_TIMEOUT_S", 2.0),
-        # The sandbox payment gateway served by this app (/sandbox-gateway/v1) for the embedded default.
+        # "production" refuses to start while a dev sandbox (gateway, courier) would be mounted.
+        "APP_ENV": os.environ.get("APP_ENV", "development"),
+        # The sandbox payment gateway (sandboxes/gateway, /sandbox-gateway/v1), mounted only while
+        # PAYMENT_GATEWAY_URL is empty: its API key, its fee (basis points + fixed đồng per charge), and
+        # how many seconds after a charge its balance becomes available for payout.
         "SANDBOX_GATEWAY_SECRET_KEY": os.environ.get("SANDBOX_GATEWAY_SECRET_KEY", "sk_test_sandbox"),
         "SANDBOX_GATEWAY_FEE_BPS": _int("SANDBOX_GATEWAY_FEE_BPS", 150),
         "SANDBOX_GATEWAY_FEE_FIXED": _int("SANDBOX_GATEWAY_FEE_FIXED", 0),
+        "SANDBOX_GATEWAY_AVAILABLE_DELAY_S": _int("SANDBOX_GATEWAY_AVAILABLE_DELAY_S", 0),
         # Where the sandbox sends signed webhooks (comma-separated); a path is this app's receiver, in-process.
         "SANDBOX_GATEWAY_WEBHOOK_URL": os.environ.get("SANDBOX_GATEWAY_WEBHOOK_URL", "/api/v1/payments/webhook"),
-        # The payment gateway: empty URL means the sandbox this app serves, called in-process.
+        # The sandbox's own webhook signing secret (never PAYMENT_WEBHOOK_SECRET); the receiver accepts it
+        # only while the sandbox is mounted. Its deliveries' timeout and first retry delay (doubling).
+        "SANDBOX_GATEWAY_WEBHOOK_SECRET": os.environ.get("SANDBOX_GATEWAY_WEBHOOK_SECRET", "whsec_sandbox"),
+        "SANDBOX_GATEWAY_WEBHOOK_TIMEOUT_S": _float("SANDBOX_GATEWAY_WEBHOOK_TIMEOUT_S", 3.0),
+        "SANDBOX_GATEWAY_WEBHOOK_RETRY_BASE_S": _int("SANDBOX_GATEWAY_WEBHOOK_RETRY_BASE_S", 60),
+        # Where customers' browsers reach the sandbox's 3-D Secure pages; empty: the request's host.
+        "SANDBOX_GATEWAY_PUBLIC_URL": os.environ.get("SANDBOX_GATEWAY_PUBLIC_URL", ""),
+        # Deliver a request's webhooks right after its commit ("0": only on POST /_sandbox/webhooks/deliver);
+        # how long an injected "timeout" fault sleeps (tests: the app config's SANDBOX_GATEWAY_FAULTS list).
+        "SANDBOX_GATEWAY_DELIVER_INLINE": os.environ.get("SANDBOX_GATEWAY_DELIVER_INLINE", "1")
+        not in ("0", "false", "False"),
+        "SANDBOX_GATEWAY_FAULT_SLEEP_S": _float("SANDBOX_GATEWAY_FAULT_SLEEP_S", 5.0),
+        # The payment gateway: empty URL mounts the sandbox gateway, called in-process.
         "PAYMENT_GATEWAY_URL": os.environ.get("PAYMENT_GATEWAY_URL", ""),
         "PAYMENT_GATEWAY_KEY": os.environ.get("PAYMENT_GATEWAY_KEY", ""),
         "PAYMENT_GATEWAY_TIMEOUT_S": _float("PAYMENT_GATEWAY_TIMEOUT_S", 20.0),
-        "PAYMENT_WEBHOOK_SECRET": os.environ.get("PAYMENT_WEBHOOK_SECRET", "whsec_sandbox"),
+        # The real gateway's webhook signing secret; empty refuses every delivery but the mounted sandbox's.
+        "PAYMENT_WEBHOOK_SECRET": os.environ.get("PAYMENT_WEBHOOK_SECRET", ""),
         "PAYMENT_WEBHOOK_TOLERANCE_S": _int("PAYMENT_WEBHOOK_TOLERANCE_S", 300),
         # The centre's account that VietQR transfers go to (illustrative defaults: a test account).
         "VIETQR_BANK_BIN": os.environ.get("VIETQR_BANK_BIN", "970436"),
@@ -137,18 +155,21 @@ def load_config() -> dict:
         "SMS_LINK_BASE_MAX": _int("SMS_LINK_BASE_MAX", 40),
         # The dev outbox's simulated delivery receipt comes this many seconds after the "send".
         "SMS_DEV_RECEIPT_DELAY_S": _float("SMS_DEV_RECEIPT_DELAY_S", 2.0),
-        # Courier return of results (courier/): "sandbox" (served by this app, moved by its own clock) or
-        # "http" (a carrier's REST API, COURIER_API_URL + COURIER_API_KEY, signed webhooks, polling fallback).
+        # Courier return of results (courier/): "sandbox" (the dev plugin sandboxes/courier, moved by its own
+        # clock) or "http" (a carrier's REST API, COURIER_API_URL + COURIER_API_KEY, signed webhooks, polling).
         "COURIER_ADAPTER": os.environ.get("COURIER_ADAPTER", "sandbox"),
         "COURIER_NAME": os.environ.get("COURIER_NAME", ""),
         "COURIER_API_URL": os.environ.get("COURIER_API_URL", ""),
         "COURIER_API_KEY": os.environ.get("COURIER_API_KEY", ""),
         "COURIER_TIMEOUT_S": _float("COURIER_TIMEOUT_S", 10.0),
         # Signs the carrier's webhooks (X-Courier-Signature, HMAC-SHA256) and how old a signature may be.
-        "COURIER_WEBHOOK_SECRET": os.environ.get("COURIER_WEBHOOK_SECRET", "cwhsec_sandbox"),
+        "COURIER_WEBHOOK_SECRET": os.environ.get("COURIER_WEBHOOK_SECRET", ""),
         "COURIER_WEBHOOK_TOLERANCE_S": _int("COURIER_WEBHOOK_TOLERANCE_S", 300),
-        # The sandbox courier's share of failed attempts (0 to 1).
-        "COURIER_SANDBOX_FAILURE_RATE": _float("COURIER_SANDBOX_FAILURE_RATE", 0.15),
+        # The sandbox courier (COURIER_ADAPTER=sandbox): its share of failed attempts (0 to 1; the old name
+        # COURIER_SANDBOX_FAILURE_RATE still works) and the secret it verifies pushed webhooks with.
+        "SANDBOX_COURIER_FAILURE_RATE": _float("SANDBOX_COURIER_FAILURE_RATE",
+                                               _float("COURIER_SANDBOX_FAILURE_RATE", 0.15)),
+        "SANDBOX_COURIER_WEBHOOK_SECRET": os.environ.get("SANDBOX_COURIER_WEBHOOK_SECRET", "cwhsec_sandbox"),
         # Attempts before the result returns to the point for the citizen to collect.
         "COURIER_MAX_ATTEMPTS": _int("COURIER_MAX_ATTEMPTS", 3),
         # Pickup windows (local time, Monday to Friday) of a point that has none of its own; pickups
