@@ -21,6 +21,19 @@ def _version_locations(config):
     return config
 
 
+def _upgrade_every_head_by_default() -> None:
+    """``flask db upgrade`` (README, ``make run``) applies every head: the platform's chain and the mounted
+    sandboxes' branches (Alembic's own default, ``head``, refuses when there are several)."""
+    from flask_migrate.cli import upgrade as upgrade_command
+
+    for param in upgrade_command.params:
+        if param.name == "revision":
+            param.default = "heads"
+
+
+_upgrade_every_head_by_default()
+
+
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False,
                 static_folder=str(PROJECT_ROOT / "core" / "static"))  # rq-dashboard's pages use url_for("static")

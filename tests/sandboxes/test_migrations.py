@@ -123,3 +123,20 @@ def test_a_database_that_ran_the_old_0003_and_0007_keeps_its_sandbox_rows(fresh_
     with _context(fresh_url, **REAL_PEERS):
         upgrade(directory=MIGRATIONS, revision="heads")
         assert BRANCHES <= _state()[1]
+
+
+def test_the_readmes_flask_db_upgrade_applies_every_branch(tmp_path):
+    """``flask db upgrade`` as README and ``make run`` type it: the platform's head and both sandbox branches."""
+    import os
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'dev.db'}"
+    env = {**os.environ, "FLASK_APP": "wsgi", "DATABASE_URL": url, "INSTANCE_DIR": str(tmp_path), "OUTBOX_THREAD": "0"}
+    env.pop("PAYMENT_GATEWAY_URL", None)
+    env.pop("COURIER_ADAPTER", None)
+    subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=Path(MIGRATIONS).parent, env=env,
+                   check=True, capture_output=True, timeout=120)
+    with _context(url):
+        tables, versions = _state()
+    assert BRANCHES <= versions and len(versions) == 3 and _sandbox_tables() <= tables
