@@ -48,13 +48,10 @@ def get_metadata():
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    """Autogenerate leaves the sandboxes' tables alone when no sandbox is mounted (a database that
-    once ran the sandbox branches keeps them; dropping them is not the platform's migration's job)."""
+    # Autogenerate leaves the sandboxes' tables alone when no sandbox is mounted.
     import sandboxes
 
-    if type_ == 'table' and reflected and compare_to is None:
-        return name not in sandboxes.metadata().tables
-    return True
+    return sandboxes.include_object(obj, name, type_, reflected, compare_to)
 
 
 def run_migrations_offline():

@@ -102,6 +102,15 @@ def migration_metadata(app: Flask) -> list[MetaData]:
     return [metadata()] if mounted(app) else []
 
 
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic's filter for autogenerate: a sandbox table in the database but in no metadata compared
+    (no sandbox mounted) is left alone: a database that once ran the old 0003/0007 or the sandbox
+    branches keeps it, and dropping it is not the platform's migrations' job."""
+    if type_ == "table" and reflected and compare_to is None:
+        return name not in metadata().tables
+    return True
+
+
 def _recorded_revisions(app: Flask) -> list[str]:
     from sqlalchemy import inspect, text
 

@@ -119,10 +119,17 @@ def test_a_database_that_ran_the_old_0003_and_0007_keeps_its_sandbox_rows(fresh_
             assert conn.scalar(text("SELECT amount FROM sandbox_payment_intents WHERE id = 'pi_old'")) == 150000
             diff = compare_metadata(MigrationContext.configure(conn), [db.metadata, sandboxes.metadata()])
         assert diff == []
-    # The same database later pointed at real peers still upgrades (its recorded branches are found).
+    # The same database later pointed at real peers still upgrades (its recorded branches are found), and
+    # the platform's autogenerate proposes no drop of the sandbox tables it keeps.
     with _context(fresh_url, **REAL_PEERS):
         upgrade(directory=MIGRATIONS, revision="heads")
         assert BRANCHES <= _state()[1]
+        with db.engine.connect() as conn:
+            plain = compare_metadata(MigrationContext.configure(conn), db.metadata)
+            filtered = compare_metadata(MigrationContext.configure(
+                conn, opts={"include_object": sandboxes.include_object}), db.metadata)
+        assert {d[1].name for d in plain if d[0] == "remove_table"} == _sandbox_tables()
+        assert filtered == []
 
 
 def test_the_readmes_flask_db_upgrade_applies_every_branch(tmp_path):
