@@ -5,13 +5,36 @@ from __future__ import annotations
 import logging
 import os
 
-from flask import Flask
+from flask import Flask, current_app
 
+import sandboxes
 from core.config import engine_options
 from core.extensions import api, db, migrate
 from core.settings import PROJECT_ROOT, Settings, load_config, normalise_database_url
 
 log = logging.getLogger(__name__)
+
+
+@migrate.configure
+def _version_locations(config):
+    """The platform's migrations, and the branches of the mounted dev sandboxes (sandboxes/)."""
+    locations = [str(PROJECT_ROOT / "migrations" / "versions"), *sandboxes.migration_locations(current_app)]
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", os.pathsep.join(locations))
+    return config
+
+
+def _upgrade_every_head_by_default() -> None:
+    """``flask db upgrade`` (README, ``make run``) applies every head: the platform's chain and the mounted
+    sandboxes' branches (Alembic's own default, ``head``, refuses when there are several)."""
+    from flask_migrate.cli import upgrade as upgrade_command
+
+    for param in upgrade_command.params:
+        if param.name == "revision":
+            param.default = "heads"
+
+
+_upgrade_every_head_by_default()
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -24,6 +47,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=config["INSTANCE_DIR"], instance_relative_config=False,
                 static_folder=str(PROJECT_ROOT / "core" / "static"))  # rq-dashboard's pages use url_for("static")
     app.config.update(config)
+    sandboxes.check(app.config)  # before anything else: a sandbox never starts with a production configuration
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(config["DATABASE_URL"]))
     app.extensions["settings"] = Settings(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
@@ -38,7 +62,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     import geo.models  # noqa: F401
     import notify.models  # noqa: F401
     import payments.models  # noqa: F401
-    import payments.sandbox.models  # noqa: F401
     import tracking.models  # noqa: F401
 
     app.json.sort_keys = False  # keep the schemas' field order; sorting costs time on every response
@@ -72,7 +95,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     from payments.api import blp as payments_blp
     from payments.finance_views import bp as finance_payments_bp
     from payments.labels import method_label, payment_label
-    from payments.sandbox.app import bp as sandbox_gateway_bp
     from payments.views import bp as payments_pages_bp
     from tracking.views import bp as tracking_bp
 
@@ -85,8 +107,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     for blueprint in (health_bp, coverage_page_bp, web_bp, portal_bp, receipts_bp, tracking_bp, payments_pages_bp,
                       finance_payments_bp):
         app.register_blueprint(blueprint)
-    app.register_blueprint(sandbox_gateway_bp)
-    csrf.exempt(sandbox_gateway_bp)  # a server-to-server API authenticated by its own secret key
+    sandboxes.init_app(app)  # dev plugins, only while no real gateway/courier is configured; never in production
     if app.config["SMS_PROVIDER"] == "dev":  # /dev/sms exists only while the dev outbox is the provider
         app.register_blueprint(notify_dev_bp)
     init_auth(app)

@@ -42,7 +42,7 @@ def serve():
 
     app = create_app()
     with app.app_context():
-        upgrade(directory=str(ROOT / "migrations"))
+        upgrade(directory=str(ROOT / "migrations"), revision="heads")
         load_demo()
         accounts.get_user("daily.buudien@demo.hanoi.vn")
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
                               "JOBS_NAMESPACE": namespace, "JOBS_QUEUES": "default,payments,courier,notify",
                               "JOBS_RELAY_BATCH": args.batch})
             with app.app_context():
-                upgrade(directory=str(ROOT / "migrations"))
+                upgrade(directory=str(ROOT / "migrations"), revision="heads")
                 db.engine.dispose()
             print(f"database {db_name}: migrated; inserting {args.rows:,} due outbox rows…", flush=True)
             insert_due_rows(db_url, args.rows)

@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db_name)))
             print(f"database {db_name}: migrating, loading demo data, issuing a key…", flush=True)
             flask = [sys.executable, "-m", "flask"]
-            run([*flask, "db", "upgrade"], env)
+            run([*flask, "db", "upgrade", "heads"], env)
             run([*flask, "demo", "load"], env)
             key = run([*flask, "agents", "create-key", "VNPOST-HN"], env).splitlines()[0].strip()
             print(f"seeding {args.dossiers} dossiers ({', '.join(KINDS)}), {LINKS_PER_DOSSIER} links each…", flush=True)

@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         with admin:
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db_name)))
             print(f"database {db_name}: migrating…", flush=True)
-            run([sys.executable, "-m", "flask", "db", "upgrade"], env)
+            run([sys.executable, "-m", "flask", "db", "upgrade", "heads"], env)
             write_events(warmup_file, args.events // 3, run_id + "w")
             write_events(events_file, args.events, run_id)
             print(f"webhooks: gunicorn -w {WORKERS} wsgi:app, wrk -c{args.connections} -d{args.duration}s, "

@@ -89,6 +89,10 @@ def _document_dir(environ: Mapping[str, str]) -> str:
     return str(Path(_instance_dir(environ)) / "documents")
 
 
+def _legacy_failure_rate(environ: Mapping[str, str]) -> float:
+    return float(environ.get("COURIER_SANDBOX_FAILURE_RATE") or 0.15)
+
+
 def _public_base_url(environ: Mapping[str, str]) -> str:
     """Where ``make run`` listens (HOST, PORT), so SMS and receipt links work out of the box."""
     return f"http://{environ.get('HOST') or '127.0.0.1'}:{environ.get('PORT') or '5000'}"
@@ -112,6 +116,8 @@ class Settings:
     database_url = Setting(str, _database_url, "SQLAlchemy URL; `postgresql://user@host/db` uses psycopg 3")
     instance_dir = Setting(str, _instance_dir, "where the embedded database, documents and generated keys live")
     log_level = Setting(str, "INFO", "Python logging level")
+    app_env = Setting(str, "development", "`production` (or `prod`) refuses to start while a dev sandbox would be "
+                      "mounted or a built-in development secret is in use")
     host = Setting(str, "127.0.0.1", "where `make run` listens (and the default of PUBLIC_BASE_URL)")
     port = Setting(str, "5000", "the port `make run` listens on (and the default of PUBLIC_BASE_URL)")
     public_base_url = Setting(str, _public_base_url, "how people reach this app: the base of every link in SMS, "
@@ -150,13 +156,16 @@ class Settings:
     payment_gateway_url = Setting(str, "", "a Stripe-compatible gateway's API base; empty: the embedded sandbox")
     payment_gateway_key = Setting(str, "", "the gateway's secret key (empty: the sandbox's key)", secret=True)
     payment_gateway_timeout_s = Setting(float, 20.0, "read timeout of a gateway call")
-    payment_webhook_secret = Setting(str, "whsec_sandbox", "the endpoint secret gateway webhooks are signed with",
-                                     secret=True)
+    payment_webhook_secret = Setting(str, "", "the endpoint secret the real gateway's webhooks are signed with "
+                                     "(empty: only the mounted sandbox's are accepted)", secret=True)
     payment_webhook_tolerance_s = Setting(int, 300, "how old a webhook's signed timestamp may be")
     sandbox_gateway_secret_key = Setting(str, "sk_test_sandbox", "the key the embedded sandbox gateway accepts",
                                          secret=True)
     sandbox_gateway_fee_bps = Setting(int, 150, "the sandbox's fee per charge, basis points of the amount")
     sandbox_gateway_fee_fixed = Setting(int, 0, "the sandbox's fixed fee per charge, đồng")
+    sandbox_gateway_webhook_secret = Setting(str, "whsec_sandbox", "the sandbox's own webhook signing secret "
+                                             "(never PAYMENT_WEBHOOK_SECRET); accepted only while it is mounted",
+                                             secret=True)
     sandbox_gateway_webhook_url = Setting(str, "/api/v1/payments/webhook", "where the sandbox sends signed "
                                           "webhooks (comma-separated; a path is this app, in-process)")
     sandbox_gateway_public_url = Setting(str, "", "the sandbox's own base URL in links it gives out "
@@ -216,9 +225,12 @@ class Settings:
     courier_api_url = Setting(str, "", "the HTTP courier's base URL")
     courier_api_key = Setting(str, "", "the HTTP courier's bearer key", secret=True)
     courier_timeout_s = Setting(float, 10.0, "read timeout of courier calls")
-    courier_webhook_secret = Setting(str, "cwhsec_sandbox", "HMAC secret of X-Courier-Signature", secret=True)
+    courier_webhook_secret = Setting(str, "", "HMAC secret of the real courier's X-Courier-Signature", secret=True)
     courier_webhook_tolerance_s = Setting(int, 300, "the largest age of a courier webhook's signature")
-    courier_sandbox_failure_rate = Setting(float, 0.15, "the share of the sandbox courier's attempts that fail")
+    sandbox_courier_failure_rate = Setting(float, _legacy_failure_rate, "the share of the sandbox courier's attempts "
+                                           "that fail (COURIER_SANDBOX_FAILURE_RATE, its old name, still works)")
+    sandbox_courier_webhook_secret = Setting(str, "cwhsec_sandbox", "the secret the sandbox courier checks pushed "
+                                             "webhooks with", secret=True)
     courier_max_attempts = Setting(int, 3, "delivery attempts before the result goes back to the point")
     courier_pickup_windows = Setting(str, "10:00-11:00,15:00-16:00", "default pickup windows, Monday–Friday")
     courier_pickup_lead_min = Setting(float, 30.0, "the least notice before a pickup window, minutes")

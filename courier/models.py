@@ -12,7 +12,6 @@ from datetime import datetime, time
 from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Integer, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-import courier.adapters.sandbox_store  # noqa: F401 - the sandbox courier's own tables, in the same metadata
 from core.extensions import db
 from core.models import enum_column
 from core.timeutil import utcnow

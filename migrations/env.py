@@ -40,9 +40,18 @@ target_db = current_app.extensions['migrate'].db
 
 
 def get_metadata():
-    if hasattr(target_db, 'metadatas'):
-        return target_db.metadatas[None]
-    return target_db.metadata
+    # The platform's metadata, and the dev sandboxes' own (sandboxes/db.py) while one is mounted.
+    import sandboxes
+
+    platform = target_db.metadatas[None] if hasattr(target_db, 'metadatas') else target_db.metadata
+    return [platform, *sandboxes.migration_metadata(current_app)]
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    # Autogenerate leaves the sandboxes' tables alone when no sandbox is mounted.
+    import sandboxes
+
+    return sandboxes.include_object(obj, name, type_, reflected, compare_to)
 
 
 def run_migrations_offline():
@@ -59,7 +68,7 @@ def run_migrations_offline():
     """
     url = config.get_main_option("sqlalchemy.url")
     context.configure(
-        url=url, target_metadata=get_metadata(), literal_binds=True
+        url=url, target_metadata=get_metadata(), literal_binds=True, include_object=include_object
     )
 
     with context.begin_transaction():
@@ -87,6 +96,7 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    conf_args.setdefault("include_object", include_object)
 
     connectable = get_engine()
 

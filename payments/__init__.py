@@ -1,1 +1,2 @@
-"""Fee payment: the Stripe-compatible gateway client, the sandbox gateway, fees, ledger, receipts."""
+"""Fee payment: the Stripe-compatible gateway client, fees, ledger, webhooks, receipts (the sandbox gateway
+is a dev plugin: sandboxes/gateway)."""

@@ -1,12 +1,11 @@
-"""The configured gateway client: a Stripe-compatible gateway, or the sandbox in-process."""
+"""The configured gateway client: a Stripe-compatible gateway at ``PAYMENT_GATEWAY_URL``, or, with the
+URL empty, the one a mounted dev plugin provides (the sandbox gateway, sandboxes/gateway)."""
 
 from __future__ import annotations
 
 from flask import current_app
 
 from payments.gateway import GatewayClient
-from payments.inprocess import INTERNAL_BASE, session_for
-from payments.sandbox.app import DEFAULT_SECRET_KEY
 
 
 def gateway() -> GatewayClient:
@@ -15,12 +14,13 @@ def gateway() -> GatewayClient:
     client = app.extensions.get("payment_gateway")
     if client is None:
         config = app.config
-        timeout = (3.05, float(config["PAYMENT_GATEWAY_TIMEOUT_S"]))
         if config.get("PAYMENT_GATEWAY_URL"):
-            client = GatewayClient(config["PAYMENT_GATEWAY_URL"], config["PAYMENT_GATEWAY_KEY"], timeout=timeout)
+            client = GatewayClient(config["PAYMENT_GATEWAY_URL"], config["PAYMENT_GATEWAY_KEY"],
+                                   timeout=(3.05, float(config["PAYMENT_GATEWAY_TIMEOUT_S"])))
         else:
-            key = config.get("PAYMENT_GATEWAY_KEY") or config.get("SANDBOX_GATEWAY_SECRET_KEY") or DEFAULT_SECRET_KEY
-            client = GatewayClient(f"{INTERNAL_BASE}/sandbox-gateway/v1", key, timeout=timeout,
-                                   session=session_for(app))
+            factory = app.extensions.get("payment_gateway_factory")
+            if factory is None:
+                raise RuntimeError("PAYMENT_GATEWAY_URL is empty and no sandbox gateway is mounted")
+            client = factory(app)
         app.extensions["payment_gateway"] = client
     return client

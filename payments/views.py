@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from core.auth import public
 from payments import receipting, receipts
+from payments.receipt_pdf import render_pdf
 
 bp = Blueprint("receipts_public", __name__, template_folder="templates")
 
@@ -65,7 +66,7 @@ def receipt_print(token: str):
 @public
 def receipt_pdf(token: str):
     receipt = _receipt_or_404(token)
-    pdf = receipts.render_pdf(receipting.signed_receipt(receipt), qr_url=receipting.verify_url(token))
+    pdf = render_pdf(receipting.signed_receipt(receipt), qr_url=receipting.verify_url(token))
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="bien-lai-{receipt.series}-{receipt.number:07d}.pdf"'
     return _private(response)

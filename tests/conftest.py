@@ -140,9 +140,12 @@ def app(database_url, tmp_path_factory):
         "TESTING": True,
         "ROUTING_LOADS_TTL_S": 0,
         "OUTBOX_THREAD": False,  # the tests run due outbox messages themselves (core.outbox.run_due)
+        # The platform's own secret differs from the mounted sandbox's (SANDBOX_GATEWAY_WEBHOOK_SECRET): the
+        # receiver accepts both, as in development.
+        "PAYMENT_WEBHOOK_SECRET": "whsec_test_platform",
     })
     with application.app_context():
-        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"), revision="heads")
         factories.load_reference_data()
     yield application
     with application.app_context():

@@ -48,7 +48,7 @@ def test_tracking_tokens_are_backfilled(tmp_path):
     with engine.connect() as conn:
         tokens = [row[0] for row in conn.execute(text("SELECT tracking_token FROM dossiers ORDER BY id"))]
     assert len(tokens) == 2 and all(tokens) and tokens[0] != tokens[1]
-    flask("db", "upgrade")
+    flask("db", "upgrade", "heads")
     with engine.connect() as conn:
         columns = [row[1] for row in conn.execute(text("PRAGMA table_info(dossiers)"))]
         hashes = dict(conn.execute(text("SELECT token_hash, dossier_id FROM tracking_links")).all())

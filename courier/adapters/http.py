@@ -47,7 +47,7 @@ from courier.adapters.base import (
     ShipmentResult,
     TrackingEvent,
 )
-from courier.adapters.sandbox import parse_signed_webhook
+from courier.adapters.signing import parse_signed_webhook
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 

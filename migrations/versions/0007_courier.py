@@ -3,7 +3,8 @@
 Pickup windows per service point (a point without rows uses COURIER_PICKUP_WINDOWS), one
 shipment per dossier, its delivery attempts, the carrier's events (unique per carrier and
 event id: a repeated webhook records one), citizens' reschedule requests, wrong phone-digit
-tries (the tracking page's lockout), and the sandbox courier's own tables.
+tries (the tracking page's lockout). The sandbox courier's own tables, created here until the sandboxes
+became dev plugins, belong to the ``sandbox_courier`` branch (sandboxes/courier/migrations/versions).
 
 Revision ID: 0007
 Revises: 0006
@@ -42,37 +43,6 @@ def upgrade():
     )
     with op.batch_alter_table('pickup_windows', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_pickup_windows_service_point_id'), ['service_point_id'], unique=False)
-
-    op.create_table('courier_sandbox_shipments',
-    sa.Column('tracking_number', sa.String(length=32), nullable=False),
-    sa.Column('shipment_id', sa.String(length=40), nullable=False),
-    sa.Column('idempotency_key', sa.String(length=120), nullable=False),
-    sa.Column('reference', sa.String(length=60), nullable=False),
-    sa.Column('recipient_name', sa.String(length=200), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('tracking_number', name=op.f('pk_courier_sandbox_shipments')),
-    sa.UniqueConstraint('idempotency_key', name=op.f('uq_courier_sandbox_shipments_idempotency_key')),
-    sa.UniqueConstraint('shipment_id', name=op.f('uq_courier_sandbox_shipments_shipment_id'))
-    )
-    op.create_table('courier_sandbox_pickups',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('tracking_number', sa.String(length=32), nullable=False),
-    sa.Column('attempt', sa.Integer(), nullable=False),
-    sa.Column('window_start', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('window_end', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('idempotency_key', sa.String(length=120), nullable=False),
-    sa.Column('confirmation', sa.String(length=40), nullable=False),
-    sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['tracking_number'], ['courier_sandbox_shipments.tracking_number'],
-                            name=op.f('fk_courier_sandbox_pickups_tracking_number_courier_sandbox_shipments')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_courier_sandbox_pickups')),
-    sa.UniqueConstraint('confirmation', name=op.f('uq_courier_sandbox_pickups_confirmation')),
-    sa.UniqueConstraint('idempotency_key', name=op.f('uq_courier_sandbox_pickups_idempotency_key'))
-    )
-    with op.batch_alter_table('courier_sandbox_pickups', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_courier_sandbox_pickups_tracking_number'), ['tracking_number'],
-                              unique=False)
 
     op.create_table('shipments',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -196,10 +166,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_shipments_status'))
         batch_op.drop_index(batch_op.f('ix_shipments_service_point_id'))
     op.drop_table('shipments')
-    with op.batch_alter_table('courier_sandbox_pickups', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_courier_sandbox_pickups_tracking_number'))
-    op.drop_table('courier_sandbox_pickups')
-    op.drop_table('courier_sandbox_shipments')
     with op.batch_alter_table('pickup_windows', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_pickup_windows_service_point_id'))
     op.drop_table('pickup_windows')

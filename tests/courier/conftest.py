@@ -11,9 +11,9 @@ from core import outbox
 from core.calendar import is_working_day
 from core.extensions import db
 from core.timeutil import LOCAL_TZ, as_utc, utcnow
-from courier.adapters.sandbox import SandboxCourier
 from courier.models import Shipment
 from dossiers.models import Dossier
+from sandboxes.courier.adapter import SandboxCourier
 from tests.factories import auth, create_dossier
 
 COURIER_DELIVERY = {"method": "courier", "address": "5 Lý Thái Tổ, Hoàn Kiếm, Hà Nội"}
@@ -71,7 +71,8 @@ def failure_rate():
 def sandbox(app, clock, failure_rate):
     from courier.adapters import build
 
-    courier = build({**app.config, "COURIER_ADAPTER": "sandbox", "COURIER_SANDBOX_FAILURE_RATE": failure_rate})
+    courier = build({**app.config, "COURIER_ADAPTER": "sandbox", "SANDBOX_COURIER_FAILURE_RATE": failure_rate},
+                    app.extensions["courier_adapter_factories"])
     assert isinstance(courier, SandboxCourier)
     app.extensions["courier_adapter"] = courier
     yield courier

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from core.extensions import db
 from core.timeutil import LOCAL_TZ, as_utc
 from courier import service
-from courier.adapters.sandbox_store import SandboxPickup
 from courier.errors import NothingToReschedule, PhoneDigitsMismatch, SlotNotOffered, TooManyTries
 from courier.models import PhoneCheckFailure, RescheduleRequest
+from sandboxes.courier.models import SandboxPickup
 from tests.courier.conftest import local, outbox_rows, ready_courier_dossier, run_outbox, shipment
 
 pytestmark = pytest.mark.smoke

@@ -51,10 +51,10 @@ def test_quote_then_card_payment_is_charged_booked_and_receipted_once(app, clien
     types = [t for t, _ in webhook_events(app)]
     assert "payment_intent.succeeded" in types and "payment_intent.created" in types
     with app.app_context():
-        from payments.sandbox import logic
+        from sandboxes.gateway import webhooks
         db.session.execute(db.text("UPDATE sandbox_webhook_deliveries SET status = 'pending', next_attempt_at = 0"))
         db.session.commit()
-        logic.deliver_pending()
+        webhooks.deliver_pending()
     run_outbox(app)
     assert len(webhook_events(app)) == len(types)  # duplicates recorded once
 
@@ -220,7 +220,7 @@ def test_a_webhook_processed_before_the_api_answer_books_once(app, client, agent
     """The gateway's webhook is delivered and fully processed while the charge's API call is still
     waiting for its answer; the answer then finds the payment paid and books nothing more."""
     from core import outbox
-    from payments.inprocess import webhook_transport
+    from sandboxes.gateway.inprocess import webhook_transport
 
     deliver = webhook_transport(app)
     processed_first = []

@@ -28,7 +28,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from markupsafe import Markup
 from pypdf import PdfReader
 
-from payments import receipts
+from payments import receipt_pdf, receipts
 from payments.receipts import ReceiptData
 
 pytestmark = pytest.mark.smoke
@@ -328,7 +328,7 @@ def _pdf_text(pdf: bytes) -> tuple[PdfReader, str]:
 
 
 def test_the_pdf_is_an_a5_page_with_vietnamese_text(signed):
-    pdf = receipts.render_pdf(signed, qr_url=signed.data.verify_url)
+    pdf = receipt_pdf.render_pdf(signed, qr_url=signed.data.verify_url)
     assert pdf.startswith(b"%PDF")
     reader, text = _pdf_text(pdf)
     assert len(reader.pages) == 1
@@ -341,11 +341,11 @@ def test_the_pdf_is_an_a5_page_with_vietnamese_text(signed):
     assert "150.000 ₫" in text and "192.000 ₫" in text
     assert "Chuyển khoản VietQR" in text
     assert signed.key_id in text
-    assert receipts.currency_sign() == "₫"
+    assert receipt_pdf.currency_sign() == "₫"
 
 
 def test_the_pdf_carries_the_signed_document(key, signed):
-    reader = PdfReader(io.BytesIO(receipts.render_pdf(signed, qr_url=signed.data.verify_url)))
+    reader = PdfReader(io.BytesIO(receipt_pdf.render_pdf(signed, qr_url=signed.data.verify_url)))
     (name, [content]), = reader.attachments.items()
     assert name == "BL26-VNPOST-HN-0000123.json"
     assert receipts.verify_document(json.loads(content), key.public_key())
@@ -355,14 +355,14 @@ def test_a_refund_pdf_and_a_decomposed_name(key):
     refund = receipt_data(kind="refund", series="BL26-VNPOST-HN-HT", number=4, components={"state_fee": 150_000},
                           total_vnd=150_000, original_receipt="BL26-VNPOST-HN/0000123", method="cash",
                           payer_name_masked=unicodedata.normalize("NFD", "Trần T. Hường"))
-    _, text = _pdf_text(receipts.render_pdf(receipts.sign(refund, key), qr_url="https://x.example/r/abc"))
+    _, text = _pdf_text(receipt_pdf.render_pdf(receipts.sign(refund, key), qr_url="https://x.example/r/abc"))
     assert "BIÊN LAI HOÀN TRẢ PHÍ, LỆ PHÍ" in text and "0000004" in text and "BL26-VNPOST-HN/0000123" in text
     assert "Trần T. Hường" in text and "Tiền mặt" in text
 
 
 def test_money_and_qr_helpers():
-    assert receipts.format_vnd(150_000) == "150.000 ₫"
-    assert receipts.format_vnd(1_234_567_000) == "1.234.567.000 ₫"
+    assert receipt_pdf.format_vnd(150_000) == "150.000 ₫"
+    assert receipt_pdf.format_vnd(1_234_567_000) == "1.234.567.000 ₫"
     svg = receipts.qr_svg("https://x.example/r/abc")
     assert svg.startswith("<svg") and "<?xml" not in svg and "viewBox" in svg
 

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select, text
 
 from core.extensions import db
-from payments.sandbox import logic
-from payments.sandbox.app import parse_params
-from payments.sandbox.models import SandboxWebhookDelivery
+from sandboxes.gateway import money, webhooks
+from sandboxes.gateway.http import parse_params
+from sandboxes.gateway.models import SandboxWebhookDelivery
 
 pytestmark = pytest.mark.smoke
 
@@ -47,7 +47,7 @@ def hooks(app, monkeypatch):
     recorder = Recorder()
     monkeypatch.setitem(app.config, "SANDBOX_GATEWAY_WEBHOOK_URL", HOOK_URL)
     monkeypatch.setitem(app.config, "SANDBOX_GATEWAY_WEBHOOK_TRANSPORT", recorder)
-    monkeypatch.setitem(app.config, "PAYMENT_WEBHOOK_SECRET", "whsec_test")
+    monkeypatch.setitem(app.config, "SANDBOX_GATEWAY_WEBHOOK_SECRET", "whsec_test")
     yield recorder
     with app.app_context():
         db.session.rollback()
@@ -246,11 +246,11 @@ def test_pagination(gw):
 def test_payout(gw, app, hooks):
     pay(gw, amount=100000)
     pay(gw, amount=200000)
-    run = gw("POST", "/_sandbox/payouts/run", {"date": logic.today().isoformat()}).json
+    run = gw("POST", "/_sandbox/payouts/run", {"date": money.today().isoformat()}).json
     payout = run["payout"]
     assert payout["object"] == "payout" and payout["status"] == "paid"
     assert payout["amount"] == 100000 - 1500 + 200000 - 3000
-    assert gw("POST", "/_sandbox/payouts/run", {"date": logic.today().isoformat()}).json["payout"]["id"] == \
+    assert gw("POST", "/_sandbox/payouts/run", {"date": money.today().isoformat()}).json["payout"]["id"] == \
         payout["id"]  # once a day
     listed = gw("GET", "/payouts").json
     assert [p["id"] for p in listed["data"]] == [payout["id"]]
@@ -258,7 +258,7 @@ def test_payout(gw, app, hooks):
     assert sum(t["net"] for t in paid) == 0  # the charges and the payout itself
     assert "payout.paid" in hooks.types()
     with app.app_context():
-        assert logic.run_daily_payout(date(2099, 1, 1)) is None  # nothing left to pay
+        assert money.run_daily_payout(date(2099, 1, 1)) is None  # nothing left to pay
 
 
 def test_events(gw):
@@ -290,8 +290,8 @@ def test_webhook_retry_after_failing_transport(gw, app, hooks):
         deliveries = db.session.scalars(select(SandboxWebhookDelivery)).all()
         assert {d.status for d in deliveries} == {"pending"} and {d.attempts for d in deliveries} == {1}
         due = max(d.next_attempt_at for d in deliveries)
-        assert logic.deliver_pending(now=due - 120, transport=hooks) == 0  # not due yet
+        assert webhooks.deliver_pending(now=due - 120, transport=hooks) == 0  # not due yet
         calls = len(hooks.calls)
-        assert logic.deliver_pending(now=due, transport=hooks) == 3
+        assert webhooks.deliver_pending(now=due, transport=hooks) == 3
         assert len(hooks.calls) == calls + 3
         assert {d.status for d in db.session.scalars(select(SandboxWebhookDelivery)).all()} == {"succeeded"}

@@ -1,6 +1,6 @@
 """The sandbox courier: the embedded default's carrier, with the same interface as a real one.
 
-It remembers the shipments and pickups booked with it (``sandbox_store``, written on its own
+It remembers the shipments and pickups booked with it (``sandboxes.courier.models``, written on its own
 connection, as another system's database) and makes each attempt's progress up from them,
 deterministically: the times and the outcome of attempt ``n`` of a shipment come from a random
 generator seeded with ``"<tracking number>:<n>"``, and ``get_tracking`` returns the events whose
@@ -24,7 +24,6 @@ format, so a tool can push events to the platform as a carrier would.
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -34,7 +33,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from core.timeutil import as_utc, utcnow
-from courier.adapters import signing, wire
 from courier.adapters.base import (
     REASON_NO_RECIPIENT,
     REASON_UNREACHABLE,
@@ -47,9 +45,9 @@ from courier.adapters.base import (
     ShipmentResult,
     ShipmentStatus,
     TrackingEvent,
-    WebhookError,
 )
-from courier.adapters.sandbox_store import SandboxPickup, SandboxShipment
+from courier.adapters.signing import parse_signed_webhook
+from sandboxes.courier.models import SandboxPickup, SandboxShipment
 
 S = ShipmentStatus
 FAILURES = ((REASON_NO_RECIPIENT, "khong co nguoi nhan"), (REASON_WRONG_ADDRESS, "sai dia chi"),
@@ -179,15 +177,3 @@ class SandboxCourier(CourierAdapter):
     def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> list[TrackingEvent]:
         return parse_signed_webhook(headers, raw_body, self.webhook_secret, self.tolerance_s)
 
-
-def parse_signed_webhook(headers: Mapping[str, str], raw_body: bytes, secret: str,
-                         tolerance_s: int) -> list[TrackingEvent]:
-    """Verify ``X-Courier-Signature`` over the raw body, then read the events (shared by both adapters)."""
-    try:
-        signing.verify(raw_body, headers.get(signing.HEADER), secret, tolerance_s=tolerance_s)
-    except signing.SignatureError as exc:
-        raise WebhookError(f"signature: {exc}") from exc
-    try:
-        return wire.events_from_webhook(json.loads(raw_body))
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise WebhookError(f"body: {exc}") from exc

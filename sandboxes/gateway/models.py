@@ -1,4 +1,5 @@
-"""The sandbox gateway's own state, stored in the app's database (tables ``sandbox_*``).
+"""The sandbox gateway's own state, stored in the app's database (tables ``sandbox_*``, in the
+sandboxes' own metadata and migration branch ``sandbox_gateway``).
 
 Times are unix seconds (Stripe's ``created``), so they compare the same on every backend.
 Every listable table has an integer ``seq`` (insertion order, Stripe lists newest first)
@@ -12,10 +13,10 @@ from datetime import date
 from sqlalchemy import JSON, BigInteger, Date, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.extensions import db
+from sandboxes.db import SandboxModel
 
 
-class SandboxPaymentIntent(db.Model):
+class SandboxPaymentIntent(SandboxModel):
     __tablename__ = "sandbox_payment_intents"
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -38,7 +39,7 @@ class SandboxPaymentIntent(db.Model):
     created: Mapped[int] = mapped_column(BigInteger)
 
 
-class SandboxRefund(db.Model):
+class SandboxRefund(SandboxModel):
     __tablename__ = "sandbox_refunds"
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -54,7 +55,7 @@ class SandboxRefund(db.Model):
     created: Mapped[int] = mapped_column(BigInteger)
 
 
-class SandboxBalanceTransaction(db.Model):
+class SandboxBalanceTransaction(SandboxModel):
     __tablename__ = "sandbox_balance_transactions"
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -71,7 +72,7 @@ class SandboxBalanceTransaction(db.Model):
     created: Mapped[int] = mapped_column(BigInteger)
 
 
-class SandboxPayout(db.Model):
+class SandboxPayout(SandboxModel):
     __tablename__ = "sandbox_payouts"
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -85,7 +86,7 @@ class SandboxPayout(db.Model):
     created: Mapped[int] = mapped_column(BigInteger)
 
 
-class SandboxEvent(db.Model):
+class SandboxEvent(SandboxModel):
     __tablename__ = "sandbox_events"
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -95,7 +96,7 @@ class SandboxEvent(db.Model):
     created: Mapped[int] = mapped_column(BigInteger)
 
 
-class SandboxIdempotencyKey(db.Model):
+class SandboxIdempotencyKey(SandboxModel):
     __tablename__ = "sandbox_idempotency_keys"
     __table_args__ = (UniqueConstraint("api_key_hash", "key"),)
 
@@ -108,7 +109,7 @@ class SandboxIdempotencyKey(db.Model):
     created: Mapped[int] = mapped_column(BigInteger)
 
 
-class SandboxWebhookDelivery(db.Model):
+class SandboxWebhookDelivery(SandboxModel):
     __tablename__ = "sandbox_webhook_deliveries"
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -1,7 +1,7 @@
 """The embedded default's transport: HTTP requests served by this same app, in-process.
 
-With ``PAYMENT_GATEWAY_URL`` empty the gateway client talks to the sandbox gateway that
-this app serves, and the sandbox delivers its webhooks to this app's receiver. Going
+While the sandbox gateway is mounted (``PAYMENT_GATEWAY_URL`` empty) the gateway client talks to
+the sandbox that this app serves, and the sandbox delivers its webhooks to this app's receiver. Going
 through a socket would have a worker wait on itself (a sync gunicorn worker would deadlock
 on its own request); this ``requests`` adapter hands the prepared request to the app's WSGI
 interface instead. Everything above the socket is the same code path: the client's

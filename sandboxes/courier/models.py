@@ -12,11 +12,11 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.extensions import db
 from core.timeutil import utcnow
+from sandboxes.db import SandboxModel
 
 
-class SandboxShipment(db.Model):
+class SandboxShipment(SandboxModel):
     __tablename__ = "courier_sandbox_shipments"
 
     tracking_number: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -27,7 +27,7 @@ class SandboxShipment(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class SandboxPickup(db.Model):
+class SandboxPickup(SandboxModel):
     __tablename__ = "courier_sandbox_pickups"
 
     id: Mapped[int] = mapped_column(primary_key=True)
