@@ -75,8 +75,16 @@ def schedule_poll(shipment: Shipment, due: datetime) -> None:
                    dedupe_key=f"courier.poll:{shipment.id}:{due.isoformat()}")
 
 
+def wants_shipment(change: dict) -> bool:
+    """A ``dossiers.status_changed`` that books a shipment: a courier dossier's result ready for the
+    first time (from processing; a failed attempt's return to result-ready books its own next attempt)."""
+    return (change.get("to_status") == Status.RESULT_READY.value
+            and change.get("from_status") == Status.PROCESSING.value
+            and change.get("delivery_method") == DeliveryMethod.COURIER.value)
+
+
 def on_result_ready(dossier_id: int) -> int | None:
-    """Handler of ``courier.result_ready``: the dossier's shipment, booked; returns its id."""
+    """A courier dossier's result is ready (``courier/jobs.py``): the dossier's shipment, booked; returns its id."""
     shipment = repository.shipment_of_dossier(dossier_id)
     if shipment is None:
         dossier = dossiers.by_id(dossier_id)

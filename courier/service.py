@@ -2,7 +2,8 @@
 
 The flow, all through the outbox (``courier/jobs.py``), every handler checking state first:
 
-1. ``courier.result_ready`` → ``on_result_ready`` (``courier/booking.py``): one shipment per dossier (``pending``) with
+1. ``dossiers.status_changed`` (result ready: ``wants_shipment``) → ``on_result_ready`` (``courier/booking.py``):
+   one shipment per dossier (``pending``) with
    attempt 1 at the point's next pickup window and a ``courier.poll`` due at the window's start,
    committed together (with the idempotency key the carrier will see); then ``book`` calls the
    carrier: create the shipment, schedule the pickup. A carrier that is down makes the handler
@@ -13,12 +14,14 @@ The flow, all through the outbox (``courier/jobs.py``), every handler checking s
    result-ready after a failed attempt). While the shipment is active the next poll is written
    to the database: every ``COURIER_POLL_INTERVAL_S`` for a carrier that does not push, or after
    ``COURIER_POLL_FALLBACK_MIN`` without news for one that does.
-3. A failed attempt records its reason and tells the citizen (``notify.dossier_event``
-   ``attempt_failed``); the next attempt is booked on the next working day's first window,
+3. A failed attempt records its reason and publishes ``courier.attempt_failed`` (the citizen's SMS
+   subscribes to it in ``notify``); the next attempt is booked on the next working day's first window,
    unless the citizen picks another offered slot on the tracking page (``reschedule``, after
    the last 4 digits of the phone). After ``COURIER_MAX_ATTEMPTS`` failed attempts the result
    stays at the point: the shipment is ``returned_to_branch``, the dossier switches to
-   collection and the citizen is told (``returned_to_branch``, with the last reason).
+   collection and ``courier.returned_to_branch`` is published (with the last reason).
+
+The booking starts from ``dossiers.status_changed``: ``courier/jobs.py`` subscribes to it (``wants_shipment``).
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ from courier.booking import (  # noqa: F401 - booking's use cases are the packag
     on_result_ready,
     point_windows,
     schedule_poll,
+    wants_shipment,
 )
 from courier.errors import BadSignature, NothingToReschedule, PhoneDigitsMismatch, SlotNotOffered, TooManyTries
 from courier.labels import reason_label, shipment_label
@@ -73,6 +77,10 @@ from dossiers import service as dossiers
 from dossiers.models import Dossier, Status
 
 log = logging.getLogger(__name__)
+
+# What this package tells the others (the citizen's SMS subscribes to both in notify/).
+ATTEMPT_FAILED = outbox.declare_event("courier.attempt_failed")
+RETURNED_TO_BRANCH = outbox.declare_event("courier.returned_to_branch")
 
 S = ShipmentStatus
 ACTOR = "system:courier"
@@ -235,10 +243,10 @@ def _failed(shipment: Shipment, attempt: DeliveryAttempt, event: TrackingEvent, 
     db.session.flush()
     schedule_poll(shipment, slot.start)
     book_later(shipment, nxt)
-    outbox.enqueue("notify.dossier_event",
-                   {"dossier_id": shipment.dossier_id, "event": "attempt_failed", "reason": words or None,
-                    "reason_code": event.reason_code, "attempt": attempt.number, "slot": slot.start.isoformat()},
-                   dedupe_key=f"notify:{shipment.dossier_id}:attempt_failed:{attempt.number}")
+    outbox.publish(ATTEMPT_FAILED,
+                   {"dossier_id": shipment.dossier_id, "reason": words or None, "reason_code": event.reason_code,
+                    "attempt": attempt.number, "slot": slot.start.isoformat()},
+                   dedupe_key=f"{shipment.dossier_id}:{attempt.number}")
 
 
 def _give_up(shipment: Shipment, reason: str | None, reason_code: str | None) -> None:
@@ -247,11 +255,11 @@ def _give_up(shipment: Shipment, reason: str | None, reason_code: str | None) ->
     _move_dossier(shipment.dossier_id, Status.RESULT_READY,
                   "Đơn vị chuyển phát trả kết quả về điểm phục vụ / The courier returned the result")
     dossiers.switch_to_collection(shipment.dossier_id)
-    outbox.enqueue("notify.dossier_event",
-                   {"dossier_id": shipment.dossier_id, "event": "returned_to_branch",
+    outbox.publish(RETURNED_TO_BRANCH,
+                   {"dossier_id": shipment.dossier_id,
                     "reason": reason or REASON_WORDS.get(reason_code or "") or None, "reason_code": reason_code,
                     "attempts": shipment.attempts},
-                   dedupe_key=f"notify:{shipment.dossier_id}:returned_to_branch")
+                   dedupe_key=str(shipment.dossier_id))
 
 
 # Which dossier status each move starts from (anything else: the dossier moved on; leave it).

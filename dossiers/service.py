@@ -35,6 +35,7 @@ from dossiers.errors import (
     NoServicePoint,
     UnsupportedFileType,
 )
+from dossiers.events import STATUS_CHANGED, status_changed
 from dossiers.lifecycle import DOCUMENTS_OPEN, REASON_REQUIRED, TERMINAL, allowed_next, may_move
 from dossiers.models import DeliveryMethod, Document, Dossier, DossierEvent, Procedure, Status
 from dossiers.storage import LocalDocumentStore
@@ -132,8 +133,9 @@ def register(principal: Principal, data: dict, idempotency_key: str) -> Registra
     ]
     session = db.session
     try:
+        announcement = status_changed(None, None, Status.ROUTED, delivery["method"], now, principal.role.value)
         dossier_id, number = repository.insert_registration(
-            session, unit, local_day, f"{unit}-{local_day:%y%m%d}-", values, events)
+            session, unit, local_day, f"{unit}-{local_day:%y%m%d}-", values, events, announcement)
         session.commit()
     except IntegrityError:
         session.rollback()
@@ -310,10 +312,7 @@ def transition(principal: Principal, number: str, target: Status, reason: str | 
     return dossier
 
 
-# What other packages hear about a dossier's moves, through the outbox (topic names only:
-# the handlers live in notify/ and courier/, which build on this package).
-NOTIFY_ON = {Status.RESULT_READY: "result_ready", Status.OUT_FOR_DELIVERY: "out_for_delivery",
-             Status.DELIVERED: "delivered"}
+__all__ = ["STATUS_CHANGED"]  # the event other packages subscribe to (``dossiers.events``)
 
 
 def _move(dossier: Dossier, target: Status, reason: str | None, actor: str, actor_role: str) -> None:
@@ -324,11 +323,9 @@ def _move(dossier: Dossier, target: Status, reason: str | None, actor: str, acto
     dossier.status = target
     if target in TERMINAL:
         dossier.closed_at = now
-    first_time_ready = target is Status.RESULT_READY and previous is Status.PROCESSING
-    if target in NOTIFY_ON and (target is not Status.RESULT_READY or first_time_ready):
-        outbox.enqueue("notify.dossier_event", {"dossier_id": dossier.id, "event": NOTIFY_ON[target]})
-    if first_time_ready and dossier.delivery_method is DeliveryMethod.COURIER:
-        outbox.enqueue("courier.result_ready", {"dossier_id": dossier.id}, dedupe_key=f"courier:{dossier.id}")
+    # Whoever listens (the citizen's SMS, the courier) decides in its own package what this move means.
+    outbox.publish(STATUS_CHANGED, status_changed(dossier.id, previous, target, dossier.delivery_method, now,
+                                                  actor_role))
 
 
 def system_transition(dossier_id: int, target: Status, reason: str | None, actor: str) -> Dossier:

@@ -1,6 +1,8 @@
 """SMS use cases: one message per dossier event, sent once, its delivery followed, purged in time.
 
-- ``dossier_event`` (outbox ``notify.dossier_event``): checks the message does not exist yet
+- ``dossier_event`` (the subscriptions in ``notify/jobs.py``: ``dossiers.status_changed`` through
+  ``sms_event_for``, ``payments.paid``, ``courier.attempt_failed``, ``courier.returned_to_branch``):
+  checks the message does not exist yet
   (``dedupe_key`` = ``"<dossier>:<event>[:<n>]"``), renders the template with a new tracking
   link, stores it ``created`` and enqueues ``notify.send_sms`` in the same transaction.
 - ``send`` (outbox ``notify.send_sms``): per-phone rate limit (over it, the message is put
@@ -30,6 +32,7 @@ from core.extensions import db
 from core.messages import Text
 from core.outbox import enqueue
 from core.timeutil import LOCAL_TZ, as_utc, to_local, utcnow
+from courier import service as courier
 from dossiers import service as dossiers
 from dossiers.models import DeliveryMethod, Dossier, Status
 from notify import providers, repository, templates
@@ -40,7 +43,7 @@ from tracking import service as tracking
 
 log = logging.getLogger(__name__)
 
-EVENT_TOPIC = "notify.dossier_event"
+EVENT_TOPIC = "notify.dossier_event"  # rows written before the subscriptions (still run, never written)
 SEND_TOPIC = "notify.send_sms"
 PURGE_TOPIC = "notify.purge"
 SIGNATURE_HEADER = "X-SMS-Signature"
@@ -73,16 +76,22 @@ def provider() -> providers.SmsProvider:
 
 # ---------------------------------------------------------------- a dossier's event → one message
 
+def sms_event_for(change: dict) -> str | None:
+    """The SMS a ``dossiers.status_changed`` event makes, if any: registered (``received``), the
+    result ready for the first time (from processing; not again after a failed delivery, which has
+    its own message), out for delivery, delivered."""
+    before, after = change.get("from_status"), change.get("to_status")
+    if before is None:
+        return "received"
+    if after == Status.RESULT_READY.value:
+        return "result_ready" if before == Status.PROCESSING.value else None
+    if after in (Status.OUT_FOR_DELIVERY.value, Status.DELIVERED.value):
+        return after
+    return None
+
+
 def _courier_summary(dossier_id: int) -> dict | None:
-    """``courier.service.delivery_summary`` when the courier package is there (it is built alongside)."""
-    try:
-        from courier import service as courier
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("courier", "courier.service"):
-            raise
-        return None
-    summary = getattr(courier, "delivery_summary", None)
-    return summary(dossier_id) if summary else None
+    return courier.delivery_summary(dossier_id)
 
 
 def _entries(dossier: Dossier, status: Status) -> int:

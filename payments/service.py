@@ -16,6 +16,7 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import select
 
+from core import outbox
 from core.accounts import Principal
 from core.errors import Conflict, Forbidden, NotFound, invalid
 from core.extensions import db
@@ -31,6 +32,8 @@ from payments.errors import CardError, GatewayError, GatewayUnavailable, Payment
 from payments.models import CardAttempt, Method, Payment, PaymentStatus, ServiceFeeRule
 
 log = logging.getLogger(__name__)
+
+PAID = outbox.declare_event("payments.paid")  # a dossier's fee is paid (the citizen's SMS subscribes in notify/)
 
 SETTLED = (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
 OPEN = (PaymentStatus.AWAITING, PaymentStatus.REQUIRES_ACTION, PaymentStatus.PROCESSING)
@@ -320,8 +323,9 @@ def _mark_paid(payment: Payment, received_in: ledger.Account, *, reference: str)
     repository.book(ledger.payment(reference, payment.components(), received_in=received_in, agent=agent),
                     dossier_id=payment.dossier_id, memo=f"{payment.method.value} payment")
     receipting.issue_for_payment(payment, issuer_code=agent if payment.method is Method.CASH else None)
-    enqueue("notify.dossier_event", {"dossier_id": payment.dossier_id, "event": "paid"},
-            dedupe_key=f"paid:{payment.id}")
+    outbox.publish(PAID, {"dossier_id": payment.dossier_id, "payment_id": payment.id,
+                          "amount_vnd": int(payment.amount_vnd), "method": payment.method.value},
+                   dedupe_key=str(payment.id))
 
 
 def record_gateway_fee(payment_id: int, charge_id: str | None) -> None:
