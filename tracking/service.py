@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from core.extensions import db
 from core.messages import Text
 from core.timeutil import as_utc, utcnow
+from core.uow import unit_of_work
 from core.web import mask_name, mask_phone_local
 from courier import service as courier
 from dossiers import service as dossiers
@@ -70,11 +71,10 @@ def issue_link(dossier_id: int, channel: str) -> str:
     return f"{_base_url()}/t/{token}"
 
 
+@unit_of_work()
 def share_link(dossier_id: int, channel: str) -> str:
     """A new link, committed (a page that prints or shows it)."""
-    url = issue_link(dossier_id, channel)
-    db.session.commit()
-    return url
+    return issue_link(dossier_id, channel)
 
 
 def _ttl() -> timedelta:
@@ -317,11 +317,10 @@ def give_feedback(dossier_id: int, rating: int, comment: str | None) -> Feedback
     if repository.feedback_for(dossier_id) is not None:
         raise already
     feedback = Feedback(dossier_id=dossier_id, rating=rating, comment=comment)
-    db.session.add(feedback)
     try:
-        db.session.commit()
+        with unit_of_work() as session:
+            session.add(feedback)
     except IntegrityError:  # a second submission at the same moment: the unique dossier_id decides
-        db.session.rollback()
         raise already from None
     return feedback
 
