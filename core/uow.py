@@ -39,8 +39,9 @@ COMMIT_POINTS: dict[str, str] = {
         "retry after a timeout or a crash is the same request and never a second charge; and no row lock is "
         "held while the gateway answers"),
     "payments.before_refund": (
-        "before the gateway is asked for a refund: the refund row, its Idempotency-Key and the ledger's hold "
-        "must be durable first, so that a retry is the same refund and two officers cannot refund the same money"),
+        "before the gateway is asked for a refund: the refund row, its Idempotency-Key and the amount "
+        "reserved on the payment (refunded_vnd) must be durable first, so that a retry is the same refund and "
+        "two officers cannot refund the same money"),
     "courier.before_carrier_call": (
         "before the carrier creates a shipment, schedules, cancels or is polled: the shipment and attempt "
         "with their idempotency keys are durable, and no transaction or row lock stays open while the carrier "
