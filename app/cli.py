@@ -231,10 +231,11 @@ def pii_rotate():
     """Re-encrypt every stored CCCD and phone under the first key and recompute the blind indexes."""
     from core import pii
     from core.extensions import db
+    from core.uow import unit_of_work
 
     for table, columns in ENCRYPTED_COLUMNS.items():
-        count = pii.rotate_table(db.session, table, columns)
-        db.session.commit()
+        with unit_of_work():  # one table at a time: a failure leaves the tables done so far rotated
+            count = pii.rotate_table(db.session, table, columns)
         click.echo(f"{table}: {count} row(s) re-encrypted")
 
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from core import accounts
-from core.extensions import db
 from core.roles import OrganisationKind, Role
+from core.uow import unit_of_work
 from dossiers import catalogue
 from geo import service as geo
 from geo.points_import import import_points_csv
@@ -39,6 +39,7 @@ FEE_RULES = [
 ]
 
 
+@unit_of_work()  # one transaction: the importers and the fee rules inside it are nested units
 def load_demo() -> dict:
     points = import_points_csv(POINTS_CSV.read_text(encoding="utf-8"))
     procedures = catalogue.import_csv(PROCEDURES_CSV.read_text(encoding="utf-8"))
@@ -46,7 +47,6 @@ def load_demo() -> dict:
     for email, name, role, org_code, point_code in USERS:
         point_id = geo.get_point(point_code).id if point_code else None
         accounts.ensure_user(email, name, role, DEMO_PASSWORD, orgs.get(org_code), point_id)
-    db.session.commit()
     for org_code, rule in FEE_RULES:
         payments.ensure_fee_rule(org_code, rule, created_by="demo")
     return {"points": points, "procedures": procedures}

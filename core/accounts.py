@@ -18,6 +18,7 @@ from core.messages import Text
 from core.models import ApiKey, Organisation, User
 from core.roles import OrganisationKind, Role
 from core.timeutil import as_utc, utcnow
+from core.uow import unit_of_work
 from core.versions import VersionedMap
 
 KEY_PREFIX = "hpa_"
@@ -121,24 +122,27 @@ def ensure_user(
     return user
 
 
+@unit_of_work()
 def issue_organisation_key(org_code: str, name: str = "default") -> IssuedKey:
     org = get_organisation(org_code)
     key, prefix = _new_key()
     row = ApiKey(prefix=prefix, key_hash=_digest(key), name=name, organisation_id=org.id)
     db.session.add(row)
-    db.session.commit()
+    db.session.flush()
     return IssuedKey(row.id, prefix, key, org.code)
 
 
+@unit_of_work()
 def issue_user_key(email: str, name: str = "personal") -> IssuedKey:
     user = get_user(email)
     key, prefix = _new_key()
     row = ApiKey(prefix=prefix, key_hash=_digest(key), name=name, user_id=user.id)
     db.session.add(row)
-    db.session.commit()
+    db.session.flush()
     return IssuedKey(row.id, prefix, key, user.email)
 
 
+@unit_of_work()
 def revoke_key(prefix: str) -> int:
     """Revoke every active key starting with ``prefix``; returns how many."""
     rows = db.session.scalars(
@@ -148,21 +152,20 @@ def revoke_key(prefix: str) -> int:
         row.revoked_at = utcnow()
     if rows:
         versions.bump(versions.ACCESS)
-    db.session.commit()
     return len(rows)
 
 
+@unit_of_work()
 def set_organisation_active(code: str, active: bool) -> None:
     """Suspend or restore an organisation; its keys stop or resume working on the next request."""
     get_organisation(code).is_active = active
     versions.bump(versions.ACCESS)
-    db.session.commit()
 
 
+@unit_of_work()
 def set_user_active(email: str, active: bool) -> None:
     get_user(email).is_active = active
     versions.bump(versions.ACCESS)
-    db.session.commit()
 
 
 MAX_FAILED_SIGN_INS = 5
@@ -177,26 +180,31 @@ class SignInRefused(Unauthorized):
 def sign_in(email: str, password: str) -> User:
     """The user for these credentials; after five failures in a row the account is locked for
     15 minutes. The refusal never says whether the email exists."""
+    with unit_of_work():  # a failure is counted and committed; the refusal is raised after
+        user, refusal = _check_sign_in(email, password)
+    if refusal is not None:
+        raise SignInRefused(refusal)
+    return user
+
+
+def _check_sign_in(email: str, password: str) -> tuple[User | None, Text | None]:
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     now = utcnow()
     if user is None:
         verify_password(_DUMMY_HASH, password)  # the same work, so timing tells nothing
-        raise SignInRefused(_WRONG)
+        return None, _WRONG
     if user.locked_until is not None and as_utc(user.locked_until) > now:
-        raise SignInRefused(_LOCKED)
+        return None, _LOCKED
     if not user.is_active or not verify_password(user.password_hash, password):
         user.failed_logins += 1
         if user.failed_logins >= MAX_FAILED_SIGN_INS:
             user.locked_until, user.failed_logins = now + LOCK_OUT_FOR, 0
-            db.session.commit()
-            raise SignInRefused(_LOCKED)
-        db.session.commit()
-        raise SignInRefused(_WRONG)
+            return None, _LOCKED
+        return None, _WRONG
     if user.organisation is not None and not user.organisation.is_active:
-        raise SignInRefused(_WRONG)
+        return None, _WRONG
     user.failed_logins, user.locked_until = 0, None
-    db.session.commit()
-    return user
+    return user, None
 
 
 _WRONG = Text("Email hoặc mật khẩu không đúng.", "Wrong email or password.")
@@ -247,8 +255,8 @@ def authenticate_key(key: str) -> Principal | None:
             return None
         _known.put(digest, known)
     if known.touched is None or now - known.touched > LAST_USED_RESOLUTION:
-        db.session.execute(update(ApiKey).where(ApiKey.id == known.principal.api_key_id).values(last_used_at=now))
-        db.session.commit()
+        with unit_of_work():
+            db.session.execute(update(ApiKey).where(ApiKey.id == known.principal.api_key_id).values(last_used_at=now))
         known.touched = now
     return known.principal
 

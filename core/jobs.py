@@ -65,10 +65,11 @@ def queue_names(config: Mapping | None = None) -> list[str]:
 
 
 def queue_for(topic: str, config: Mapping | None = None) -> str:
-    """A topic's queue: its prefix (``payments.webhook_event`` → ``payments``) if that queue exists, else the first."""
+    """A topic's queue: its prefix (``payments.webhook_event`` → ``payments``; a subscriber's row
+    ``notify@dossiers.status_changed`` → ``notify``) if that queue exists, else the first."""
     config = config if config is not None else current_app.config
     names = queue_names(config)
-    wanted = (config.get("JOBS_NAMESPACE") or "") + topic.split(".", 1)[0]
+    wanted = (config.get("JOBS_NAMESPACE") or "") + re.split(r"[.@]", topic, maxsplit=1)[0]
     return wanted if wanted in names else names[0]
 
 

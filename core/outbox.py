@@ -5,6 +5,21 @@ only if the change does. Handlers are registered per topic with ``@handler``; ea
 the message's payload (plain ids and values), opens its own transaction, and checks the
 current state first, so running twice does no harm.
 
+Events between packages: a package *publishes* what happened to it (``publish("dossiers.status_changed",
+{...})``) without knowing who listens; a package that cares *subscribes* (``@subscriber("dossiers.status_changed",
+name="notify")``). The publisher owns the event's name and payload (plain values), declared once
+with ``declare_event(name)``; it never names a consumer's topic. Fan-out happens at enqueue time: ``publish``
+writes one outbox row per interested subscriber, topic ``"<subscriber>@<event>"`` (e.g.
+``notify@dossiers.status_changed``), in the publisher's transaction. So each subscriber's work is
+claimed, retried with backoff, deduplicated, marked failed and requeued on its own row by the
+machinery below, and lands on its own rq queue (the prefix before ``@``): one subscriber failing
+never re-runs another. (Fan-out at dispatch time would need a per-subscriber progress record
+inside one row, and one slow or failing consumer would hold back the others.) The price: a
+subscriber registered later does not see events published before it; subscribers register at
+import, which the app factory does before serving anything. A subscriber may say ``when``
+(a predicate over the payload: only those events make a row) and ``dedupe`` (its own key per
+event, e.g. one shipment per dossier).
+
 Statuses: ``pending`` (waiting for ``due_at``), ``queued`` (handed to rq by the relay in
 ``core.jobs``; ``claimed_until`` says when it is handed again if no worker took it),
 ``running`` (a runner claimed it until ``claimed_until``), ``done``, ``failed``.
@@ -25,6 +40,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app
@@ -75,6 +91,95 @@ def handler(topic: str) -> Callable[[Handler], Handler]:
     return register
 
 
+@dataclass(frozen=True)
+class Subscriber:
+    event: str
+    name: str
+    func: Handler
+    when: Callable[[dict], bool] | None = None
+    dedupe: Callable[[dict], str | None] | None = None
+
+    @property
+    def topic(self) -> str:
+        """The topic of this subscriber's rows: ``notify@dossiers.status_changed`` (its queue: ``notify``)."""
+        return f"{self.name}@{self.event}"
+
+    def wants(self, payload: dict) -> bool:
+        return self.when is None or bool(self.when(payload))
+
+    def dedupe_key(self, payload: dict, event_key: str | None) -> str | None:
+        """The subscriber's own key for this event, else ``<topic>:<the publisher's key>``, else none."""
+        own = self.dedupe(payload) if self.dedupe is not None else None
+        if own is not None:
+            return f"{self.topic}:{own}"
+        return f"{self.topic}:{event_key}" if event_key is not None else None
+
+
+EVENTS: set[str] = set()  # every event some package publishes (``declare_event``)
+SUBSCRIBERS: dict[str, dict[str, Subscriber]] = {}  # event -> subscriber name -> subscriber
+_subscriptions_version = [0]  # bumped on every (un)subscription: caches built from SUBSCRIBERS check it
+
+
+def declare_event(name: str) -> str:
+    """Declare an event a package publishes; returns its name.
+
+    ``STATUS_CHANGED = outbox.declare_event("dossiers.status_changed")``: ``publish`` refuses an
+    undeclared name, and a test checks that every subscription names a declared event.
+    """
+    if "@" in name or "." not in name:
+        raise ValueError(f"an event is named '<package>.<what happened>', not {name!r}")
+    EVENTS.add(name)
+    return name
+
+
+def subscriber(event_name: str, *, name: str, when: Callable[[dict], bool] | None = None,
+               dedupe: Callable[[dict], str | None] | None = None) -> Callable[[Handler], Handler]:
+    """Register a handler for ``event_name``: every publish it ``wants`` writes one row for it.
+
+    ``name`` starts with the subscribing package (``notify``, ``courier.booking``): it names the
+    rows' topic and so their rq queue. Registering the same name again replaces it (reloads).
+    """
+    def register(func: Handler) -> Handler:
+        found = Subscriber(event_name, name, func, when, dedupe)
+        SUBSCRIBERS.setdefault(event_name, {})[name] = found
+        HANDLERS[found.topic] = func
+        _subscriptions_version[0] += 1
+        return func
+
+    return register
+
+
+def unsubscribe(event_name: str, name: str) -> None:
+    """Remove a subscription (the tests' own subscribers)."""
+    found = SUBSCRIBERS.get(event_name, {}).pop(name, None)
+    if found is not None:
+        HANDLERS.pop(found.topic, None)
+        _subscriptions_version[0] += 1
+
+
+def subscribers(event_name: str, payload: dict | None = None) -> list[Subscriber]:
+    """The event's subscribers in name order; with ``payload``, only those that want it."""
+    found = sorted(SUBSCRIBERS.get(event_name, {}).values(), key=lambda s: s.name)
+    return found if payload is None else [s for s in found if s.wants(payload)]
+
+
+def subscriptions_version() -> int:
+    return _subscriptions_version[0]
+
+
+def publish(event_name: str, payload: dict, *, due_at: datetime | None = None,
+            dedupe_key: str | None = None) -> list[OutboxMessage]:
+    """Tell the subscribers of ``event_name``: one row per subscriber that wants it, in the current transaction.
+
+    ``dedupe_key`` identifies the event (a second publish of it is a no-op for every subscriber);
+    each row is keyed per subscriber, so deduplication, like retries, is per subscriber.
+    """
+    if event_name not in EVENTS:
+        raise LookupError(f"event {event_name!r} was never declared with outbox.declare_event()")
+    return [enqueue(sub.topic, dict(payload), due_at=due_at, dedupe_key=sub.dedupe_key(payload, dedupe_key))
+            for sub in subscribers(event_name, payload)]
+
+
 def enqueue(topic: str, payload: dict, *, due_at: datetime | None = None,
             dedupe_key: str | None = None) -> OutboxMessage:
     """Add a message to the current transaction; it runs only if that transaction commits.
@@ -122,6 +227,9 @@ def _claim(message_id: int, now: datetime) -> bool:
                or_(OutboxMessage.status == "queued", due_condition(now)))
         .values(status="running", attempts=OutboxMessage.attempts + 1,
                 claimed_until=now + timedelta(seconds=CLAIM_S))
+        # Not evaluated against rows loaded in the session (SQLite hands back naive times, which do not
+        # compare with ``now``): run_one reloads the message instead.
+        .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
     return claimed == 1
@@ -137,7 +245,7 @@ def run_one(message_id: int, now: datetime | None = None) -> bool | None:
     now = now or utcnow()
     if not _claim(message_id, now):
         return None
-    message = db.session.get(OutboxMessage, message_id)
+    message = db.session.get(OutboxMessage, message_id, populate_existing=True)
     func = HANDLERS.get(message.topic)
     try:
         if func is None:

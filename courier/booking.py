@@ -18,6 +18,7 @@ from core import outbox
 from core.calendar import is_working_day
 from core.extensions import db
 from core.timeutil import as_utc
+from core.uow import commit_point, unit_of_work
 from courier import clock, repository, windows
 from courier.adapters import adapter
 from courier.adapters.base import SHIPMENT_FINAL, Address, PickupRequest, ShipmentRequest, ShipmentStatus
@@ -75,8 +76,28 @@ def schedule_poll(shipment: Shipment, due: datetime) -> None:
                    dedupe_key=f"courier.poll:{shipment.id}:{due.isoformat()}")
 
 
+def wants_shipment(change: dict) -> bool:
+    """A ``dossiers.status_changed`` that books a shipment: a courier dossier's result ready for the
+    first time (from processing; a failed attempt's return to result-ready books its own next attempt)."""
+    return (change.get("to_status") == Status.RESULT_READY.value
+            and change.get("from_status") == Status.PROCESSING.value
+            and change.get("delivery_method") == DeliveryMethod.COURIER.value)
+
+
 def on_result_ready(dossier_id: int) -> int | None:
-    """Handler of ``courier.result_ready``: the dossier's shipment, booked; returns its id."""
+    """A courier dossier's result is ready (``courier/jobs.py``): the dossier's shipment, booked; returns its id."""
+    try:
+        with unit_of_work():
+            shipment_id = _store_shipment(dossier_id)
+    except IntegrityError:  # another runner created it first (this one rolled back)
+        shipment_id = repository.shipment_of_dossier(dossier_id).id
+    if shipment_id is not None:
+        book(shipment_id)
+    return shipment_id
+
+
+def _store_shipment(dossier_id: int) -> int | None:
+    """The dossier's shipment, stored with its first attempt and poll if it has none yet; its id."""
     shipment = repository.shipment_of_dossier(dossier_id)
     if shipment is None:
         dossier = dossiers.by_id(dossier_id)
@@ -91,17 +112,12 @@ def on_result_ready(dossier_id: int) -> int | None:
                             created_at=now, updated_at=now)
         new_attempt(shipment, 1, slot, "system")
         db.session.add(shipment)
-        try:
-            db.session.flush()
-            schedule_poll(shipment, slot.start)
-            db.session.commit()
-        except IntegrityError:  # another runner created it first
-            db.session.rollback()
-            shipment = repository.shipment_of_dossier(dossier_id)
-    book(shipment.id)
+        db.session.flush()
+        schedule_poll(shipment, slot.start)
     return shipment.id
 
 
+@unit_of_work()
 def book(shipment_id: int) -> None:
     """Create the shipment and book the current attempt's pickup with the carrier, if not done yet.
 
@@ -110,7 +126,6 @@ def book(shipment_id: int) -> None:
     """
     shipment = repository.shipment(shipment_id)
     if shipment is None or shipment.status in SHIPMENT_FINAL:
-        db.session.rollback()
         return
     courier = adapter()
     dossier = dossiers.by_id(shipment.dossier_id)
@@ -120,34 +135,31 @@ def book(shipment_id: int) -> None:
             idempotency_key=shipment.idempotency_key, reference=dossier.number, shipper=shipper,
             recipient=Address(dossier.citizen_name, dossier.delivery_address or dossier.citizen_address or "",
                               dossier.citizen_phone))
-        db.session.rollback()
+        commit_point("courier.before_carrier_call")
         result = courier.create_shipment(request)
         shipment = repository.shipment(shipment_id, for_update=True)
         if shipment.external_id is None:
             shipment.external_id, shipment.tracking_number = result.shipment_id, result.tracking_number
             shipment.estimated_delivery = result.estimated_delivery or shipment.estimated_delivery
-        db.session.commit()
     attempt = repository.attempt(shipment.id, shipment.attempts)
     if attempt is None or attempt.status is not S.PENDING or attempt.pickup_confirmation is not None:
-        db.session.rollback()
         return
     number, key, revision = attempt.number, attempt.pickup_key, attempt.revision
     request = PickupRequest(
         idempotency_key=key, shipment_id=shipment.external_id, tracking_number=shipment.tracking_number,
         attempt=number, window_start=as_utc(attempt.pickup_start), window_end=as_utc(attempt.pickup_end),
         address=shipper)
-    db.session.rollback()
+    commit_point("courier.before_carrier_call")
     result = courier.schedule_pickup(request)
     attempt = repository.attempt(shipment_id, number, for_update=True)
     if attempt.revision != revision:  # the citizen picked another slot meanwhile: that one is booked instead
-        db.session.rollback()
+        commit_point("courier.before_carrier_call")
         courier.cancel_pickup(result.confirmation, f"{key}-cancel")
         return
     if attempt.pickup_confirmation is None:  # (a concurrent call with the same key got the same answer)
         attempt.pickup_confirmation, attempt.booked_at = result.confirmation, clock.now()
         if result.estimated_delivery:
             attempt.shipment.estimated_delivery = result.estimated_delivery
-    db.session.commit()
 
 
 def cancel_pickup(confirmation: str, idempotency_key: str) -> None:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from core.outbox import handler
+from core.outbox import handler, subscriber
 from courier import service
+from dossiers import service as dossiers
+
+
+@subscriber(dossiers.STATUS_CHANGED, name="courier", when=service.wants_shipment,
+            dedupe=lambda change: f"shipment:{change['dossier_id']}")  # one booking per dossier
+def status_changed(change: dict) -> None:
+    """A courier dossier's result is ready for the first time: its shipment, booked."""
+    service.on_result_ready(int(change["dossier_id"]))
 
 
 @handler("courier.result_ready")
 def result_ready(payload: dict) -> None:
+    """Rows written before the subscription existed."""
     service.on_result_ready(payload["dossier_id"])
 
 

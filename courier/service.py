@@ -2,7 +2,8 @@
 
 The flow, all through the outbox (``courier/jobs.py``), every handler checking state first:
 
-1. ``courier.result_ready`` → ``on_result_ready`` (``courier/booking.py``): one shipment per dossier (``pending``) with
+1. ``dossiers.status_changed`` (result ready: ``wants_shipment``) → ``on_result_ready`` (``courier/booking.py``):
+   one shipment per dossier (``pending``) with
    attempt 1 at the point's next pickup window and a ``courier.poll`` due at the window's start,
    committed together (with the idempotency key the carrier will see); then ``book`` calls the
    carrier: create the shipment, schedule the pickup. A carrier that is down makes the handler
@@ -13,12 +14,14 @@ The flow, all through the outbox (``courier/jobs.py``), every handler checking s
    result-ready after a failed attempt). While the shipment is active the next poll is written
    to the database: every ``COURIER_POLL_INTERVAL_S`` for a carrier that does not push, or after
    ``COURIER_POLL_FALLBACK_MIN`` without news for one that does.
-3. A failed attempt records its reason and tells the citizen (``notify.dossier_event``
-   ``attempt_failed``); the next attempt is booked on the next working day's first window,
+3. A failed attempt records its reason and publishes ``courier.attempt_failed`` (the citizen's SMS
+   subscribes to it in ``notify``); the next attempt is booked on the next working day's first window,
    unless the citizen picks another offered slot on the tracking page (``reschedule``, after
    the last 4 digits of the phone). After ``COURIER_MAX_ATTEMPTS`` failed attempts the result
    stays at the point: the shipment is ``returned_to_branch``, the dossier switches to
-   collection and the citizen is told (``returned_to_branch``, with the last reason).
+   collection and ``courier.returned_to_branch`` is published (with the last reason).
+
+The booking starts from ``dossiers.status_changed``: ``courier/jobs.py`` subscribes to it (``wants_shipment``).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from core.errors import Conflict, NotFound
 from core.extensions import db
 from core.messages import Text
 from core.timeutil import LOCAL_TZ, as_utc
+from core.uow import commit_point, unit_of_work
 from courier import clock, repository, windows
 from courier.adapters import adapter, wire
 from courier.adapters.base import (
@@ -65,6 +69,7 @@ from courier.booking import (  # noqa: F401 - booking's use cases are the packag
     on_result_ready,
     point_windows,
     schedule_poll,
+    wants_shipment,
 )
 from courier.errors import BadSignature, NothingToReschedule, PhoneDigitsMismatch, SlotNotOffered, TooManyTries
 from courier.labels import reason_label, shipment_label
@@ -73,6 +78,10 @@ from dossiers import service as dossiers
 from dossiers.models import Dossier, Status
 
 log = logging.getLogger(__name__)
+
+# What this package tells the others (the citizen's SMS subscribes to both in notify/).
+ATTEMPT_FAILED = outbox.declare_event("courier.attempt_failed")
+RETURNED_TO_BRANCH = outbox.declare_event("courier.returned_to_branch")
 
 S = ShipmentStatus
 ACTOR = "system:courier"
@@ -83,6 +92,7 @@ REASON_WORDS = {REASON_NO_RECIPIENT: "khong co nguoi nhan", REASON_WRONG_ADDRESS
 
 # ------------------------------------------------------------------ following the shipment
 
+@unit_of_work()
 def poll(shipment_id: int, due: str | None = None) -> int:
     """Handler of ``courier.poll``: ask the carrier, apply what is new, write the next poll.
 
@@ -109,13 +119,14 @@ def poll(shipment_id: int, due: str | None = None) -> int:
             _reschedule(shipment_id, live, quiet_since + fallback)
             return 0
     tracking_number = shipment.tracking_number
-    db.session.rollback()  # no transaction open while the carrier answers
+    commit_point("courier.before_carrier_call")
     recorded = apply_events(shipment_id, courier.get_tracking(tracking_number), "poll")
     interval = fallback if courier.pushes_webhooks else timedelta(seconds=float(config("COURIER_POLL_INTERVAL_S")))
     _reschedule(shipment_id, live, now + interval)
     return recorded
 
 
+@unit_of_work()
 def _reschedule(shipment_id: int, live: datetime, due: datetime) -> None:
     """The next poll, unless applying events already moved (or ended) the schedule."""
     due = max(as_utc(due), live + timedelta(seconds=1))  # never the poll that is running now
@@ -126,7 +137,6 @@ def _reschedule(shipment_id: int, live: datetime, due: datetime) -> None:
         if current.status is S.PENDING and as_utc(current.pickup_start) > due:
             due = as_utc(current.pickup_start)  # nothing happens before the pickup
         schedule_poll(shipment, due)
-    db.session.commit()
 
 
 def handle_webhook(headers: Mapping[str, str], raw_body: bytes) -> dict:
@@ -155,16 +165,16 @@ def apply_events(shipment_id: int, events: Iterable[TrackingEvent], source: str)
     """Record the events not seen before and move the shipment and the dossier; returns how many were new."""
     events = list(events)
     try:
-        return _apply(shipment_id, events, source)
-    except IntegrityError:  # a concurrent delivery recorded some of them first: the rest, again
-        db.session.rollback()
-        return _apply(shipment_id, events, source)
+        with unit_of_work(savepoint=True):  # a savepoint when the caller (a poll) is a unit already
+            return _apply(shipment_id, events, source)
+    except IntegrityError:  # a concurrent delivery recorded some of them first (rolled back): the rest, again
+        with unit_of_work(savepoint=True):
+            return _apply(shipment_id, events, source)
 
 
 def _apply(shipment_id: int, events: list[TrackingEvent], source: str) -> int:
     shipment = repository.shipment(shipment_id, for_update=True)
     if shipment is None:
-        db.session.rollback()
         return 0
     known = repository.known_event_ids(shipment.carrier, [event.event_id for event in events])
     fresh = {event.event_id: event for event in events if event.event_id not in known}
@@ -177,7 +187,7 @@ def _apply(shipment_id: int, events: list[TrackingEvent], source: str) -> int:
         _advance(shipment, event, now)
     if fresh:
         shipment.last_news_at = shipment.updated_at = now
-    db.session.commit()
+    db.session.flush()
     return len(fresh)
 
 
@@ -235,10 +245,10 @@ def _failed(shipment: Shipment, attempt: DeliveryAttempt, event: TrackingEvent, 
     db.session.flush()
     schedule_poll(shipment, slot.start)
     book_later(shipment, nxt)
-    outbox.enqueue("notify.dossier_event",
-                   {"dossier_id": shipment.dossier_id, "event": "attempt_failed", "reason": words or None,
-                    "reason_code": event.reason_code, "attempt": attempt.number, "slot": slot.start.isoformat()},
-                   dedupe_key=f"notify:{shipment.dossier_id}:attempt_failed:{attempt.number}")
+    outbox.publish(ATTEMPT_FAILED,
+                   {"dossier_id": shipment.dossier_id, "reason": words or None, "reason_code": event.reason_code,
+                    "attempt": attempt.number, "slot": slot.start.isoformat()},
+                   dedupe_key=f"{shipment.dossier_id}:{attempt.number}")
 
 
 def _give_up(shipment: Shipment, reason: str | None, reason_code: str | None) -> None:
@@ -247,11 +257,11 @@ def _give_up(shipment: Shipment, reason: str | None, reason_code: str | None) ->
     _move_dossier(shipment.dossier_id, Status.RESULT_READY,
                   "Đơn vị chuyển phát trả kết quả về điểm phục vụ / The courier returned the result")
     dossiers.switch_to_collection(shipment.dossier_id)
-    outbox.enqueue("notify.dossier_event",
-                   {"dossier_id": shipment.dossier_id, "event": "returned_to_branch",
+    outbox.publish(RETURNED_TO_BRANCH,
+                   {"dossier_id": shipment.dossier_id,
                     "reason": reason or REASON_WORDS.get(reason_code or "") or None, "reason_code": reason_code,
                     "attempts": shipment.attempts},
-                   dedupe_key=f"notify:{shipment.dossier_id}:returned_to_branch")
+                   dedupe_key=str(shipment.dossier_id))
 
 
 # Which dossier status each move starts from (anything else: the dossier moved on; leave it).
@@ -326,8 +336,16 @@ def reschedule(dossier_id: int, phone_last4: str, slot_start: datetime) -> None:
     """The citizen moves the next attempt to an offered slot, after the last 4 digits of the phone.
 
     ``COURIER_PHONE_MAX_TRIES`` wrong tries within ``COURIER_PHONE_LOCK_MIN`` minutes lock it
-    until the oldest of them is that old. Commits.
+    until the oldest of them is that old. A wrong try is recorded, then refused.
     """
+    with unit_of_work():
+        refused = _reschedule_attempt(dossier_id, phone_last4, slot_start)
+    if refused is not None:
+        raise refused
+
+
+def _reschedule_attempt(dossier_id: int, phone_last4: str, slot_start: datetime) -> Exception | None:
+    """The move, or the refusal to raise once the wrong try is committed (other refusals are raised at once)."""
     now = clock.now()
     dossier: Dossier | None = dossiers.by_id(dossier_id)
     if dossier is None:
@@ -336,34 +354,29 @@ def reschedule(dossier_id: int, phone_last4: str, slot_start: datetime) -> None:
     lock = timedelta(minutes=float(config("COURIER_PHONE_LOCK_MIN")))
     failures, oldest = repository.phone_failures_since(dossier_id, now - lock)
     if failures >= max_tries:
-        db.session.rollback()
         raise _locked(as_utc(oldest) + lock, now)
     given = re.sub(r"\D", "", phone_last4 or "")
     if not hmac.compare_digest(given.encode(), _last4(dossier.citizen_phone).encode()) or len(given) != 4:
         db.session.add(PhoneCheckFailure(dossier_id=dossier_id, at=now))
-        db.session.commit()
         if failures + 1 >= max_tries:
-            raise _locked(as_utc(oldest or now) + lock, now)
+            return _locked(as_utc(oldest or now) + lock, now)
         left = max_tries - failures - 1
-        raise PhoneDigitsMismatch(Text(f"4 số cuối của số điện thoại không đúng. Còn {left} lần thử.",
+        return PhoneDigitsMismatch(Text(f"4 số cuối của số điện thoại không đúng. Còn {left} lần thử.",
                                        f"The last 4 digits of the phone number do not match. {left} tries left."),
                                   tries_left=left)
     shipment = repository.shipment_of_dossier(dossier_id)
     shipment = repository.shipment(shipment.id, for_update=True) if shipment else None
     attempt = _reschedulable(shipment, now)
     if attempt is None:
-        db.session.rollback()
         raise NothingToReschedule(Text("Không có lần giao nào đang chờ hẹn lại.",
                                        "There is no delivery attempt waiting to be rescheduled."))
     wanted = as_utc(slot_start)
     slot = next((s for s in offered_slots(shipment, now) if s.start == wanted), None)
     if slot is None:
-        db.session.rollback()
         raise SlotNotOffered(Text("Khung giờ đã chọn không có trong danh sách; vui lòng chọn lại.",
                                   "The chosen slot is not one of those offered; please choose again."))
     if as_utc(attempt.pickup_start) == slot.start:
-        db.session.rollback()
-        return
+        return None
     db.session.add(RescheduleRequest(shipment_id=shipment.id, attempt=attempt.number,
                                      previous_start=as_utc(attempt.pickup_start), slot_start=slot.start,
                                      slot_end=slot.end, requested_by="citizen", requested_at=now))
@@ -378,7 +391,7 @@ def reschedule(dossier_id: int, phone_last4: str, slot_start: datetime) -> None:
     shipment.pickup_at, shipment.updated_at = slot.start, now
     schedule_poll(shipment, slot.start)
     book_later(shipment, attempt)
-    db.session.commit()
+    return None
 
 
 def _locked(until: datetime, now: datetime) -> TooManyTries:

@@ -12,6 +12,7 @@ from core import versions
 from core.errors import flatten_messages
 from core.extensions import db
 from core.text import fold
+from core.uow import unit_of_work
 from core.versions import VersionedCache
 from dossiers import repository
 from dossiers.models import Level, Procedure
@@ -52,6 +53,7 @@ def _clean(row: dict) -> dict:
     return out
 
 
+@unit_of_work()
 def import_csv(text: str) -> ImportReport:
     """Create or update procedures from CSV text. Bad rows are reported, good rows kept.
 
@@ -99,7 +101,6 @@ def import_csv(text: str) -> ImportReport:
         procedure.is_active = True
     if db.session.new or any(db.session.is_modified(p) for p in db.session.dirty):
         versions.bump(versions.PROCEDURES)
-    db.session.commit()
     return report
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from core import outbox, pii
 from core.extensions import db
+from dossiers.events import STATUS_CHANGED
 from dossiers.models import Dossier, DossierEvent, Procedure, Status
 
 
@@ -133,12 +134,13 @@ def _event_columns() -> list:
     return [c for c in DossierEvent.__table__.columns if c.name not in ("id", "dossier_id")]
 
 
-def _registration_statement(event_count: int):
-    """PostgreSQL: one statement takes the number, inserts the dossier and its events.
+def _registration_statement(event_count: int, topics: tuple[str, ...], payload_keys: tuple[str, ...]):
+    """PostgreSQL: one statement takes the number, inserts the dossier, its events and the
+    ``dossiers.status_changed`` outbox rows of its subscribers (``topics``).
 
     Data-modifying CTEs run as one atomic statement: one round trip instead of five,
     and a duplicate Idempotency-Key fails the whole of it, counter increment included.
-    Generated from the table metadata, so it follows the models.
+    Generated from the table metadata and the registered subscribers, so it follows both.
     """
     columns = _registration_columns()
     events = _event_columns()
@@ -159,37 +161,54 @@ def _registration_statement(event_count: int):
     sql = (
         f"WITH seq AS ({counter}), "  # noqa: S608
         f"d AS (INSERT INTO dossiers (number, {names}) SELECT {number}, {binds} FROM seq RETURNING id, number), "
-        f"ev AS (INSERT INTO dossier_events (dossier_id, {event_names}) {event_selects}), "
-        # The outbox message announcing the dossier (the citizen's SMS with the tracking link).
-        "ob AS (INSERT INTO outbox (topic, payload, status, due_at, attempts, created_at) "
-        "SELECT :announce_topic, json_build_object('dossier_id', d.id, 'event', 'received'), 'pending', "
-        ":received_at, 0, :received_at FROM d) "
-        "SELECT id, number FROM d"
+        f"ev AS (INSERT INTO dossier_events (dossier_id, {event_names}) {event_selects}) "
     )
-    params = [bindparam("day", type_=Date()), bindparam("number_prefix", type_=String()),
-              bindparam("announce_topic", type_=String())]
+    if topics:
+        # One outbox row per subscriber of dossiers.status_changed (outbox.publish's rows, written here).
+        fields = ", ".join(f"'{key}', CAST(:p_{key} AS VARCHAR)" for key in payload_keys if key != "dossier_id")
+        values = ", ".join(f"(CAST(:t{i} AS VARCHAR))" for i in range(len(topics)))
+        # Keys are this package's own payload names; every value is bound.
+        sql += (
+            ", ob AS (INSERT INTO outbox (topic, payload, status, due_at, attempts, created_at) "  # noqa: S608
+            f"SELECT t.topic, json_build_object('dossier_id', d.id, {fields}), 'pending', "
+            f":received_at, 0, :received_at FROM d, (VALUES {values}) AS t(topic)) "
+        )
+    sql += "SELECT id, number FROM d"
+    params = [bindparam("day", type_=Date()), bindparam("number_prefix", type_=String())]
     params += [bindparam(c.name, type_=c.type) for c in columns]
     params += [bindparam(f"e{i}_{c.name}", type_=c.type) for i in range(event_count) for c in events]
     return text(sql).bindparams(*params).columns(id=Integer(), number=String())
 
 
-_REGISTRATION_PG = {}
-ANNOUNCE_TOPIC = "notify.dossier_event"  # handled in notify/: the citizen's SMS
+_REGISTRATION_PG: dict = {}  # (events, subscription version, topics, payload keys) -> statement
 
 
 def insert_registration(session: Session, unit_code: str, day: date, number_prefix: str,
-                        values: dict, events: list[dict]) -> tuple[int, str]:
+                        values: dict, events: list[dict], announcement: dict) -> tuple[int, str]:
     """Take the unit's next number for ``day`` and insert the dossier (``values``: every column
-    but id, number and closed_at) with its ``events``; returns (id, number). Never commits."""
+    but id, number and closed_at) with its ``events``, and publishes ``announcement`` (the
+    ``dossiers.status_changed`` payload, its dossier_id filled in here); returns (id, number). Never commits."""
     if session.get_bind().dialect.name == "postgresql":
-        stmt = _REGISTRATION_PG.get(len(events))
+        wanted = outbox.subscribers(STATUS_CHANGED, announcement)
+        # Rows keyed by the subscriber need the dossier's id first: those are enqueued after the statement.
+        inline = tuple(sub.topic for sub in wanted if sub.dedupe is None)
+        keys = tuple(announcement)
+        cache_key = (len(events), outbox.subscriptions_version(), inline, keys)
+        stmt = _REGISTRATION_PG.get(cache_key)
         if stmt is None:
-            stmt = _REGISTRATION_PG[len(events)] = _registration_statement(len(events))
-        params = {"unit_code": unit_code, "day": day, "number_prefix": number_prefix,
-                  "announce_topic": ANNOUNCE_TOPIC, **values}
+            stmt = _REGISTRATION_PG[cache_key] = _registration_statement(len(events), inline, keys)
+        params = {"unit_code": unit_code, "day": day, "number_prefix": number_prefix, **values}
         for i, event in enumerate(events):
             params.update({f"e{i}_{name}": value for name, value in event.items()})
+        params.update({f"t{i}": topic for i, topic in enumerate(inline)})
+        params.update({f"p_{key}": value for key, value in announcement.items() if key != "dossier_id"})
         row = session.execute(stmt, params).one()
+        if inline:
+            session.info["outbox_wake"] = True  # the runner is woken once this transaction commits
+        payload = {**announcement, "dossier_id": row.id}
+        for sub in wanted:
+            if sub.dedupe is not None:
+                outbox.enqueue(sub.topic, dict(payload), dedupe_key=sub.dedupe_key(payload, None))
         return row.id, row.number
     sequence = next_sequence(session, unit_code, day)
     number = f"{number_prefix}{sequence:04d}"
@@ -197,5 +216,5 @@ def insert_registration(session: Session, unit_code: str, day: date, number_pref
         insert(Dossier).values(number=number, **values).returning(Dossier.id)
     ).scalar_one()
     session.execute(insert(DossierEvent), [{"dossier_id": dossier_id, **event} for event in events])
-    outbox.enqueue(ANNOUNCE_TOPIC, {"dossier_id": dossier_id, "event": "received"})
+    outbox.publish(STATUS_CHANGED, {**announcement, "dossier_id": dossier_id})
     return dossier_id, number

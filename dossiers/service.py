@@ -25,6 +25,7 @@ from core.extensions import db
 from core.messages import Text
 from core.roles import Role
 from core.timeutil import LOCAL_TZ, to_local, utcnow
+from core.uow import unit_of_work
 from dossiers import catalogue, repository
 from dossiers.deadlines import deadline_for
 from dossiers.errors import (
@@ -35,6 +36,7 @@ from dossiers.errors import (
     NoServicePoint,
     UnsupportedFileType,
 )
+from dossiers.events import STATUS_CHANGED, status_changed
 from dossiers.lifecycle import DOCUMENTS_OPEN, REASON_REQUIRED, TERMINAL, allowed_next, may_move
 from dossiers.models import DeliveryMethod, Document, Dossier, DossierEvent, Procedure, Status
 from dossiers.storage import LocalDocumentStore
@@ -132,13 +134,12 @@ def register(principal: Principal, data: dict, idempotency_key: str) -> Registra
          "from_status": Status.RECEIVED.value, "to_status": Status.ROUTED.value,
          "reason": _routing_reason(routing)},
     ]
-    session = db.session
+    announcement = status_changed(None, None, Status.ROUTED, delivery["method"], now, principal.role.value)
     try:
-        dossier_id, number = repository.insert_registration(
-            session, unit, local_day, f"{unit}-{local_day:%y%m%d}-", values, events)
-        session.commit()
-    except IntegrityError:
-        session.rollback()
+        with unit_of_work() as session:
+            dossier_id, number = repository.insert_registration(
+                session, unit, local_day, f"{unit}-{local_day:%y%m%d}-", values, events, announcement)
+    except IntegrityError:  # rolled back with the number it took: the first registration is replayed
         replay = _replay(owner, idempotency_key, digest)
         if replay:
             return replay
@@ -285,18 +286,17 @@ def search(principal: Principal, query: str = "", status: Status | None = None,
     return repository.search_dossiers(_scope(principal), status=status, limit=limit, **criteria)
 
 
+@unit_of_work()
 def transition(principal: Principal, number: str, target: Status, reason: str | None) -> Dossier:
     dossier = get(principal, number, for_update=True)
     allowed = allowed_next(dossier.status, dossier.delivery_method)
     if not may_move(principal.role, target):
-        db.session.rollback()
         raise Forbidden(Text(
             f"Vai trò {principal.role.value} không được chuyển hồ sơ sang {target.value}.",
             f"Role {principal.role.value} may not move a dossier to {target.value}.",
         ))
     if target not in allowed:
         current = dossier.status.value
-        db.session.rollback()
         raise IllegalTransition(
             Text(f"Không thể chuyển từ {current} sang {target.value}.",
                  f"Cannot move from {current} to {target.value}."),
@@ -305,17 +305,12 @@ def transition(principal: Principal, number: str, target: Status, reason: str | 
         )
     reason = (reason or "").strip() or None
     if target in REASON_REQUIRED and not reason:
-        db.session.rollback()
         raise invalid("reason", "A reason is required for this change.")
     _move(dossier, target, reason, principal.label, principal.role.value)
-    db.session.commit()
     return dossier
 
 
-# What other packages hear about a dossier's moves, through the outbox (topic names only:
-# the handlers live in notify/ and courier/, which build on this package).
-NOTIFY_ON = {Status.RESULT_READY: "result_ready", Status.OUT_FOR_DELIVERY: "out_for_delivery",
-             Status.DELIVERED: "delivered"}
+__all__ = ["STATUS_CHANGED"]  # the event other packages subscribe to (``dossiers.events``)
 
 
 def _move(dossier: Dossier, target: Status, reason: str | None, actor: str, actor_role: str) -> None:
@@ -326,11 +321,9 @@ def _move(dossier: Dossier, target: Status, reason: str | None, actor: str, acto
     dossier.status = target
     if target in TERMINAL:
         dossier.closed_at = now
-    first_time_ready = target is Status.RESULT_READY and previous is Status.PROCESSING
-    if target in NOTIFY_ON and (target is not Status.RESULT_READY or first_time_ready):
-        outbox.enqueue("notify.dossier_event", {"dossier_id": dossier.id, "event": NOTIFY_ON[target]})
-    if first_time_ready and dossier.delivery_method is DeliveryMethod.COURIER:
-        outbox.enqueue("courier.result_ready", {"dossier_id": dossier.id}, dedupe_key=f"courier:{dossier.id}")
+    # Whoever listens (the citizen's SMS, the courier) decides in its own package what this move means.
+    outbox.publish(STATUS_CHANGED, status_changed(dossier.id, previous, target, dossier.delivery_method, now,
+                                                  actor_role))
 
 
 def system_transition(dossier_id: int, target: Status, reason: str | None, actor: str) -> Dossier:
@@ -373,10 +366,14 @@ def add_document(principal: Principal, number: str, kind: str, filename: str, st
             Text(f"Nội dung tệp là {mime or 'không xác định'}.", f"The file content is {mime or 'unknown'}."),
             errors=[_file_error("The file type is not accepted: send PDF, JPEG, PNG, WebP or HEIC.")],
         )
+    with unit_of_work():
+        return _attach(principal, number, kind, filename, content, mime)
+
+
+def _attach(principal: Principal, number: str, kind: str, filename: str, content: bytes, mime: str) -> Document:
     dossier = get(principal, number, for_update=True)
     if dossier.status not in DOCUMENTS_OPEN:
         status = dossier.status.value
-        db.session.rollback()
         raise DocumentsClosed(Text(f"Hồ sơ đang ở trạng thái {status}.", f"The dossier is {status}."),
                               current_status=status)
     digest = hashlib.sha256(content).hexdigest()
@@ -388,7 +385,7 @@ def add_document(principal: Principal, number: str, kind: str, filename: str, st
         uploaded_by=principal.label,
     )
     dossier.documents.append(document)
-    db.session.commit()
+    db.session.flush()
     return document
 
 

@@ -32,6 +32,7 @@ from core import versions
 from core.errors import Conflict, InvalidInput, field_error, invalid
 from core.extensions import db
 from core.messages import Text
+from core.uow import unit_of_work
 from geo import repository
 from geo.hours import MAX_LENGTH as HOURS_MAX_LENGTH
 from geo.hours import OpeningHoursError, parse_hours
@@ -73,6 +74,7 @@ class _Bad(Exception):
 
 # --- use cases ---------------------------------------------------------------------------
 
+@unit_of_work()
 def create_point(data: dict, *, actor: str | None = None) -> ServicePoint:
     """A new point; opening hours, levels and capacity default to its tier's."""
     data = {k: v for k, v in data.items() if v is not None}
@@ -91,13 +93,14 @@ def create_point(data: dict, *, actor: str | None = None) -> ServicePoint:
     db.session.add(point)
     versions.bump(versions.SERVICE_POINTS)
     try:
-        db.session.commit()
-    except IntegrityError:  # created meanwhile by another request
+        db.session.flush()
+    except IntegrityError:  # created meanwhile by another request (the unit of work rolls back)
         _duplicate(values["code"])
     log.info("service point %s created by %s", point.code, actor or "-")
     return point
 
 
+@unit_of_work()
 def update_point(code: str, changes: dict, *, actor: str | None = None) -> ServicePoint:
     """Change some fields; moving a point is changing lat and/or lon."""
     _reject_unknown(changes, EDITABLE)
@@ -106,16 +109,15 @@ def update_point(code: str, changes: dict, *, actor: str | None = None) -> Servi
     values = _clean({**current, **changes}, changes.keys())
     diff = {k: values[k] for k in changes if values[k] != current[k]}
     if not diff:
-        db.session.rollback()
         return point
     for key, value in diff.items():
         setattr(point, key, value)
     versions.bump(versions.SERVICE_POINTS)
-    db.session.commit()
     log.info("service point %s changed by %s: %s", code, actor or "-", ", ".join(diff))
     return point
 
 
+@unit_of_work()
 def close_point(code: str, on: date, reason: str, *, actor: str | None = None) -> ServicePoint:
     """Closed from ``on`` (included): ``active_to`` becomes the day before. The reason goes to the log."""
     reason = " ".join((reason or "").split()) if isinstance(reason, str) else ""
@@ -125,27 +127,24 @@ def close_point(code: str, on: date, reason: str, *, actor: str | None = None) -
         raise invalid("on", "Not a valid date.")
     point = get_point(code)
     if point.active_from is not None and on <= point.active_from:
-        db.session.rollback()
         raise invalid("on", CLOSE_BEFORE_FROM)
     last_day = on - timedelta(days=1)
     if point.active_to != last_day:
         point.active_to = last_day
         versions.bump(versions.SERVICE_POINTS)
-    db.session.commit()
     log.info("service point %s closed from %s by %s; reason: %s", code, on.isoformat(), actor or "-", reason)
     return point
 
 
+@unit_of_work()
 def reopen_point(code: str, *, actor: str | None = None) -> ServicePoint:
     """Open again with no end date (a point not closed is left as it is)."""
     point = get_point(code)
     if point.active_to is None:
-        db.session.rollback()
         return point
     last_day = point.active_to
     point.active_to = None
     versions.bump(versions.SERVICE_POINTS)
-    db.session.commit()
     log.info("service point %s reopened by %s (its last open day was %s)", code, actor or "-", last_day)
     return point
 
@@ -188,7 +187,6 @@ def _reject_unknown(data: dict, allowed: Iterable[str]) -> None:
 
 
 def _duplicate(code: str) -> NoReturn:
-    db.session.rollback()
     raise Conflict(
         Text(f"Mã {code} đã được dùng cho một điểm phục vụ khác.",
              f"The code {code} is already used by another service point."),
@@ -197,7 +195,6 @@ def _duplicate(code: str) -> NoReturn:
 
 
 def _fail(errors: list[dict]) -> NoReturn:
-    db.session.rollback()
     if len(errors) == 1:
         e = errors[0]
         detail = Text(f"{e['field']}: {e['message_vi']}", f"{e['field']}: {e['message_en']}")

@@ -16,6 +16,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from core import versions
 from core.errors import flatten_messages
 from core.extensions import db
+from core.uow import unit_of_work
 from geo import repository
 from geo.hours import validate_hours
 from geo.models import ServicePoint, Tier
@@ -69,6 +70,7 @@ class PointsReport:
     rejected: list[dict] = field(default_factory=list)
 
 
+@unit_of_work()
 def import_points_csv(text: str) -> PointsReport:
     report = PointsReport()
     schema = ServicePointRowSchema()
@@ -96,5 +98,4 @@ def import_points_csv(text: str) -> PointsReport:
             setattr(point, key, value)
     if db.session.new or any(db.session.is_modified(p) for p in db.session.dirty):
         versions.bump(versions.SERVICE_POINTS)
-    db.session.commit()
     return report

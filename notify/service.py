@@ -1,6 +1,8 @@
 """SMS use cases: one message per dossier event, sent once, its delivery followed, purged in time.
 
-- ``dossier_event`` (outbox ``notify.dossier_event``): checks the message does not exist yet
+- ``dossier_event`` (the subscriptions in ``notify/jobs.py``: ``dossiers.status_changed`` through
+  ``sms_event_for``, ``payments.paid``, ``courier.attempt_failed``, ``courier.returned_to_branch``):
+  checks the message does not exist yet
   (``dedupe_key`` = ``"<dossier>:<event>[:<n>]"``), renders the template with a new tracking
   link, stores it ``created`` and enqueues ``notify.send_sms`` in the same transaction.
 - ``send`` (outbox ``notify.send_sms``): per-phone rate limit (over it, the message is put
@@ -30,6 +32,8 @@ from core.extensions import db
 from core.messages import Text
 from core.outbox import enqueue
 from core.timeutil import LOCAL_TZ, as_utc, to_local, utcnow
+from core.uow import commit_point, unit_of_work
+from courier import service as courier
 from dossiers import service as dossiers
 from dossiers.models import DeliveryMethod, Dossier, Status
 from notify import providers, repository, templates
@@ -40,7 +44,7 @@ from tracking import service as tracking
 
 log = logging.getLogger(__name__)
 
-EVENT_TOPIC = "notify.dossier_event"
+EVENT_TOPIC = "notify.dossier_event"  # rows written before the subscriptions (still run, never written)
 SEND_TOPIC = "notify.send_sms"
 PURGE_TOPIC = "notify.purge"
 SIGNATURE_HEADER = "X-SMS-Signature"
@@ -73,16 +77,22 @@ def provider() -> providers.SmsProvider:
 
 # ---------------------------------------------------------------- a dossier's event → one message
 
+def sms_event_for(change: dict) -> str | None:
+    """The SMS a ``dossiers.status_changed`` event makes, if any: registered (``received``), the
+    result ready for the first time (from processing; not again after a failed delivery, which has
+    its own message), out for delivery, delivered."""
+    before, after = change.get("from_status"), change.get("to_status")
+    if before is None:
+        return "received"
+    if after == Status.RESULT_READY.value:
+        return "result_ready" if before == Status.PROCESSING.value else None
+    if after in (Status.OUT_FOR_DELIVERY.value, Status.DELIVERED.value):
+        return after
+    return None
+
+
 def _courier_summary(dossier_id: int) -> dict | None:
-    """``courier.service.delivery_summary`` when the courier package is there (it is built alongside)."""
-    try:
-        from courier import service as courier
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("courier", "courier.service"):
-            raise
-        return None
-    summary = getattr(courier, "delivery_summary", None)
-    return summary(dossier_id) if summary else None
+    return courier.delivery_summary(dossier_id)
 
 
 def _entries(dossier: Dossier, status: Status) -> int:
@@ -142,16 +152,27 @@ def dossier_event(dossier_id: int, event: str, **extra) -> int | None:
     if event not in EVENTS:
         log.warning("no SMS for event %r (dossier %s)", event, dossier_id)
         return None
+    keys: list[str] = []
+    try:
+        with unit_of_work():
+            return _create(dossier_id, event, extra, keys)
+    except IntegrityError:  # a concurrent run created it first (or raced on the purge's key: try again)
+        existing = repository.by_dedupe_key(keys[0]) if keys else None
+        if existing is None:
+            raise
+        return existing.id
+
+
+def _create(dossier_id: int, event: str, extra: dict, keys: list[str]) -> int | None:
     dossier = dossiers.by_id(dossier_id)
     if dossier is None:
         return None
     key = _dedupe_key(dossier, event, extra)
+    keys.append(key)
     existing = repository.by_dedupe_key(key)
     if existing is not None:  # already created: nothing to do
-        db.session.rollback()
         return existing.id
     if dossier.status in SUPERSEDED_BY.get(event, ()):
-        db.session.rollback()
         return None
     now = utcnow()
     template, values = _values(dossier, event, extra, now)
@@ -163,14 +184,7 @@ def dossier_event(dossier_id: int, event: str, **extra) -> int | None:
     db.session.flush()
     enqueue(SEND_TOPIC, {"sms_id": sms.id}, dedupe_key=f"sms:{sms.id}")
     schedule_purge(now)
-    try:
-        db.session.commit()
-    except IntegrityError:  # a concurrent run created it first (or raced on the purge's key: try again)
-        db.session.rollback()
-        existing = repository.by_dedupe_key(key)
-        if existing is None:
-            raise
-        return existing.id
+    db.session.flush()
     return sms.id
 
 
@@ -195,57 +209,61 @@ def _max_attempts() -> int:
 
 
 def send(sms_id: int) -> str:
-    """Hand one message to the provider; returns what happened: sent, deferred, failed or skipped."""
+    """Hand one message to the provider; returns what happened: sent, deferred, failed or skipped.
+
+    A failure worth retrying is recorded, then raised (``SmsRetry``) for the outbox to back off.
+    """
+    with unit_of_work():
+        outcome, retry = _send(sms_id)
+    if retry is not None:
+        raise retry
+    return outcome
+
+
+def _send(sms_id: int) -> tuple[str, SmsRetry | None]:
     now = utcnow()
     sms = repository.by_id(sms_id, lock=True)
     if sms is None or sms.status in FINAL or sms.provider_message_id is not None:
-        db.session.rollback()
-        return "skipped"
+        return "skipped", None
     if sms.phone is None or sms.body is None:  # purged before it could be sent
         sms.status, sms.failed_at, sms.last_error = SmsStatus.FAILED, now, "purged before sending"
-        db.session.commit()
-        return "failed"
+        return "failed", None
     if sms.status is SmsStatus.CREATED:
         frees_at = _rate_limited_until(sms, now)
         if frees_at is not None:
             enqueue(SEND_TOPIC, {"sms_id": sms.id}, due_at=frees_at)
-            db.session.commit()
             log.info("SMS %s deferred by the rate limit until %s", sms.id, frees_at.isoformat())
-            return "deferred"
+            return "deferred", None
         sms.status = SmsStatus.SENDING
     # Still 'sending' without a provider id: an earlier try failed or died; the same reference makes it one SMS.
     sender = provider()
     sms.attempts += 1
     sms.provider = sender.name
     phone, body, reference = sms.phone, sms.body, sms.reference
-    db.session.commit()  # no lock or transaction is held while the provider is called
+    commit_point("notify.before_sms_send")
     try:
         provider_id = sender.send(phone, body, reference)
     except providers.ProviderError as exc:
-        db.session.rollback()
         return _send_failed(sms_id, exc)
     sms = repository.by_id(sms_id, lock=True)
     if sms.provider_message_id is None:
         sms.provider_message_id, sms.sent_at, sms.last_error = provider_id, utcnow(), None
         _apply_early_receipts(sms)
-    db.session.commit()
-    return "sent"
+    return "sent", None
 
 
-def _send_failed(sms_id: int, exc: providers.ProviderError) -> str:
+def _send_failed(sms_id: int, exc: providers.ProviderError) -> tuple[str, SmsRetry | None]:
     sms = repository.by_id(sms_id, lock=True)
     if sms is None or sms.status in FINAL or sms.provider_message_id is not None:
-        db.session.rollback()
-        return "skipped"
+        return "skipped", None
     sms.last_error = str(exc)[:2000]
     if not exc.retryable or sms.attempts >= _max_attempts():
         sms.status, sms.failed_at = SmsStatus.FAILED, utcnow()
-        db.session.commit()
         log.warning("SMS %s failed after %s attempt(s): %s", sms_id, sms.attempts, exc)
-        return "failed"
-    attempts = sms.attempts
-    db.session.commit()
-    raise SmsRetry(f"SMS {sms_id}: attempt {attempts} failed: {exc}") from exc
+        return "failed", None
+    retry = SmsRetry(f"SMS {sms_id}: attempt {sms.attempts} failed: {exc}")
+    retry.__cause__ = exc
+    return "retry", retry
 
 
 # ---------------------------------------------------------------- delivery receipts
@@ -272,6 +290,7 @@ def _apply_early_receipts(sms: SmsMessage) -> None:
         receipt.outcome = _apply(sms, receipt.status, receipt.error, as_utc(receipt.received_at))
 
 
+@unit_of_work()
 def record_receipt(provider_message_id: str, status: str, error: str | None = None) -> str:
     """One delivery receipt, recorded; returns its outcome (applied, duplicate, ignored, unknown)."""
     if status not in ("sending", "delivered", "failed"):
@@ -281,7 +300,6 @@ def record_receipt(provider_message_id: str, status: str, error: str | None = No
     outcome = "unknown" if sms is None else _apply(sms, status, error, now)
     db.session.add(SmsReceipt(sms_id=sms.id if sms else None, provider_message_id=provider_message_id,
                               status=status, error=error, outcome=outcome, received_at=now))
-    db.session.commit()
     if outcome == "ignored":
         log.warning("SMS %s: %r receipt after the final status %r ignored", sms.id, status, sms.status.value)
     return outcome
@@ -325,17 +343,18 @@ def schedule_purge(after: datetime) -> None:
     enqueue(PURGE_TOPIC, {}, due_at=due, dedupe_key=f"{PURGE_TOPIC}:{to_local(due).date().isoformat()}")
 
 
+@unit_of_work()
 def purge(older_than: datetime | None = None, now: datetime | None = None) -> int:
     """Null the phone and body of messages created before ``older_than`` (default: the retention period)."""
     now = now or utcnow()
     cutoff = older_than or now - timedelta(days=float(current_app.config["SMS_RETENTION_DAYS"]))
     count = repository.purge_before(cutoff, now)
-    db.session.commit()
     if count:
         log.info("purged the phone and body of %s SMS message(s) created before %s", count, cutoff.isoformat())
     return count
 
 
+@unit_of_work()
 def purge_and_reschedule(now: datetime | None = None) -> int:
     """The nightly purge; schedules the next one while some message still holds personal data."""
     now = now or utcnow()
@@ -344,7 +363,6 @@ def purge_and_reschedule(now: datetime | None = None) -> int:
     if oldest is not None:
         retention = timedelta(days=float(current_app.config["SMS_RETENTION_DAYS"]))
         schedule_purge(max(as_utc(oldest) + retention, now))
-        db.session.commit()
     return count
 
 

@@ -19,12 +19,14 @@ from core.extensions import db
 from core.messages import Text
 from core.roles import Role
 from core.timeutil import as_utc
+from core.uow import unit_of_work
 from dossiers.models import Dossier
 from payments import repository, statements, vietqr
 from payments.models import BankStatementImport, BankStatementLine, Payment
 from payments.service import OPEN, mark_transfer_paid
 
 
+@unit_of_work()
 def import_statement(principal: Principal, filename: str, data: bytes) -> BankStatementImport:
     if principal.role not in (Role.FINANCE, Role.ADMIN):
         raise Forbidden(Text("Chỉ cán bộ tài chính được nhập sao kê.", "Only finance staff import bank statements."))
@@ -57,7 +59,6 @@ def import_statement(principal: Principal, filename: str, data: bytes) -> BankSt
                                          booked_at=as_utc(line.booked_at), amount_vnd=line.amount_vnd,
                                          description=line.description[:1000], payment_id=payment_id, outcome=outcome))
     record.summary = summary
-    db.session.commit()
     return record
 
 

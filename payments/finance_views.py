@@ -20,7 +20,6 @@ from flask_babel import lazy_gettext as _l
 from core import accounts
 from core.auth import allow, current_principal
 from core.errors import DomainError, InvalidInput, NotFound
-from core.extensions import db
 from core.roles import Role
 from core.web import money
 from payments import bank, refunds, service
@@ -128,8 +127,7 @@ def upload_statement():
     upload = form.file.data
     try:
         record = bank.import_statement(current_principal(), upload.filename or "statement.csv", upload.read())
-    except DomainError as exc:
-        db.session.rollback()  # all or nothing: a refused file leaves no trace
+    except DomainError as exc:  # all or nothing: the import's unit of work rolled a refused file back
         return _overview(form, error=_says(exc), status=exc.status)
     summary = record.summary or {}
     flash(_("Statement %(file)s imported: %(credits)s credits; %(matched)s transfers matched (%(amount)s); "

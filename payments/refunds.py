@@ -19,6 +19,7 @@ from core.extensions import db
 from core.messages import Text
 from core.outbox import enqueue
 from core.roles import Role
+from core.uow import commit_point, unit_of_work
 from payments import ledger, receipting, repository
 from payments.client import gateway
 from payments.errors import APIConnectionError, APIError, GatewayError, RateLimitError
@@ -60,6 +61,16 @@ def allocate(left: dict[str, int], amount: int) -> dict[str, int]:
 
 
 def create(principal: Principal, number: str, amount_vnd: int | None, reason: str, idempotency_key: str) -> Refund:
+    """Reserve the amount with its key, ask the gateway, record its answer; a refusal is recorded, then raised."""
+    with unit_of_work():
+        refund, refused = _create(principal, number, amount_vnd, reason, idempotency_key)
+    if refused is not None:
+        raise refused
+    return refund
+
+
+def _create(principal: Principal, number: str, amount_vnd: int | None, reason: str,
+            idempotency_key: str) -> tuple[Refund, Conflict | None]:
     if principal.role not in (Role.FINANCE, Role.ADMIN):
         raise Forbidden(Text("Chỉ cán bộ tài chính hoặc quản trị được hoàn tiền.",
                              "Only finance staff or administrators may refund."))
@@ -67,20 +78,19 @@ def create(principal: Principal, number: str, amount_vnd: int | None, reason: st
     _dossier, payment = _dossier_and_payment(principal, number, lock=True)
     existing = next((r for r in payment.refunds if r.idempotency_key == key), None)
     if existing is not None:  # a retried request: the same refund, carried on if it is still pending
-        db.session.commit()
-        return _send(existing.id) if existing.status == "pending" else existing
+        if existing.status != "pending":
+            return existing, None
+        commit_point("payments.before_refund")
+        return _send(existing.id)
     if payment.status not in SETTLED:
-        db.session.rollback()
         raise Conflict(Text("Khoản này chưa được thanh toán; không có gì để hoàn.",
                             "This payment has not been paid; there is nothing to refund."))
     left = refundable(payment)
     remaining = sum(left.values())
     amount = remaining if amount_vnd is None else amount_vnd
     if remaining <= 0:
-        db.session.rollback()
         raise Conflict(Text("Khoản này đã được hoàn hết.", "This payment is already refunded in full."))
     if amount <= 0 or amount > remaining:
-        db.session.rollback()
         left_text = f"{remaining:,}".replace(",", ".")
         raise InvalidInput(Text(f"amount_vnd: Số tiền hoàn tối đa là phần còn lại: {left_text} ₫.",
                                 f"amount_vnd: A refund may be at most what is left: {remaining} VND."),
@@ -91,11 +101,13 @@ def create(principal: Principal, number: str, amount_vnd: int | None, reason: st
                     status="pending", idempotency_key=key, requested_by=principal.label)
     db.session.add(refund)
     payment.refunded_vnd = int(payment.refunded_vnd) + amount
-    db.session.commit()  # reserved, with its key, before the gateway is asked
+    commit_point("payments.before_refund")  # reserved, with its key, before the gateway is asked
     return _send(refund.id)
 
 
-def _send(refund_id: int, *, background: bool = False) -> Refund:
+def _send(refund_id: int, *, background: bool = False) -> tuple[Refund, Conflict | None]:
+    """Ask the gateway (after the caller's ``payments.before_refund`` commit point); the refund, and the
+    gateway's refusal when it refused (recorded in the caller's transaction, for the caller to raise)."""
     refund = db.session.get(Refund, refund_id)
     payment = refund.payment
     if payment.method is Method.CARD:
@@ -108,26 +120,25 @@ def _send(refund_id: int, *, background: bool = False) -> Refund:
                 raise  # the outbox retries this message with backoff
             # Unknown outcome: the same key is retried in the background until the gateway answers.
             enqueue("payments.retry_refund", {"refund_id": refund.id}, dedupe_key=f"retry_refund:{refund.id}")
-            db.session.commit()
             log.warning("refund %s pending: %s", refund.id, exc)
-            return refund
+            return refund, None
         except GatewayError as exc:
             return _fail(refund.id, exc)
-        return apply_refund(refund.id, answer)
-    return apply_refund(refund.id, {"id": None, "status": "succeeded"})
+        return apply_refund(refund.id, answer), None
+    return apply_refund(refund.id, {"id": None, "status": "succeeded"}), None
 
 
-def _fail(refund_id: int, exc: GatewayError) -> Refund:
+def _fail(refund_id: int, exc: GatewayError) -> tuple[Refund, Conflict]:
     payment = repository.payment_by_id(db.session.get(Refund, refund_id).payment_id, lock=True)
     refund = db.session.get(Refund, refund_id)
     if refund.status == "pending":
         refund.status = "failed"
         payment.refunded_vnd = int(payment.refunded_vnd) - int(refund.amount_vnd)
-    db.session.commit()
-    raise Conflict(Text(f"Cổng thanh toán từ chối hoàn tiền: {exc.message}",
-                        f"The gateway refused the refund: {exc.message}"))
+    return refund, Conflict(Text(f"Cổng thanh toán từ chối hoàn tiền: {exc.message}",
+                                 f"The gateway refused the refund: {exc.message}"))
 
 
+@unit_of_work()
 def apply_refund(refund_id: int, answer: dict) -> Refund:
     """Record the gateway's (or the bank's) answer once: the reversing entries and the refund receipt."""
     payment = repository.payment_by_id(db.session.get(Refund, refund_id).payment_id, lock=True)
@@ -147,14 +158,19 @@ def apply_refund(refund_id: int, answer: dict) -> Refund:
     elif refund.status == "pending" and status in ("failed", "canceled"):
         refund.status = "failed"
         payment.refunded_vnd = int(payment.refunded_vnd) - int(refund.amount_vnd)
-    db.session.commit()
     return refund
 
 
 def retry(refund_id: int) -> None:
-    refund = db.session.get(Refund, refund_id)
-    if refund is not None and refund.status == "pending":
-        _send(refund_id, background=True)
+    """The outbox's retry of a refund whose outcome was unknown: the same key again."""
+    with unit_of_work():
+        refund = db.session.get(Refund, refund_id)
+        refused = None
+        if refund is not None and refund.status == "pending":
+            commit_point("payments.before_refund")
+            _refund, refused = _send(refund_id, background=True)
+    if refused is not None:
+        raise refused
 
 
 def by_gateway_id(gateway_refund_id: str) -> Refund | None:

@@ -16,6 +16,7 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import select
 
+from core import outbox
 from core.accounts import Principal
 from core.errors import Conflict, Forbidden, NotFound, invalid
 from core.extensions import db
@@ -23,6 +24,7 @@ from core.messages import Text
 from core.models import Organisation, Role
 from core.outbox import enqueue
 from core.timeutil import to_local, utcnow
+from core.uow import commit_point, unit_of_work
 from dossiers import service as dossiers
 from dossiers.models import DeliveryMethod, Dossier
 from payments import fees, ledger, receipting, repository, vietqr
@@ -31,6 +33,8 @@ from payments.errors import CardError, GatewayError, GatewayUnavailable, Payment
 from payments.models import CardAttempt, Method, Payment, PaymentStatus, ServiceFeeRule
 
 log = logging.getLogger(__name__)
+
+PAID = outbox.declare_event("payments.paid")  # a dossier's fee is paid (the citizen's SMS subscribes in notify/)
 
 SETTLED = (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
 OPEN = (PaymentStatus.AWAITING, PaymentStatus.REQUIRES_ACTION, PaymentStatus.PROCESSING)
@@ -113,6 +117,7 @@ def _may_collect(principal: Principal, dossier: Dossier) -> None:
                              "Only the agent that registered the dossier may collect its fees."))
 
 
+@unit_of_work()
 def start(principal: Principal, number: str, method: Method) -> Payment:
     """Fix the quote and choose how the citizen pays; again with another method switches it."""
     dossier = dossiers.get(principal, number, for_update=True)
@@ -121,7 +126,6 @@ def start(principal: Principal, number: str, method: Method) -> Payment:
     if payment is None:
         price = quote_for(dossier)
         if price.total_vnd <= 0:
-            db.session.rollback()
             raise Conflict(Text("Hồ sơ này không phải nộp phí.", "This dossier has nothing to pay."))
         payment = Payment(dossier_id=dossier.id, organisation_id=dossier.organisation_id, method=method,
                           status=PaymentStatus.AWAITING, state_fee_vnd=price.state_fee_vnd,
@@ -130,13 +134,12 @@ def start(principal: Principal, number: str, method: Method) -> Payment:
                           intent_idempotency_key=f"pi-{uuid.uuid4()}",
                           transfer_reference=vietqr.reference_for(dossier.number), created_by=principal.label)
         db.session.add(payment)
-        db.session.commit()  # the intent's Idempotency-Key is stored before the first gateway call
+        db.session.flush()
     elif payment.status in SETTLED:
-        db.session.rollback()
         return payment
     elif payment.method is not method:
         if payment.method is Method.CARD and payment.gateway_intent_id:
-            db.session.commit()
+            commit_point("payments.before_gateway_call")
             payment = _release_card(payment.id)
             if payment.status in SETTLED:
                 return payment
@@ -146,10 +149,8 @@ def start(principal: Principal, number: str, method: Method) -> Payment:
             payment.intent_idempotency_key = f"pi-{uuid.uuid4()}"
         payment.method = method
         payment.status = PaymentStatus.AWAITING
-        db.session.commit()
-    else:
-        db.session.commit()
     if method is Method.CARD and not payment.gateway_intent_id:
+        commit_point("payments.before_gateway_call")  # the intent's Idempotency-Key is stored first
         _create_intent(payment, dossier)
     return payment
 
@@ -171,7 +172,6 @@ def _create_intent(payment: Payment, dossier: Dossier) -> None:
     if not payment.gateway_intent_id:
         payment.gateway_intent_id = intent["id"]
         payment.client_secret = intent.get("client_secret")
-    db.session.commit()
 
 
 def _release_card(payment_id: int) -> Payment:
@@ -199,15 +199,29 @@ def _unavailable(exc: GatewayError) -> GatewayUnavailable:
 
 def confirm_card(principal: Principal, number: str, payment_method: str, attempt_key: str,
                  return_url: str | None = None) -> Payment:
-    """Charge the card; ``attempt_key`` (the client's, per attempt) makes a retried request safe."""
+    """Charge the card; ``attempt_key`` (the client's, per attempt) makes a retried request safe.
+
+    A declined card is recorded (the attempt's outcome, the intent's state) and committed; the
+    refusal is raised after.
+    """
+    with unit_of_work():
+        payment, declined = _confirm_card(principal, number, payment_method, attempt_key, return_url)
+    if declined is not None:
+        raise declined
+    return payment
+
+
+def _confirm_card(principal: Principal, number: str, payment_method: str, attempt_key: str,
+                  return_url: str | None) -> tuple[Payment | None, PaymentDeclined | None]:
     dossier, payment = _dossier_and_payment(principal, number)
     _may_collect(principal, dossier)
     if payment.status in SETTLED:
-        return payment
+        return payment, None
     if payment.method is not Method.CARD:
         raise Conflict(Text("Khoản này không được thanh toán bằng thẻ; hãy chọn lại hình thức.",
                             "This payment is not by card; choose the method again."))
     if not payment.gateway_intent_id:
+        commit_point("payments.before_gateway_call")
         _create_intent(payment, dossier)
         payment = repository.payment_by_id(payment.id)
     key = f"confirm-{payment.id}-{attempt_key}"
@@ -217,7 +231,7 @@ def confirm_card(principal: Principal, number: str, payment_method: str, attempt
                                    created_by=principal.label))
     elif attempt.payment_method != payment_method:
         raise invalid("attempt_key", "This attempt key was used with another card.")
-    db.session.commit()  # the key exists before the gateway is asked
+    commit_point("payments.before_gateway_call")  # the key exists before the gateway is asked
     try:
         intent = gateway().confirm_payment_intent(payment.gateway_intent_id, idempotency_key=key,
                                                   payment_method=payment_method, return_url=return_url)
@@ -226,25 +240,28 @@ def confirm_card(principal: Principal, number: str, payment_method: str, attempt
         intent = (exc.body.get("error") or {}).get("payment_intent")
         if intent:
             apply_intent(intent)
-        raise PaymentDeclined(exc.explain(), decline_code=exc.decline_code) from exc
+        declined = PaymentDeclined(exc.explain(), decline_code=exc.decline_code)
+        declined.__cause__ = exc
+        return None, declined
     except GatewayError as exc:
         if exc.http_status == 400 and payment.gateway_intent_id:  # e.g. it succeeded meanwhile
-            return apply_intent(gateway().retrieve_payment_intent(payment.gateway_intent_id))
+            return apply_intent(gateway().retrieve_payment_intent(payment.gateway_intent_id)), None
         raise _unavailable(exc) from exc
     _record_attempt(key, intent.get("status"))
-    return apply_intent(intent)
+    return apply_intent(intent), None
 
 
 def _record_attempt(key: str, outcome: str | None) -> None:
     attempt = db.session.scalars(select(CardAttempt).where(CardAttempt.idempotency_key == key)).one()
     attempt.outcome = (outcome or "")[:40]
-    db.session.commit()
 
 
+@unit_of_work()
 def refresh(principal: Principal, number: str) -> Payment:
     """Ask the gateway again (the portal polls while 3-D Secure runs in the citizen's hands)."""
     _dossier, payment = _dossier_and_payment(principal, number)
     if payment.gateway_intent_id and payment.status in OPEN:
+        commit_point("payments.before_gateway_call")
         try:
             return apply_intent(gateway().retrieve_payment_intent(payment.gateway_intent_id))
         except GatewayError as exc:
@@ -262,11 +279,11 @@ _INTENT_STATUS = {
 }
 
 
+@unit_of_work()
 def apply_intent(intent: dict, *, keep_method_on_cancel: bool = False) -> Payment:
-    """Move the payment to what the gateway says, once; commits. The webhook job and the API share it."""
+    """Move the payment to what the gateway says, once. The webhook job and the API share it."""
     payment = _payment_of_intent(intent)
     if payment is None:
-        db.session.rollback()
         raise NotFound(Text("Không có khoản thanh toán cho giao dịch này.", "No payment for this intent."))
     payment = repository.payment_by_id(payment.id, lock=True)
     if not payment.gateway_intent_id:
@@ -283,7 +300,6 @@ def apply_intent(intent: dict, *, keep_method_on_cancel: bool = False) -> Paymen
             payment.last_error_code = (error.get("decline_code") or error.get("code") or "")[:60] or None
         if status == "canceled" and keep_method_on_cancel:
             payment.status = PaymentStatus.AWAITING
-    db.session.commit()
     return payment
 
 
@@ -320,10 +336,12 @@ def _mark_paid(payment: Payment, received_in: ledger.Account, *, reference: str)
     repository.book(ledger.payment(reference, payment.components(), received_in=received_in, agent=agent),
                     dossier_id=payment.dossier_id, memo=f"{payment.method.value} payment")
     receipting.issue_for_payment(payment, issuer_code=agent if payment.method is Method.CASH else None)
-    enqueue("notify.dossier_event", {"dossier_id": payment.dossier_id, "event": "paid"},
-            dedupe_key=f"paid:{payment.id}")
+    outbox.publish(PAID, {"dossier_id": payment.dossier_id, "payment_id": payment.id,
+                          "amount_vnd": int(payment.amount_vnd), "method": payment.method.value},
+                   dedupe_key=str(payment.id))
 
 
+@unit_of_work()
 def record_gateway_fee(payment_id: int, charge_id: str | None) -> None:
     """The gateway's fee for a charge, booked once from its balance transaction."""
     if not charge_id:
@@ -336,25 +354,24 @@ def record_gateway_fee(payment_id: int, charge_id: str | None) -> None:
             repository.book(ledger.gateway_fee(txn["id"], fee), dossier_id=payment.dossier_id,
                             memo=f"gateway fee on {charge_id}")
             payment.gateway_fee_vnd = (payment.gateway_fee_vnd or 0) + fee
-        db.session.commit()
 
 
+@unit_of_work()
 def record_payout(payout: dict) -> bool:
     """A gateway payout to the centre's bank, booked once (``payout.paid``)."""
     if payout.get("status") != "paid" or int(payout.get("amount") or 0) <= 0:
         return False
-    booked = repository.book(ledger.payout(payout["id"], int(payout["amount"])), memo="gateway payout")
-    db.session.commit()
-    return booked
+    return repository.book(ledger.payout(payout["id"], int(payout["amount"])), memo="gateway payout")
 
 
 # ---------------------------------------------------------------- cash
 
+@unit_of_work()
 def record_cash(principal: Principal, number: str) -> Payment:
     """The agent took the cash: paid now, and the agent owes it to the centre until handed over."""
     if principal.role is not Role.AGENT:
         raise Forbidden(Text("Chỉ đại lý thu tiền mặt.", "Only agents collect cash."))
-    payment = start(principal, number, Method.CASH)
+    payment = start(principal, number, Method.CASH)  # a nested unit: committed with this one
     if payment.status in SETTLED:
         if payment.method is not Method.CASH:
             raise Conflict(Text("Hồ sơ đã được thanh toán bằng hình thức khác.",
@@ -364,7 +381,6 @@ def record_cash(principal: Principal, number: str) -> Payment:
     if payment.status not in SETTLED:
         payment.collected_by = principal.label
         _mark_paid(payment, ledger.Account.CASH_AT_AGENTS, reference=f"cash-{payment.id}")
-    db.session.commit()
     return payment
 
 
@@ -377,6 +393,7 @@ def mark_transfer_paid(payment: Payment, bank_reference: str) -> None:
 
 # ---------------------------------------------------------------- fee rules
 
+@unit_of_work()
 def set_fee_rule(principal: Principal, organisation_code: str, data: dict) -> dict:
     org = db.session.scalars(select(Organisation).where(Organisation.code == organisation_code)).one_or_none()
     if org is None:
@@ -394,10 +411,11 @@ def set_fee_rule(principal: Principal, organisation_code: str, data: dict) -> di
                             "A fee rule already takes effect on that date; add a version with another date."))
     rule = ServiceFeeRule(organisation_id=org.id, created_by=principal.label, **data)
     db.session.add(rule)
-    db.session.commit()
+    db.session.flush()
     return fee_rules(org.code)
 
 
+@unit_of_work()
 def ensure_fee_rule(organisation_code: str, data: dict, created_by: str) -> None:
     """Add the rule unless one already takes effect that day (demo data: safe to repeat)."""
     org = db.session.scalars(select(Organisation).where(Organisation.code == organisation_code)).one()
@@ -405,7 +423,6 @@ def ensure_fee_rule(organisation_code: str, data: dict, created_by: str) -> None
         ServiceFeeRule.organisation_id == org.id, ServiceFeeRule.effective_from == data["effective_from"])).first()
     if exists is None:
         db.session.add(ServiceFeeRule(organisation_id=org.id, created_by=created_by, **data))
-    db.session.commit()
 
 
 def fee_rules(organisation_code: str) -> dict:

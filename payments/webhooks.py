@@ -18,9 +18,9 @@ from sqlalchemy.exc import IntegrityError
 
 from core import signatures
 from core.errors import DomainError, NotFound
-from core.extensions import db
 from core.messages import Text
 from core.timeutil import utcnow
+from core.uow import unit_of_work
 from payments import refunds, repository, service
 from payments.client import gateway
 from payments.errors import BadSignature, InvalidRequestError
@@ -48,12 +48,11 @@ def receive(raw_body: bytes, signature_header: str | None) -> tuple[str, bool]:
         raise DomainError(Text("Nội dung webhook không phải một sự kiện hợp lệ.",
                                "The webhook body is not a valid event.")) from exc
     try:
-        new = repository.record_webhook_event(event_id[:100], event_type[:100],
-                                              str(obj["id"])[:100] if obj.get("id") else None,
-                                              raw_body.decode("utf-8"), "payments.webhook_event")
-        db.session.commit()
-    except IntegrityError:  # a concurrent delivery of the same event won the race
-        db.session.rollback()
+        with unit_of_work():
+            new = repository.record_webhook_event(event_id[:100], event_type[:100],
+                                                  str(obj["id"])[:100] if obj.get("id") else None,
+                                                  raw_body.decode("utf-8"), "payments.webhook_event")
+    except IntegrityError:  # a concurrent delivery of the same event won the race (rolled back)
         return event_id, False
     return event_id, new
 
@@ -75,6 +74,7 @@ def _verify(raw_body: bytes, signature_header: str | None) -> None:
                 raise
 
 
+@unit_of_work()
 def process(event_id: str) -> str:
     """What the event means for us, from the gateway's current state; returns the outcome."""
     event = repository.webhook_event(event_id)
@@ -101,6 +101,5 @@ def process(event_id: str) -> str:
         outcome = "ignored"
     event = repository.webhook_event(event_id)
     event.outcome, event.processed_at = outcome, utcnow()
-    db.session.commit()
     log.info("webhook %s (%s): %s", event_id, event.type, outcome)
     return outcome

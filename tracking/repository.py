@@ -10,18 +10,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, Row, bindparam, literal, or_, select
+from sqlalchemy import Row, bindparam, or_, select
 from sqlalchemy.orm import selectinload
 
 from core.extensions import db
+from courier.models import Shipment
 from dossiers.models import Dossier, DossierEvent, Procedure
 from payments.models import Payment
 from tracking.models import Feedback, TrackingLink
-
-try:  # the courier package is built alongside
-    from courier.models import Shipment
-except ImportError:  # pragma: no cover - depends on what is installed
-    Shipment = None
 
 
 def _open(digest, closed_after):
@@ -45,13 +41,12 @@ def open_dossier_by_token_hash(digest: str, closed_after: datetime) -> Dossier |
 
 
 def _page_statement():
-    shipment_id = Shipment.id if Shipment is not None else literal(None, Integer)
     stmt = (select(Dossier.id, Dossier.number, Dossier.status, Dossier.citizen_name, Dossier.citizen_phone,
                    Dossier.received_at, Dossier.deadline_at, Dossier.closed_at, Dossier.delivery_method,
                    Dossier.service_point_id, Procedure.code.label("procedure_code"),
                    Procedure.name.label("procedure_name"), Procedure.name_en.label("procedure_name_en"),
                    Feedback.rating.label("feedback_rating"), Payment.id.label("payment_id"),
-                   shipment_id.label("shipment_id"),
+                   Shipment.id.label("shipment_id"),
                    DossierEvent.to_status.label("event_status"), DossierEvent.at.label("event_at"))
             .select_from(TrackingLink)
             .join(Dossier, Dossier.id == TrackingLink.dossier_id)
@@ -59,10 +54,9 @@ def _page_statement():
             .outerjoin(Feedback, Feedback.dossier_id == Dossier.id)
             .outerjoin(Payment, Payment.dossier_id == Dossier.id)
             .outerjoin(DossierEvent, DossierEvent.dossier_id == Dossier.id)
+            .outerjoin(Shipment, Shipment.dossier_id == Dossier.id)
             .where(*_open(bindparam("digest"), bindparam("closed_after")))
             .order_by(DossierEvent.id))
-    if Shipment is not None:
-        stmt = stmt.outerjoin(Shipment, Shipment.dossier_id == Dossier.id)
     return stmt
 
 

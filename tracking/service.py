@@ -29,18 +29,15 @@ from core.extensions import db
 from core.messages import Text
 from core.settings import public_url
 from core.timeutil import as_utc, utcnow
+from core.uow import unit_of_work
 from core.web import mask_name, mask_phone_local
+from courier import service as courier
 from dossiers import service as dossiers
 from dossiers.models import DeliveryMethod, Dossier, Status
 from payments import service as payments
 from tracking import repository
-from tracking.errors import FeedbackAlreadyGiven, FeedbackNotOpen, InvalidFeedback, RescheduleUnavailable
+from tracking.errors import FeedbackAlreadyGiven, FeedbackNotOpen, InvalidFeedback
 from tracking.models import Feedback, TrackingLink
-
-try:  # the courier package is built alongside; the page shows no delivery block without it
-    from courier import service as courier
-except ImportError:  # pragma: no cover - depends on what is installed
-    courier = None
 
 S = Status
 MAX_COMMENT = 1000
@@ -70,11 +67,10 @@ def issue_link(dossier_id: int, channel: str) -> str:
     return public_url(f"/t/{token}")
 
 
+@unit_of_work()
 def share_link(dossier_id: int, channel: str) -> str:
     """A new link, committed (a page that prints or shows it)."""
-    url = issue_link(dossier_id, channel)
-    db.session.commit()
-    return url
+    return issue_link(dossier_id, channel)
 
 
 def _ttl() -> timedelta:
@@ -123,7 +119,7 @@ def _snapshot_of_rows(rows) -> Snapshot:
         procedure={"code": head.procedure_code, "name": head.procedure_name, "name_en": head.procedure_name_en},
         events=tuple((r.event_status, r.event_at) for r in rows if r.event_status is not None),
         rating=head.feedback_rating, has_payment=head.payment_id is not None,
-        has_shipment=None if repository.Shipment is None else head.shipment_id is not None)
+        has_shipment=head.shipment_id is not None)
 
 
 def _snapshot_of_dossier(dossier: Dossier) -> Snapshot:
@@ -209,7 +205,7 @@ def timeliness(dossier: Snapshot, first: dict[Status, datetime], now: datetime) 
 
 
 def _delivery(dossier: Snapshot, last: dict[Status, datetime]) -> dict | None:
-    if courier is None or dossier.has_shipment is False:
+    if dossier.has_shipment is False:
         return None
     if dossier.delivery_method is not DeliveryMethod.COURIER and S.OUT_FOR_DELIVERY not in last:
         return None
@@ -317,19 +313,14 @@ def give_feedback(dossier_id: int, rating: int, comment: str | None) -> Feedback
     if repository.feedback_for(dossier_id) is not None:
         raise already
     feedback = Feedback(dossier_id=dossier_id, rating=rating, comment=comment)
-    db.session.add(feedback)
     try:
-        db.session.commit()
+        with unit_of_work() as session:
+            session.add(feedback)
     except IntegrityError:  # a second submission at the same moment: the unique dossier_id decides
-        db.session.rollback()
         raise already from None
     return feedback
 
 
 def reschedule(dossier_id: int, phone_last4: str, slot_start: datetime) -> None:
     """A new delivery slot after a failed attempt; the courier checks the digits and the slot. Commits."""
-    if courier is None:
-        raise RescheduleUnavailable(Text(
-            "Chưa thể đặt lại lịch giao trực tuyến; vui lòng liên hệ điểm phục vụ.",
-            "Delivery cannot be rescheduled online yet; please contact the service point."))
     courier.reschedule(dossier_id, phone_last4, slot_start)

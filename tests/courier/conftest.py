@@ -79,13 +79,14 @@ def sandbox(app, clock, failure_rate):
     app.extensions.pop("courier_adapter", None)
 
 
-COURIER_TOPICS = ("courier.result_ready", "courier.book_pickup", "courier.cancel_pickup", "courier.poll")
+BOOKING_TOPIC = "courier@dossiers.status_changed"  # courier's subscription: a shipment when the result is ready
+COURIER_TOPICS = (BOOKING_TOPIC, "courier.book_pickup", "courier.cancel_pickup", "courier.poll")
 
 
 def run_outbox(app, now: datetime) -> int:
     """Run the courier's outbox messages due at ``now`` (the worker at that time); returns how many were done.
 
-    Other packages' messages (notify.*) stay pending: the tests read them as the courier wrote them.
+    Other packages' messages (notify.*, notify@…) stay pending: the tests read them as they were written.
     """
     now = as_utc(now)  # the database compares UTC (SQLite stores wall-clock text)
     with app.app_context():
@@ -130,3 +131,20 @@ def outbox_rows(app, topic: str) -> list[outbox.OutboxMessage]:
     with app.app_context():
         return list(db.session.scalars(select(outbox.OutboxMessage).where(outbox.OutboxMessage.topic == topic)
                                        .order_by(outbox.OutboxMessage.id)))
+
+
+def notify_events(app) -> list[tuple[str, dict]]:
+    """The SMS events waiting for notify, in order: (event, payload) from notify's subscription rows."""
+    from notify.service import sms_event_for
+
+    found = []
+    with app.app_context():
+        rows = db.session.scalars(select(outbox.OutboxMessage).where(outbox.OutboxMessage.topic.startswith("notify@"))
+                                  .order_by(outbox.OutboxMessage.id)).all()
+        for row in rows:
+            event = row.topic.split("@", 1)[1]
+            if event == "dossiers.status_changed":
+                found.append((sms_event_for(row.payload), row.payload))
+            else:  # courier.attempt_failed, courier.returned_to_branch, payments.paid
+                found.append((event.split(".", 1)[1], row.payload))
+    return found

@@ -14,7 +14,16 @@ from courier.adapters import build, wire
 from courier.adapters.base import CourierError, ShipmentStatus
 from courier.adapters.http import HttpCourier
 from courier.models import ShipmentEvent
-from tests.courier.conftest import dossier, local, outbox_rows, ready_courier_dossier, run_outbox, shipment
+from tests.courier.conftest import (
+    BOOKING_TOPIC,
+    dossier,
+    local,
+    notify_events,
+    outbox_rows,
+    ready_courier_dossier,
+    run_outbox,
+    shipment,
+)
 from tests.courier.stub_courier import API_KEY, SECRET, StubCourier
 
 pytestmark = pytest.mark.smoke
@@ -51,7 +60,7 @@ def test_booking_survives_a_courier_error_without_a_second_shipment(
     run_outbox(app, clock.at)
     found = shipment(app, number)
     assert found is not None and found.external_id is None  # stored with its key, not booked yet
-    [message] = outbox_rows(app, "courier.result_ready")
+    [message] = outbox_rows(app, BOOKING_TOPIC)
     assert message.status == "pending" and message.attempts == 1 and "500" in message.last_error
 
     run_outbox(app, clock.set(clock.at + timedelta(minutes=5)))  # the outbox retries
@@ -98,7 +107,7 @@ def test_signed_webhooks_move_the_shipment_once_and_bad_ones_record_nothing(
     again = client.post(WEBHOOK, data=body, headers=headers)  # the courier sends the same push again
     assert again.status_code == 200 and again.get_json()["recorded"] == 0
     assert _recorded(app) == 2
-    assert [m.payload["event"] for m in outbox_rows(app, "notify.dossier_event")].count("out_for_delivery") == 1
+    assert [event for event, _ in notify_events(app)].count("out_for_delivery") == 1
 
 
 def test_polling_picks_up_what_a_missed_webhook_did_not_say(

@@ -19,7 +19,7 @@ from core.extensions import db
 from core.timeutil import as_utc, utcnow
 from tests.core import test_jobs
 from tests.core.test_jobs import CLOSED_PORT_URL, relay, work
-from tests.courier.conftest import outbox_rows, ready_courier_dossier, shipment
+from tests.courier.conftest import BOOKING_TOPIC, outbox_rows, ready_courier_dossier, shipment
 
 rq_app = test_jobs.rq_app  # the fixture: the test app relaying to the test Redis under its own namespace
 
@@ -30,7 +30,7 @@ def test_redis_down_when_the_result_is_ready_loses_nothing(rq_app, client, agent
                                                             monkeypatch):
     app = rq_app
     created = ready_courier_dossier(client, agent_key, officer_key)
-    [ready] = outbox_rows(app, "courier.result_ready")
+    [ready] = outbox_rows(app, BOOKING_TOPIC)
     real_redis = app.config["REDIS_URL"]
 
     monkeypatch.setitem(app.config, "REDIS_URL", CLOSED_PORT_URL)

@@ -12,8 +12,10 @@ from core.timeutil import LOCAL_TZ, as_utc
 from courier import service
 from courier.models import ShipmentEvent
 from tests.courier.conftest import (
+    BOOKING_TOPIC,
     dossier,
     local,
+    notify_events,
     outbox_rows,
     ready_courier_dossier,
     run_outbox,
@@ -55,7 +57,7 @@ def test_a_collect_dossier_gets_no_shipment(app, client, agent_key, officer_key,
     for step in ("accepted", "processing", "result_ready"):
         client.post(f"/api/v1/dossiers/{number}/transitions", json={"to": step}, headers=auth(officer_key))
     run_outbox(app, clock.at)
-    assert shipment(app, number) is None and outbox_rows(app, "courier.result_ready") == []
+    assert shipment(app, number) is None and outbox_rows(app, BOOKING_TOPIC) == []
 
 
 def test_the_sandbox_clock_drives_the_delivery_and_the_dossier_follows(
@@ -98,7 +100,7 @@ def test_the_sandbox_clock_drives_the_delivery_and_the_dossier_follows(
     assert summary["attempts"] == [{"at": plan[(1, "delivered")].occurred_at, "outcome": "delivered", "reason": None}]
     assert summary["can_reschedule"] is False and summary["slots"] == []
     assert recorded == 4  # each event once, however many polls saw it
-    events = [e["event"] for e in (m.payload for m in outbox_rows(app, "notify.dossier_event"))]
+    events = [event for event, _ in notify_events(app)]
     assert events.count("out_for_delivery") == 1 and events.count("delivered") == 1
     # The shipment is finished: no poll is left waiting.
     assert [p for p in outbox_rows(app, "courier.poll") if p.status == "pending"] == []
@@ -128,8 +130,8 @@ def test_a_failed_attempt_is_recorded_and_the_next_working_day_is_booked(
     assert second.status.value == "pending" and second.pickup_confirmation
     assert as_utc(found.next_poll_at) == local(next_monday, 10)
     assert dossier(app, number).status.value == "result_ready"
-    notes = [m.payload for m in outbox_rows(app, "notify.dossier_event") if m.payload["event"] == "attempt_failed"]
-    assert notes == [{"dossier_id": found.dossier_id, "event": "attempt_failed", "reason": failed.reason,
+    notes = [payload for event, payload in notify_events(app) if event == "attempt_failed"]
+    assert notes == [{"dossier_id": found.dossier_id, "reason": failed.reason,
                       "reason_code": failed.reason_code, "attempt": 1, "slot": local(next_monday, 10).astimezone(
                           timezone.utc).isoformat()}]
     with app.app_context():
@@ -160,7 +162,7 @@ def test_after_the_last_attempt_the_result_returns_to_the_point_for_collection(
     assert [a.status.value for a in found.attempt_rows] == ["delivery_failed"] * 3
     current = dossier(app, number)
     assert current.status.value == "result_ready" and current.delivery_method.value == "collect"
-    events = [m.payload["event"] for m in outbox_rows(app, "notify.dossier_event")]
+    events = [event for event, _ in notify_events(app)]
     assert events.count("attempt_failed") == 2 and events.count("returned_to_branch") == 1
     # The citizen now collects it at the point: the officer may record that.
     response = client.post(f"/api/v1/dossiers/{number}/transitions", json={"to": "collected"},

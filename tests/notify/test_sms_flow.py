@@ -18,6 +18,7 @@ from tests import factories
 from tests.notify.conftest import pending, receipts, run_outbox, sms_rows
 
 pytestmark = pytest.mark.smoke
+STATUS_SMS_TOPIC = "notify@dossiers.status_changed"  # notify's subscription to the dossiers' moves
 LATER = timedelta(seconds=30)  # past the dev outbox's simulated receipt
 
 
@@ -48,7 +49,9 @@ def test_the_same_event_twice_sends_one_sms(app, client, agent_key):
     run_outbox(app)
     ident = dossier_id(app, dossier["number"])
     with app.app_context():
-        outbox.enqueue(service.EVENT_TOPIC, {"dossier_id": ident, "event": "received"})
+        outbox.publish("dossiers.status_changed", {"dossier_id": ident, "from_status": None, "to_status": "routed",
+                                                   "delivery_method": "collect", "at": utcnow().isoformat(),
+                                                   "actor_role": "agent"})
         db.session.commit()
         assert service.dossier_event(ident, "received") == sms_rows(app)[0].id
     run_outbox(app)
@@ -60,7 +63,7 @@ def test_the_same_event_twice_sends_one_sms(app, client, agent_key):
 def test_status_goes_created_sending_delivered_through_the_dev_provider(app, client, agent_key):
     dossier = factories.create_dossier(client, agent_key)
     with app.app_context():
-        outbox.run_due(topic=service.EVENT_TOPIC)
+        outbox.run_due(topic=STATUS_SMS_TOPIC)
     [sms] = sms_rows(app)
     assert sms.status is SmsStatus.CREATED and sms.provider_message_id is None
     run_outbox(app)
@@ -103,7 +106,7 @@ def test_final_statuses_never_go_back(app, client, agent_key):
 def test_a_receipt_that_comes_before_the_provider_id_is_applied_when_it_is_stored(app, client, agent_key):
     factories.create_dossier(client, agent_key)
     with app.app_context():
-        outbox.run_due(topic=service.EVENT_TOPIC)
+        outbox.run_due(topic=STATUS_SMS_TOPIC)
         [sms] = sms_rows(app)
         assert service.record_receipt(f"dev-{sms.reference}", "delivered") == "unknown"
         assert service.send(sms.id) == "sent"

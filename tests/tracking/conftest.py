@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 
 import pytest
@@ -11,7 +12,6 @@ from core.extensions import db
 from dossiers.models import Dossier
 from tests.factories import auth
 from tracking import cache as page_cache
-from tracking import repository
 from tracking import service as tracking
 
 
@@ -61,5 +61,8 @@ def courier_stub(monkeypatch):
 
     monkeypatch.setattr(tracking, "courier", SimpleNamespace(delivery_summary=delivery_summary,
                                                              reschedule=reschedule))
-    monkeypatch.setattr(repository, "Shipment", None)  # no shipment rows to look for: always ask the stub
+    # No shipment rows exist for the stub: the page must not conclude "no shipment" from them, but ask it.
+    snapshot_of_rows = tracking._snapshot_of_rows
+    monkeypatch.setattr(tracking, "_snapshot_of_rows",
+                        lambda rows: dataclasses.replace(snapshot_of_rows(rows), has_shipment=None))
     return state
