@@ -37,8 +37,9 @@ def serve():
     os.environ.pop("DATABASE_URL", None)
     from flask_migrate import upgrade
 
+    from app import create_app
     from app.demo import load_demo
-    from core import accounts, create_app
+    from core import accounts
 
     app = create_app()
     with app.app_context():
