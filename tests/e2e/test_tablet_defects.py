@@ -51,8 +51,7 @@ def locate_by_typing(page, text: str) -> None:
     page.get_by_role("button", name="Tìm vị trí").click()
 
 
-@pytest.mark.parametrize("bad", ["asdfgh", "221B Baker Street, London, United Kingdom",
-                                 "Số 1 Lê Duẩn, Quận 1, Thành phố Hồ Chí Minh"])
+@pytest.mark.parametrize("bad", ["asdfgh", "221B Baker Street, London, United Kingdom"])
 def test_a_failed_address_lookup_clears_the_location(app, agent, live_server, new_context, bad):
     page = new_context("tablet-portrait").new_page()
     sign_in(page, live_server)
