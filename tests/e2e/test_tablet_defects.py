@@ -211,7 +211,7 @@ def test_focus_goes_to_the_first_wrong_field(app, agent, live_server, new_contex
     expect(page.get_by_label("Họ và tên")).to_be_focused()
     page.get_by_label("Họ và tên").fill(CITIZEN["name"])
     page.get_by_label("Số căn cước công dân (CCCD)").fill(CITIZEN["cccd"])
-    page.get_by_label("Số điện thoại di động").fill("0241234567")  # a fixed line: cannot get SMS
+    page.get_by_label("Số điện thoại di động").fill("02438123456")  # a fixed line: cannot get SMS
     next_step(page)
     expect(page.get_by_label("Số điện thoại di động")).to_be_focused()
     page.get_by_label("Số điện thoại di động").fill(CITIZEN["phone"])
