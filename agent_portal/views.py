@@ -163,7 +163,7 @@ def pay(number: str):
 
 
 def _compressed(response: Response) -> Response:
-    """Gzip a page (86 KB → 22 KB) when nothing in the request can be echoed into it.
+    """Gzip a page when nothing in the request can be echoed into it.
 
     The page carries the CSRF token; compressing it next to text an attacker chose (a query
     string echoed by the language link) would open it to BREACH. So only a bare request, or
