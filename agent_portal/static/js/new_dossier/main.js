@@ -96,9 +96,13 @@ function initReset() {
 
 function registerServiceWorker() {
   if (!CFG.serviceWorker || !("serviceWorker" in navigator)) return;
-  navigator.serviceWorker.register(CFG.serviceWorker, { scope: CFG.serviceWorkerScope }).catch(() => {
-    /* no offline reload, everything else works */
-  });
+  navigator.serviceWorker.register(CFG.serviceWorker, { scope: CFG.serviceWorkerScope }).then((registration) => {
+    // A tablet keeps this page open all day: look for a deploy now and then, so its files are
+    // cached before the next load asks for them.
+    const update = () => { if (navigator.onLine) registration.update().catch(() => {}); };
+    setInterval(update, 15 * 60 * 1000);
+    document.addEventListener("visibilitychange", () => { if (!document.hidden) update(); });
+  }).catch(() => { /* no offline reload, everything else works */ });
 }
 
 form.addEventListener("input", onEdit);
