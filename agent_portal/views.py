@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import gzip
+import json
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template, request, send_from_directory, url_for
 from flask_babel import get_locale
 from flask_login import current_user
-from markupsafe import Markup
 
+from agent_portal import assets
 from core.auth import allow, current_principal, public
 from core.errors import NotFound
 from core.roles import Role
@@ -27,11 +27,14 @@ from payments.schemas import PaymentSchema, QuoteSchema
 bp = Blueprint("agent_portal", __name__, url_prefix="/portal", template_folder="templates")
 # An explicit, @public route rather than the blueprint's static_folder: Flask's own
 # static endpoint would carry no access rule, and unruled routes are refused.
-STATIC_DIR = Path(__file__).with_name("static")
+STATIC_DIR = assets.STATIC_DIR
 HANOI_OUTLINE = Path(__file__).resolve().parent.parent / "geo" / "data" / "hanoi_boundary.geojson"
 MAX_IMAGE_PX = 1600  # photos are shrunk on the tablet to this many pixels on the long side
 JPEG_QUALITY = 0.85
 RECEIPT_DELAY_MS = 2500  # the number stays on screen this long before the payment page opens
+ASSET_MAX_AGE = 365 * 24 * 3600  # versioned modules and styles: a deploy changes their URLs
+NEW_DOSSIER_ENTRY = "js/new_dossier/main.js"
+PAY_ENTRY = "js/pay/main.js"
 
 
 @bp.route("")
@@ -51,17 +54,25 @@ def home():
                            day=day, statuses=list(Status))
 
 
-def _inline_text(*paths: Path) -> str:
-    """Files joined for inlining, re-read only when one of them changes."""
-    return _joined(paths, tuple(path.stat().st_mtime_ns for path in paths))
+def _page_assets(entry: str, styles: list[str]) -> dict:
+    """URLs of a page's stylesheets, its entry module and every module it imports (modulepreload).
+
+    The modules are separate, long-cached files; on a cold load the browser fetches them all in
+    parallel right after the HTML (modulepreload), and afterwards from its cache or the service worker.
+    """
+    return {
+        "styles": [_core_css()] + [asset_url(name) for name in styles],
+        "preload": [asset_url(name) for name in assets.module_graph(entry)],
+        "entry": asset_url(entry),
+    }
 
 
-@lru_cache(maxsize=8)
-def _joined(paths: tuple[Path, ...], _mtimes: tuple[int, ...]) -> str:
-    text = "\n".join(path.read_text(encoding="utf-8") for path in paths)
-    if "</script" in text.lower() or "</style" in text.lower():
-        raise ValueError(f"{paths} would close its inline element early")
-    return text
+def asset_url(name: str) -> str:
+    return url_for("agent_portal.versioned_static", version=assets.tree().version, filename=name)
+
+
+def _core_css() -> str:
+    return url_for("web.core_static", filename="app.css", v=assets.file_hash(CORE_STATIC_DIR / "app.css"))
 
 
 @bp.route("/new")
@@ -69,9 +80,9 @@ def _joined(paths: tuple[Path, ...], _mtimes: tuple[int, ...]) -> str:
 def new_dossier():
     """The step-by-step new-dossier flow for a tablet.
 
-    Its script and styles are inlined: on a high-latency link (3G, ~0.5 s a round trip)
-    the page is then usable after one round trip instead of two. Leaflet is fetched
-    only when the agent opens the map.
+    Its modules and styles are cached static files (see agent_portal.assets) and the service
+    worker keeps them with the page, so it reloads with no connection. Leaflet is fetched only
+    when the agent opens the map.
     """
     cfg = current_app.config
     config = {
@@ -82,6 +93,9 @@ def new_dossier():
         "maxImagePx": MAX_IMAGE_PX,
         "jpegQuality": JPEG_QUALITY,
         "maxBytes": cfg["MAX_DOCUMENT_BYTES"],
+        "acceptedTypes": sorted(dossiers.ACCEPTED_TYPES),
+        "serviceWorker": url_for("agent_portal.service_worker"),
+        "serviceWorkerScope": url_for("agent_portal.home") + "/",
         "cccdProvinces": sorted(CCCD_PROVINCE_CODES),
         "receiptDelayMs": RECEIPT_DELAY_MS,
         "urls": {
@@ -101,11 +115,8 @@ def new_dossier():
             "pay": url_for("agent_portal.home") + "/dossiers/{number}/pay",
         },
     }
-    page = render_template(
-        "agent_portal/new.html", config=config,
-        inline_css=Markup(_inline_text(CORE_STATIC_DIR / "app.css", STATIC_DIR / "new_dossier.css")),  # noqa: S704
-        inline_js=Markup(_inline_text(STATIC_DIR / "new_dossier.js")),  # noqa: S704 - our own file
-    )
+    page = render_template("agent_portal/new.html", config=config,
+                           assets=_page_assets(NEW_DOSSIER_ENTRY, ["new_dossier.css"]))
     return _compressed(Response(page, mimetype="text/html"))
 
 
@@ -114,7 +125,7 @@ def new_dossier():
 def pay(number: str):
     """Taking the fees on the tablet: the quote, then card, VietQR or cash, and the e-receipt.
 
-    Inlined like the new-dossier page. The state at load comes from the server (so a return
+    Modules and styles as on the new-dossier page. The state at load comes from the server (so a return
     from 3-D Secure shows where the payment stands); the page then talks to the payments API.
     """
     principal = current_principal()
@@ -144,9 +155,7 @@ def pay(number: str):
     page = render_template(
         "agent_portal/pay.html", config=config, d=dossier, quote=quote, sandbox=config["sandbox"],
         procedure_name=procedure.name_en if str(get_locale()) == "en" and procedure.name_en else procedure.name,
-        receipt_url=config["urls"]["receipt"],
-        inline_css=Markup(_inline_text(CORE_STATIC_DIR / "app.css", STATIC_DIR / "pay.css")),  # noqa: S704
-        inline_js=Markup(_inline_text(STATIC_DIR / "pay.js")),  # noqa: S704 - our own file
+        receipt_url=config["urls"]["receipt"], assets=_page_assets(PAY_ENTRY, ["pay.css"]),
     )
     response = _compressed(Response(page, mimetype="text/html"))
     response.headers["Cache-Control"] = "private, no-store"  # the payment's state, never a stale copy
@@ -154,7 +163,7 @@ def pay(number: str):
 
 
 def _compressed(response: Response) -> Response:
-    """Gzip a page (86 KB → 22 KB) when nothing in the request can be echoed into it.
+    """Gzip a page when nothing in the request can be echoed into it.
 
     The page carries the CSRF token; compressing it next to text an attacker chose (a query
     string echoed by the language link) would open it to BREACH. So only a bare request, or
@@ -180,5 +189,36 @@ def hanoi_outline():
 @bp.route("/static/<path:filename>")
 @public
 def portal_static(filename: str):
-    """The portal's own script and styles (the new-dossier page inlines them; see new_dossier)."""
+    """The portal's own files under an unversioned URL (an hour's cache); the pages use versioned_static."""
     return send_from_directory(STATIC_DIR, filename, max_age=3600)
+
+
+@bp.route("/static/v/<version>/<path:filename>")
+@public
+def versioned_static(version: str, filename: str):
+    """The portal's modules and styles under the static tree's version: cached for a year, immutable.
+
+    A page of an older deploy asking for its version gets today's file, uncached, rather than a 404.
+    """
+    current = version == assets.tree().version
+    response = send_from_directory(STATIC_DIR, filename, max_age=ASSET_MAX_AGE if current else 0)
+    if current:
+        response.cache_control.immutable = True
+        response.cache_control.public = True
+    else:
+        response.cache_control.no_cache = True
+    return response
+
+
+@bp.route("/sw.js")
+@public
+def service_worker():
+    """The tablet's service worker (its scope is /portal/): it keeps the new-dossier page, its modules
+    and styles, so the page reloads with no connection. Never cached itself, so a deploy reaches it."""
+    tree = assets.tree()
+    page = _page_assets(NEW_DOSSIER_ENTRY, ["new_dossier.css"])
+    precache = page["styles"] + page["preload"]
+    head = "const VERSION = {};\nconst ASSETS = {};\nconst SHELL = {};\n".format(
+        json.dumps(tree.version), json.dumps(precache), json.dumps([url_for("agent_portal.new_dossier")]))
+    body = head + (STATIC_DIR / "js" / "sw.js").read_text(encoding="utf-8")
+    return Response(body, mimetype="text/javascript", headers={"Cache-Control": "no-cache"})

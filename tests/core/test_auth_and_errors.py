@@ -37,6 +37,8 @@ def test_public_routes_are_exactly_the_expected_ones(app):
                       "/assets/leaflet/<path:filename>", "/coverage", "/coverage.geojson",
                       "/coverage/static/<path:filename>", "/healthz", "/login", "/logout",
                       "/portal/static/<path:filename>",
+                      "/portal/static/v/<version>/<path:filename>",  # the tablet's versioned modules and styles
+                      "/portal/sw.js",  # the tablet's service worker: the list of those files, nothing personal
                       "/r/<token>", "/r/<token>.json", "/r/<token>.pdf", "/r/<token>/print",
                       "/receipts/public-key.pem",
                       "/static/<path:filename>", "/static/core/<path:filename>", "/t/<token>",

@@ -283,14 +283,17 @@ def test_offline_then_online_creates_exactly_one_dossier(app, agent, live_server
 
     context.set_offline(False)
     expect(page.locator("#nd-queue")).to_be_hidden()
-    expect(page.locator("#nd-sent")).to_contain_text("Đã gửi: HN-")
+    expect(page.locator("#nd-done")).to_be_visible()  # the panel it waited on becomes the usual done panel
+    expect(page.locator("#nd-uploads .file.ok")).to_have_count(1)
     shoot(page, "new-offline-sent-tablet-portrait")
+    number = page.locator("#nd-done-number").inner_text()
+    page.wait_for_url(f"{live_server}/portal/dossiers/{number}/pay")
     with app.app_context():
         dossiers = db.session.scalars(select(Dossier)).all()
         assert len(dossiers) == 1 and dossiers[0].citizen_id_number == CITIZEN["cccd"]
         assert [d.filename for d in dossiers[0].documents] == ["cccd.png"]  # the photo waited in IndexedDB
 
-    page.reload()
+    page.goto(f"{live_server}/portal/new")
     expect(page.get_by_role("heading", name="Thủ tục", exact=True)).to_be_visible()
     page.wait_for_load_state("networkidle")
     expect(page.locator("#nd-queue")).to_be_hidden()
