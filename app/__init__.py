@@ -50,6 +50,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from core.auth import init_auth
     from core.errors import register_error_handlers
     from core.health import bp as health_bp
+    from core.security import init_security
     from core.views import bp as web_bp
     from core.web import csrf, init_web
     from courier.api import blp as courier_blp
@@ -84,6 +85,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     if app.config["SMS_PROVIDER"] == "dev":  # /dev/sms exists only while the dev outbox is the provider
         app.register_blueprint(notify_dev_bp)
     init_auth(app)
+    init_security(app)  # proxy trust, security headers, log redaction
     import courier.jobs  # noqa: F401 - registers the outbox handlers
     import notify.jobs  # noqa: F401 - registers the outbox handlers
     import payments.jobs  # noqa: F401 - registers the outbox handlers

@@ -36,10 +36,25 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else raw.strip().lower() in ("1", "true", "yes", "on")
+
+
 def load_config() -> dict:
     """Build the Flask config mapping from the environment."""
+    production = os.environ.get("APP_ENV", "development").strip().lower() == "production"
     return {
+        # "production" refuses to start on the built-in development secrets and makes cookies Secure.
+        "APP_ENV": "production" if production else os.environ.get("APP_ENV", "development"),
         "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-not-secret"),
+        # Reverse proxies in front of the app trusted for X-Forwarded-For/-Proto/-Host (0: none; the
+        # README's deployment behind one TLS-terminating proxy is 1).
+        "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0),
+        # Session (and language, device) cookies Secure on every request; on https requests they always are.
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
+        # Strict-Transport-Security max-age on https responses (0: no header).
+        "HSTS_MAX_AGE_S": _int("HSTS_MAX_AGE_S", 365 * 24 * 3600),
         "SQLALCHEMY_DATABASE_URI": database_url(),
         "DOCUMENT_STORAGE_DIR": os.environ.get(
             "DOCUMENT_STORAGE_DIR", str(INSTANCE_DIR / "documents")
