@@ -197,8 +197,9 @@ def load_config() -> dict:
 
 
 def engine_options(url: str) -> dict:
+    # Statement parameters (CCCD, phone numbers, names) never appear in SQLAlchemy's error texts or logs.
     if url.startswith("sqlite"):
         # Wait for the writer lock instead of failing at once under concurrent requests.
-        return {"connect_args": {"timeout": 30}}
+        return {"connect_args": {"timeout": 30}, "hide_parameters": True}
     # Recycle connections rather than ping before every checkout (a round trip per request).
-    return {"pool_recycle": 1800}
+    return {"pool_recycle": 1800, "hide_parameters": True}

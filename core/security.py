@@ -115,8 +115,8 @@ _PATTERNS = (
     # The value of a sensitive query parameter (next= may carry a path with one).
     (re.compile(r"([?&;](?:" + "|".join(_SENSITIVE_PARAMS) + r")=)[^&\s\"']*", re.IGNORECASE), r"\1" + REDACTED),
     # Bearer keys and the app's key format.
-    (re.compile(r"\bhpa_[A-Za-z0-9_\-]+"), "hpa_" + REDACTED),
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9_\-.=]+"), r"\1" + REDACTED),
+    (re.compile(r"\bhpa_[A-Za-z0-9_\-]+"), "hpa_" + REDACTED),
     # Vietnamese phone numbers (+84…, 84…, 0…) and 12-digit citizen identity numbers (CCCD).
     (re.compile(r"(?<![\w.])(?:\+?84|0)(?:[\s.\-]?\d){9}(?!\d)"), "[phone]"),
     (re.compile(r"(?<![\w.])\d{12}(?!\d)"), "[cccd]"),
