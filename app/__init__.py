@@ -7,7 +7,14 @@ import os
 
 from flask import Flask
 
-from core.config import INSTANCE_DIR, PROJECT_ROOT, engine_options, load_config, normalise_database_url
+from core.config import (
+    INSTANCE_DIR,
+    PROJECT_ROOT,
+    check_production_secrets,
+    engine_options,
+    load_config,
+    normalise_database_url,
+)
 from core.extensions import api, db, migrate
 
 
@@ -17,6 +24,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(load_config())
     if overrides:
         app.config.update(overrides)
+    check_production_secrets(app.config)  # APP_ENV=production: no built-in development secret
     url = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(url))

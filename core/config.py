@@ -36,6 +36,39 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+# The built-in development secrets: fine on a laptop, refused with APP_ENV=production.
+DEVELOPMENT_SECRETS = {
+    "SECRET_KEY": "dev-only-not-secret",
+    "PAYMENT_WEBHOOK_SECRET": "whsec_sandbox",
+    "COURIER_WEBHOOK_SECRET": "cwhsec_sandbox",
+    "SANDBOX_GATEWAY_SECRET_KEY": "sk_test_sandbox",
+}
+
+
+class InsecureConfiguration(RuntimeError):
+    """Production was asked for with a development secret still in place."""
+
+
+def check_production_secrets(config: dict) -> None:
+    """With ``APP_ENV=production``, refuse to start while a secret is empty or its development default.
+
+    The sandbox gateway's key only counts while the sandbox is the gateway (``PAYMENT_GATEWAY_URL`` empty).
+    """
+    if str(config.get("APP_ENV", "")).lower() != "production":
+        return
+    names = [name for name in DEVELOPMENT_SECRETS
+             if not (name == "SANDBOX_GATEWAY_SECRET_KEY" and config.get("PAYMENT_GATEWAY_URL"))]
+    weak = [name for name in names if not config.get(name) or config.get(name) == DEVELOPMENT_SECRETS[name]]
+    if weak:
+        raise InsecureConfiguration(
+            "APP_ENV=production refuses to start with built-in development secrets: set "
+            + ", ".join(weak) + " to secret values of your own (environment variables).")
+
+
+def _secret(name: str) -> str:
+    return os.environ.get(name, DEVELOPMENT_SECRETS[name])
+
+
 def _bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     return default if raw in (None, "") else raw.strip().lower() in ("1", "true", "yes", "on")
@@ -47,7 +80,7 @@ def load_config() -> dict:
     return {
         # "production" refuses to start on the built-in development secrets and makes cookies Secure.
         "APP_ENV": "production" if production else os.environ.get("APP_ENV", "development"),
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-not-secret"),
+        "SECRET_KEY": _secret("SECRET_KEY"),
         # Reverse proxies in front of the app trusted for X-Forwarded-For/-Proto/-Host (0: none; the
         # README's deployment behind one TLS-terminating proxy is 1).
         "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0),
@@ -79,7 +112,7 @@ def load_config() -> dict:
         "ROUTING_ENGINE_URL": os.environ.get("ROUTING_ENGINE_URL", ""),
         "ROUTING_ENGINE_TIMEOUT_S": _float("ROUTING_ENGINE_TIMEOUT_S", 2.0),
         # The sandbox payment gateway served by this app (/sandbox-gateway/v1) for the embedded default.
-        "SANDBOX_GATEWAY_SECRET_KEY": os.environ.get("SANDBOX_GATEWAY_SECRET_KEY", "sk_test_sandbox"),
+        "SANDBOX_GATEWAY_SECRET_KEY": _secret("SANDBOX_GATEWAY_SECRET_KEY"),
         "SANDBOX_GATEWAY_FEE_BPS": _int("SANDBOX_GATEWAY_FEE_BPS", 150),
         "SANDBOX_GATEWAY_FEE_FIXED": _int("SANDBOX_GATEWAY_FEE_FIXED", 0),
         # Where the sandbox sends signed webhooks (comma-separated); a path is this app's receiver, in-process.
@@ -88,7 +121,7 @@ def load_config() -> dict:
         "PAYMENT_GATEWAY_URL": os.environ.get("PAYMENT_GATEWAY_URL", ""),
         "PAYMENT_GATEWAY_KEY": os.environ.get("PAYMENT_GATEWAY_KEY", ""),
         "PAYMENT_GATEWAY_TIMEOUT_S": _float("PAYMENT_GATEWAY_TIMEOUT_S", 20.0),
-        "PAYMENT_WEBHOOK_SECRET": os.environ.get("PAYMENT_WEBHOOK_SECRET", "whsec_sandbox"),
+        "PAYMENT_WEBHOOK_SECRET": _secret("PAYMENT_WEBHOOK_SECRET"),
         "PAYMENT_WEBHOOK_TOLERANCE_S": _int("PAYMENT_WEBHOOK_TOLERANCE_S", 300),
         # The centre's account that VietQR transfers go to (illustrative defaults: a test account).
         "VIETQR_BANK_BIN": os.environ.get("VIETQR_BANK_BIN", "970436"),
@@ -160,7 +193,7 @@ def load_config() -> dict:
         "COURIER_API_KEY": os.environ.get("COURIER_API_KEY", ""),
         "COURIER_TIMEOUT_S": _float("COURIER_TIMEOUT_S", 10.0),
         # Signs the carrier's webhooks (X-Courier-Signature, HMAC-SHA256) and how old a signature may be.
-        "COURIER_WEBHOOK_SECRET": os.environ.get("COURIER_WEBHOOK_SECRET", "cwhsec_sandbox"),
+        "COURIER_WEBHOOK_SECRET": _secret("COURIER_WEBHOOK_SECRET"),
         "COURIER_WEBHOOK_TOLERANCE_S": _int("COURIER_WEBHOOK_TOLERANCE_S", 300),
         # The sandbox courier's share of failed attempts (0 to 1).
         "COURIER_SANDBOX_FAILURE_RATE": _float("COURIER_SANDBOX_FAILURE_RATE", 0.15),

@@ -166,3 +166,30 @@ def test_the_tracking_forms_work_over_https_despite_no_referrer(app, client, age
     assert posted.status_code == 303
     # A forged form without the token is still refused.
     assert browser.post(f"/t/{token}/feedback", data={"rating": "1"}, headers=https).status_code == 400
+
+
+def test_production_refuses_to_start_on_the_development_secrets(app, monkeypatch):
+    from core.config import DEVELOPMENT_SECRETS, InsecureConfiguration
+
+    for name in DEVELOPMENT_SECRETS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("PAYMENT_GATEWAY_URL", raising=False)
+    monkeypatch.setenv("APP_ENV", "production")
+    with pytest.raises(InsecureConfiguration) as refused:
+        _app_like(app)
+    message = str(refused.value)
+    assert all(name in message for name in DEVELOPMENT_SECRETS) and "APP_ENV=production" in message
+    # One left at its default is named alone; an empty one counts as a default.
+    monkeypatch.setenv("SECRET_KEY", "a-long-random-secret-0123456789")
+    monkeypatch.setenv("PAYMENT_WEBHOOK_SECRET", "")
+    monkeypatch.setenv("COURIER_WEBHOOK_SECRET", "cwhsec_live_0123456789")
+    monkeypatch.setenv("PAYMENT_GATEWAY_URL", "https://gateway.example/v1")  # the sandbox's key is moot then
+    with pytest.raises(InsecureConfiguration) as refused:
+        _app_like(app)
+    assert "PAYMENT_WEBHOOK_SECRET" in str(refused.value)
+    assert "SECRET_KEY," not in str(refused.value) and "SANDBOX_GATEWAY_SECRET_KEY" not in str(refused.value)
+    # The development default still starts as it always did.
+    monkeypatch.setenv("APP_ENV", "development")
+    development = _app_like(app)
+    with development.app_context():
+        db.engine.dispose()
