@@ -55,6 +55,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from agent_portal.receipt_views import bp as receipts_bp
     from agent_portal.views import bp as portal_bp
     from app.cli import register_cli
+    from core.api_keys import blp as keys_blp
     from core.auth import init_auth
     from core.errors import register_error_handlers
     from core.health import bp as health_bp
@@ -82,7 +83,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_web(app)
     app.jinja_env.globals.update(status_label=status_label, payment_label=payment_label, method_label=method_label)
     for blueprint in (procedures_blp, geo_blp, geocode_blp, coverage_blp, points_admin_blp, dossiers_blp,
-                      payments_blp, notify_blp, courier_blp):
+                      payments_blp, notify_blp, courier_blp, keys_blp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer keys carry no cookie; session calls are checked in core.auth
     for blueprint in (health_bp, coverage_page_bp, web_bp, portal_bp, receipts_bp, tracking_bp, payments_pages_bp,

@@ -12,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 
 from core import versions
-from core.errors import NotFound, Unauthorized, invalid
+from core.errors import Conflict, NotFound, Unauthorized, invalid
 from core.extensions import db
 from core.messages import Text
 from core.models import ApiKey, Organisation, User
@@ -139,17 +139,68 @@ def issue_user_key(email: str, name: str = "personal") -> IssuedKey:
     return IssuedKey(row.id, prefix, key, user.email)
 
 
+def _live(now: datetime):
+    """Keys that still work: never revoked, or revoked at a time still to come (a rotation's overlap)."""
+    return (ApiKey.revoked_at.is_(None)) | (ApiKey.revoked_at > now)
+
+
 def revoke_key(prefix: str) -> int:
-    """Revoke every active key starting with ``prefix``; returns how many."""
-    rows = db.session.scalars(
-        select(ApiKey).where(ApiKey.prefix == prefix[:12], ApiKey.revoked_at.is_(None))
-    ).all()
+    """Revoke every live key starting with ``prefix`` now (a rotating one too); returns how many."""
+    now = utcnow()
+    rows = db.session.scalars(select(ApiKey).where(ApiKey.prefix == prefix[:12], _live(now))).all()
     for row in rows:
-        row.revoked_at = utcnow()
+        row.revoked_at = now
     if rows:
         versions.bump(versions.ACCESS)
     db.session.commit()
     return len(rows)
+
+
+@dataclass(frozen=True)
+class RotatedKey:
+    new: IssuedKey
+    old_prefix: str
+    old_expires_at: datetime  # the old key works until then, and never after
+
+
+MAX_ROTATION_OVERLAP = timedelta(days=30)
+
+
+def rotate_key(*, prefix: str | None = None, key_id: int | None = None,
+               overlap: timedelta = timedelta(hours=24)) -> RotatedKey:
+    """A new key for the same owner (organisation or user) and label; the old one keeps working for
+    ``overlap`` (so a partner can deploy the new one without an outage), then is revoked by itself.
+
+    Name the old key by its 12-character prefix (CLI) or its id (the key rotating itself, API)."""
+    if overlap < timedelta(0) or overlap > MAX_ROTATION_OVERLAP:
+        raise invalid("overlap_hours", f"Must be between 0 and {MAX_ROTATION_OVERLAP.days * 24}.")
+    now = utcnow()
+    query = select(ApiKey).where(_live(now))
+    if key_id is not None:
+        query = query.where(ApiKey.id == key_id)
+    else:
+        query = query.where(ApiKey.prefix == (prefix or "")[:12])
+    rows = db.session.scalars(query.with_for_update()).all()
+    if len(rows) != 1:
+        db.session.rollback()
+        if not rows:
+            raise NotFound(Text("Không có khóa API đang hoạt động với tiền tố này.",
+                                "No live API key with this prefix."))
+        raise Conflict(Text("Nhiều khóa có cùng tiền tố: thu hồi từng khóa.", "Several keys share this prefix."))
+    old = rows[0]
+    key, new_prefix = _new_key()
+    row = ApiKey(prefix=new_prefix, key_hash=_digest(key), name=old.name,
+                 organisation_id=old.organisation_id, user_id=old.user_id)
+    db.session.add(row)
+    expires = now + overlap
+    if old.revoked_at is None or as_utc(old.revoked_at) > expires:
+        old.revoked_at = expires
+    versions.bump(versions.ACCESS)
+    db.session.flush()
+    owner = old.organisation.code if old.organisation is not None else old.user.email
+    result = RotatedKey(IssuedKey(row.id, new_prefix, key, owner), old.prefix, as_utc(old.revoked_at))
+    db.session.commit()
+    return result
 
 
 def set_organisation_active(code: str, active: bool) -> None:
@@ -222,6 +273,7 @@ def list_keys() -> list[ApiKey]:
 class _Known:
     principal: Principal
     touched: datetime | None
+    expires: datetime | None = None  # a rotated key's end of overlap
 
 
 # Live keys already checked by this worker, emptied whenever access changes anywhere
@@ -242,10 +294,12 @@ def authenticate_key(key: str) -> Principal | None:
     now = utcnow()
     known = _known.get(digest)
     if known is None:
-        known = _lookup(digest)
+        known = _lookup(digest, now)
         if known is None:
             return None
         _known.put(digest, known)
+    if known.expires is not None and now >= known.expires:
+        return None
     if known.touched is None or now - known.touched > LAST_USED_RESOLUTION:
         db.session.execute(update(ApiKey).where(ApiKey.id == known.principal.api_key_id).values(last_used_at=now))
         db.session.commit()
@@ -253,7 +307,7 @@ def authenticate_key(key: str) -> Principal | None:
     return known.principal
 
 
-def _lookup(digest: str) -> _Known | None:
+def _lookup(digest: str, now: datetime) -> _Known | None:
     row = db.session.execute(
         select(ApiKey.id, ApiKey.revoked_at, ApiKey.last_used_at, ApiKey.user_id,
                Organisation.id.label("org_id"), Organisation.code, Organisation.is_active.label("org_active"),
@@ -262,7 +316,8 @@ def _lookup(digest: str) -> _Known | None:
         .outerjoin(Organisation, Organisation.id == func.coalesce(ApiKey.organisation_id, User.organisation_id))
         .where(ApiKey.key_hash == digest)
     ).first()
-    if row is None or row.revoked_at is not None or row.org_active is False:
+    expires = as_utc(row.revoked_at) if row is not None and row.revoked_at is not None else None
+    if row is None or (expires is not None and expires <= now) or row.org_active is False:
         return None
     if row.user_id is None:
         principal = Principal(Role.AGENT, row.id, organisation_id=row.org_id, label=f"org:{row.code}")
@@ -273,4 +328,4 @@ def _lookup(digest: str) -> _Known | None:
             row.role, row.id, organisation_id=row.org_id, user_id=row.user_id,
             service_point_id=row.service_point_id, label=f"user:{row.email}",
         )
-    return _Known(principal, as_utc(row.last_used_at) if row.last_used_at else None)
+    return _Known(principal, as_utc(row.last_used_at) if row.last_used_at else None, expires)

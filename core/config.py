@@ -86,6 +86,8 @@ def load_config() -> dict:
         "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0),
         # Session (and language, device) cookies Secure on every request; on https requests they always are.
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
+        # How long a rotated API key keeps working beside its replacement, in hours (at most 720).
+        "API_KEY_ROTATION_OVERLAP_H": _float("API_KEY_ROTATION_OVERLAP_H", 24),
         # Strict-Transport-Security max-age on https responses (0: no header).
         "HSTS_MAX_AGE_S": _int("HSTS_MAX_AGE_S", 365 * 24 * 3600),
         "SQLALCHEMY_DATABASE_URI": database_url(),
