@@ -97,6 +97,8 @@ def load_config() -> dict:
         "MAX_DOCUMENT_BYTES": _int("MAX_DOCUMENT_BYTES", 10 * 1024 * 1024),
         # Werkzeug refuses bodies past this before any view runs.
         "MAX_CONTENT_LENGTH": _int("MAX_DOCUMENT_BYTES", 10 * 1024 * 1024) + 64 * 1024,
+        # An uploaded image larger than this many pixels (width × height, read from its header) is refused.
+        "MAX_IMAGE_PIXELS": _int("MAX_IMAGE_PIXELS", 90_000_000),
         "SERVICE_RADIUS_KM": _float("SERVICE_RADIUS_KM", 5.0),
         "SERVICE_RADIUS_MINUTES": _float("SERVICE_RADIUS_MINUTES", 30.0),
         # Offline travel model (geo/travel.py documents each default and its source).
