@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 
-from core import versions
+from core import sign_in_guard, versions
 from core.errors import Conflict, NotFound, Unauthorized, invalid
 from core.extensions import db
 from core.messages import Text
@@ -225,17 +225,30 @@ class SignInRefused(Unauthorized):
     code = "sign_in_refused"
 
 
-def sign_in(email: str, password: str) -> User:
-    """The user for these credentials; after five failures in a row the account is locked for
-    15 minutes. The refusal never says whether the email exists."""
+def sign_in(email: str, password: str, ip: str | None = None,
+            device: sign_in_guard.Device | None = None) -> User:
+    """The user for these credentials. The refusal never says whether the email exists.
+
+    Throttled as OWASP advises (core/sign_in_guard.py): failures are counted per client IP, and five in a
+    row lock the account for 15 minutes for untrusted clients only; a device this user signed in from
+    before (its signed cookie, ``device``) is trusted, so an attacker's failures do not lock them out."""
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     now = utcnow()
+    trusted = user is not None and sign_in_guard.device_trusted(device, user.id)
+    if not trusted and not sign_in_guard.ip_allowed(ip):
+        raise SignInRefused(_THROTTLED)
     if user is None:
         verify_password(_DUMMY_HASH, password)  # the same work, so timing tells nothing
+        sign_in_guard.record_failure(ip, None)
         raise SignInRefused(_WRONG)
-    if user.locked_until is not None and as_utc(user.locked_until) > now:
+    locked = user.locked_until is not None and as_utc(user.locked_until) > now
+    if locked and not trusted:
+        sign_in_guard.record_failure(ip, None)
         raise SignInRefused(_LOCKED)
     if not user.is_active or not verify_password(user.password_hash, password):
+        sign_in_guard.record_failure(ip, device if trusted else None)
+        if trusted:  # a trusted device spends its own budget, not the account's
+            raise SignInRefused(_WRONG)
         user.failed_logins += 1
         if user.failed_logins >= MAX_FAILED_SIGN_INS:
             user.locked_until, user.failed_logins = now + LOCK_OUT_FOR, 0
@@ -245,12 +258,17 @@ def sign_in(email: str, password: str) -> User:
         raise SignInRefused(_WRONG)
     if user.organisation is not None and not user.organisation.is_active:
         raise SignInRefused(_WRONG)
-    user.failed_logins, user.locked_until = 0, None
+    if not locked:  # a trusted device gets in, but the lock stays for everyone else
+        user.failed_logins, user.locked_until = 0, None
     db.session.commit()
     return user
 
 
 _WRONG = Text("Email hoặc mật khẩu không đúng.", "Wrong email or password.")
+_THROTTLED = Text(
+    "Quá nhiều lần đăng nhập sai từ địa chỉ này: thử lại sau ít phút.",
+    "Too many failed sign-ins from this address: try again in a few minutes.",
+)
 _LOCKED = Text(
     "Tài khoản tạm khóa 15 phút sau nhiều lần đăng nhập sai.",
     "The account is locked for 15 minutes after repeated failed sign-ins.",

@@ -86,6 +86,11 @@ def load_config() -> dict:
         "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0),
         # Session (and language, device) cookies Secure on every request; on https requests they always are.
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
+        # Failed sign-ins one client IP may make (limits syntax; "off" disables): password spraying stops here.
+        "SIGN_IN_IP_LIMIT": os.environ.get("SIGN_IN_IP_LIMIT", "20 per 15 minutes"),
+        # A successful sign-in marks the device (signed cookie) as known for this many days: known devices
+        # are not locked out by others' failures (OWASP device cookies).
+        "SIGN_IN_DEVICE_DAYS": _float("SIGN_IN_DEVICE_DAYS", 180),
         # How long a rotated API key keeps working beside its replacement, in hours (at most 720).
         "API_KEY_ROTATION_OVERLAP_H": _float("API_KEY_ROTATION_OVERLAP_H", 24),
         # Strict-Transport-Security max-age on https responses (0: no header).
