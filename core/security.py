@@ -47,7 +47,7 @@ RELAXED_SCRIPT_PREFIXES = ("/admin/rq",)
 
 
 def csp_nonce() -> str:
-    """This request's CSP nonce (one per request, made when first asked for)."""
+    """This request's CSP nonce (one per request, made when a template first asks for it)."""
     nonce = g.get("_csp_nonce")
     if nonce is None:
         nonce = g._csp_nonce = secrets.token_urlsafe(18)
@@ -59,7 +59,9 @@ def _origin(url: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc}" if parts and parts.scheme and parts.netloc else None
 
 
-def content_security_policy(nonce: str, relaxed_scripts: bool = False) -> str:
+def content_security_policy(nonce: str | None, relaxed_scripts: bool = False) -> str:
+    """The policy; ``nonce`` only when the page used one (so pages without inline scripts, such as the
+    tracking page's identical 404s, carry identical headers)."""
     config = current_app.config
     images = ["'self'", "data:", "blob:"]
     tiles = _origin(str(config.get("MAP_TILE_URL") or ""))
@@ -67,7 +69,10 @@ def content_security_policy(nonce: str, relaxed_scripts: bool = False) -> str:
         tile_url = str(config["MAP_TILE_URL"])
         # Leaflet's {s} subdomains (a.tile…, b.tile…) share one wildcard.
         images.append(tiles.replace("://a.", "://*.") if "{s}" in tile_url else tiles)
-    scripts = "'self' 'unsafe-inline'" if relaxed_scripts else f"'self' 'nonce-{nonce}'"
+    if relaxed_scripts:
+        scripts = "'self' 'unsafe-inline'"
+    else:
+        scripts = f"'self' 'nonce-{nonce}'" if nonce else "'self'"
     directives = {
         "default-src": "'self'",
         "script-src": scripts,
@@ -85,7 +90,7 @@ def content_security_policy(nonce: str, relaxed_scripts: bool = False) -> str:
 def _security_headers(response: Response) -> Response:
     headers = response.headers
     relaxed = request.path.startswith(RELAXED_SCRIPT_PREFIXES)
-    headers.setdefault("Content-Security-Policy", content_security_policy(csp_nonce(), relaxed))
+    headers.setdefault("Content-Security-Policy", content_security_policy(g.get("_csp_nonce"), relaxed))
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")

@@ -94,7 +94,8 @@ def _assert_secure_headers(response, path: str) -> None:
     headers = response.headers
     csp = headers.get("Content-Security-Policy", "")
     assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp, path
-    assert NONCE.search(csp) and "'unsafe-inline'" not in csp.split("script-src", 1)[1].split(";")[0], path
+    scripts = csp.split("script-src", 1)[1].split(";")[0]
+    assert scripts.startswith(" 'self'") and "'unsafe-inline'" not in scripts and "*" not in scripts, path
     assert headers["X-Frame-Options"] == "DENY", path
     assert headers["X-Content-Type-Options"] == "nosniff", path
     assert headers.get("Referrer-Policy"), path
@@ -193,3 +194,12 @@ def test_production_refuses_to_start_on_the_development_secrets(app, monkeypatch
     development = _app_like(app)
     with development.app_context():
         db.engine.dispose()
+
+
+def test_the_policy_admits_the_configured_tile_server_and_nothing_else(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "MAP_TILE_URL", "https://{s}.tiles.example.vn/{z}/{x}/{y}.png")
+    csp = client.get("/coverage").headers["Content-Security-Policy"]
+    images = csp.split("img-src", 1)[1].split(";")[0]
+    assert images.split() == ["'self'", "data:", "blob:", "https://*.tiles.example.vn"]
+    monkeypatch.setitem(app.config, "MAP_TILE_URL", "")
+    assert "tiles.example" not in client.get("/coverage").headers["Content-Security-Policy"]
