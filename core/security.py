@@ -41,8 +41,8 @@ def request_is_https() -> bool:
 
 # ---------------------------------------------------------------- response headers
 
-# Pages of libraries that inline their scripts and cannot take a nonce (rq-dashboard, admins only):
-# scripts there may be inline; framing and everything else stay as strict.
+# Pages of libraries that inline their scripts and cannot take a nonce (rq-dashboard, admins only: inline
+# scripts and underscore templates, which compile with Function()); framing and the rest stay as strict.
 RELAXED_SCRIPT_PREFIXES = ("/admin/rq",)
 
 
@@ -70,7 +70,7 @@ def content_security_policy(nonce: str | None, relaxed_scripts: bool = False) ->
         # Leaflet's {s} subdomains (a.tile…, b.tile…) share one wildcard.
         images.append(tiles.replace("://a.", "://*.") if "{s}" in tile_url else tiles)
     if relaxed_scripts:
-        scripts = "'self' 'unsafe-inline'"
+        scripts = "'self' 'unsafe-inline' 'unsafe-eval'"
     else:
         scripts = f"'self' 'nonce-{nonce}'" if nonce else "'self'"
     directives = {
@@ -89,7 +89,7 @@ def content_security_policy(nonce: str | None, relaxed_scripts: bool = False) ->
 
 def _security_headers(response: Response) -> Response:
     headers = response.headers
-    relaxed = request.path.startswith(RELAXED_SCRIPT_PREFIXES)
+    relaxed = any(request.path == p or request.path.startswith(p + "/") for p in RELAXED_SCRIPT_PREFIXES)
     headers.setdefault("Content-Security-Policy", content_security_policy(g.get("_csp_nonce"), relaxed))
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("X-Content-Type-Options", "nosniff")

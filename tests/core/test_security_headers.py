@@ -203,3 +203,11 @@ def test_the_policy_admits_the_configured_tile_server_and_nothing_else(client, a
     assert images.split() == ["'self'", "data:", "blob:", "https://*.tiles.example.vn"]
     monkeypatch.setitem(app.config, "MAP_TILE_URL", "")
     assert "tiles.example" not in client.get("/coverage").headers["Content-Security-Policy"]
+
+
+def test_only_the_rq_dashboard_may_inline_scripts(client):
+    relaxed = client.get("/admin/rq/", headers={"Accept": "text/html"}).headers["Content-Security-Policy"]
+    assert "'unsafe-inline'" in relaxed.split("script-src", 1)[1].split(";")[0]
+    assert "frame-ancestors 'none'" in relaxed
+    strict = client.get("/admin/rqx", headers={"Accept": "text/html"}).headers["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in strict.split("script-src", 1)[1].split(";")[0]
