@@ -8,7 +8,7 @@ import os
 from flask import Flask, current_app
 
 import sandboxes
-from core.config import engine_options
+from core.config import check_production_secrets, engine_options
 from core.extensions import api, db, migrate
 from core.settings import PROJECT_ROOT, Settings, load_config, normalise_database_url
 
@@ -47,7 +47,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=config["INSTANCE_DIR"], instance_relative_config=False,
                 static_folder=str(PROJECT_ROOT / "core" / "static"))  # rq-dashboard's pages use url_for("static")
     app.config.update(config)
-    sandboxes.check(app.config)  # before anything else: a sandbox never starts with a production configuration
+    check_production_secrets(app.config)  # APP_ENV=production: no built-in development secret
+    sandboxes.check(app.config)  # and a sandbox never starts with a production configuration
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(config["DATABASE_URL"]))
     app.extensions["settings"] = Settings(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
@@ -76,9 +77,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     from agent_portal.receipt_views import bp as receipts_bp
     from agent_portal.views import bp as portal_bp
     from app.cli import register_cli
+    from core.api_keys import blp as keys_blp
     from core.auth import init_auth
     from core.errors import register_error_handlers
     from core.health import bp as health_bp
+    from core.security import init_security
     from core.views import bp as web_bp
     from core.web import csrf, init_web
     from courier.api import blp as courier_blp
@@ -101,7 +104,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_web(app)
     app.jinja_env.globals.update(status_label=status_label, payment_label=payment_label, method_label=method_label)
     for blueprint in (procedures_blp, geo_blp, geocode_blp, coverage_blp, points_admin_blp, dossiers_blp,
-                      payments_blp, notify_blp, courier_blp):
+                      payments_blp, notify_blp, courier_blp, keys_blp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer keys carry no cookie; session calls are checked in core.auth
     for blueprint in (health_bp, coverage_page_bp, web_bp, portal_bp, receipts_bp, tracking_bp, payments_pages_bp,
@@ -111,6 +114,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     if app.config["SMS_PROVIDER"] == "dev":  # /dev/sms exists only while the dev outbox is the provider
         app.register_blueprint(notify_dev_bp)
     init_auth(app)
+    init_security(app)  # proxy trust, security headers, log redaction
     import courier.jobs  # noqa: F401 - registers the outbox handlers
     import notify.jobs  # noqa: F401 - registers the outbox handlers
     import payments.jobs  # noqa: F401 - registers the outbox handlers

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
@@ -69,6 +71,26 @@ def agents_create_key(org_code: str, name: str):
     click.echo(f"# key {issued.prefix}… for {issued.owner}: store it now, it is not shown again", err=True)
 
 
+def _rotate(prefix: str, overlap_hours: float | None) -> None:
+    hours = current_app.config["API_KEY_ROTATION_OVERLAP_H"] if overlap_hours is None else overlap_hours
+    try:
+        rotated = accounts.rotate_key(prefix=prefix, overlap=timedelta(hours=hours))
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(rotated.new.key)
+    click.echo(f"# key {rotated.new.prefix}… for {rotated.new.owner}: store it now, it is not shown again; "
+               f"the old key {rotated.old_prefix}… works until {rotated.old_expires_at.isoformat()}", err=True)
+
+
+@agents_cli.command("rotate-key")
+@click.argument("prefix")
+@click.option("--overlap-hours", type=float, default=None,
+              help="How long the old key keeps working (default API_KEY_ROTATION_OVERLAP_H).")
+def agents_rotate_key(prefix: str, overlap_hours: float | None):
+    """Issue a new key for the owner of the key PREFIX; the old one works for the overlap, then is revoked."""
+    _rotate(prefix, overlap_hours)
+
+
 @agents_cli.command("revoke-key")
 @click.argument("prefix")
 def agents_revoke_key(prefix: str):
@@ -82,6 +104,15 @@ def users_list():
     for user in accounts.list_users():
         scope = user.organisation.code if user.organisation else (user.service_point_id or "-")
         click.echo(f"{user.email}\t{user.role.value}\t{scope}\t{user.full_name}")
+
+
+@users_cli.command("rotate-key")
+@click.argument("prefix")
+@click.option("--overlap-hours", type=float, default=None,
+              help="How long the old key keeps working (default API_KEY_ROTATION_OVERLAP_H).")
+def users_rotate_key(prefix: str, overlap_hours: float | None):
+    """Issue a new personal key replacing the key PREFIX; the old one works for the overlap, then is revoked."""
+    _rotate(prefix, overlap_hours)
 
 
 @users_cli.command("create-key")

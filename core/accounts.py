@@ -11,8 +11,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 
-from core import versions
-from core.errors import NotFound, Unauthorized, invalid
+from core import sign_in_guard, versions
+from core.errors import Conflict, NotFound, Unauthorized, invalid
 from core.extensions import db
 from core.messages import Text
 from core.models import ApiKey, Organisation, User
@@ -142,17 +142,66 @@ def issue_user_key(email: str, name: str = "personal") -> IssuedKey:
     return IssuedKey(row.id, prefix, key, user.email)
 
 
+def _live(now: datetime):
+    """Keys that still work: never revoked, or revoked at a time still to come (a rotation's overlap)."""
+    return (ApiKey.revoked_at.is_(None)) | (ApiKey.revoked_at > now)
+
+
 @unit_of_work()
 def revoke_key(prefix: str) -> int:
-    """Revoke every active key starting with ``prefix``; returns how many."""
-    rows = db.session.scalars(
-        select(ApiKey).where(ApiKey.prefix == prefix[:12], ApiKey.revoked_at.is_(None))
-    ).all()
+    """Revoke every live key starting with ``prefix`` now (a rotating one too); returns how many."""
+    now = utcnow()
+    rows = db.session.scalars(select(ApiKey).where(ApiKey.prefix == prefix[:12], _live(now))).all()
     for row in rows:
-        row.revoked_at = utcnow()
+        row.revoked_at = now
     if rows:
         versions.bump(versions.ACCESS)
     return len(rows)
+
+
+@dataclass(frozen=True)
+class RotatedKey:
+    new: IssuedKey
+    old_prefix: str
+    old_expires_at: datetime  # the old key works until then, and never after
+
+
+MAX_ROTATION_OVERLAP = timedelta(days=30)
+
+
+@unit_of_work()
+def rotate_key(*, prefix: str | None = None, key_id: int | None = None,
+               overlap: timedelta = timedelta(hours=24)) -> RotatedKey:
+    """A new key for the same owner (organisation or user) and label; the old one keeps working for
+    ``overlap`` (so a partner can deploy the new one without an outage), then is revoked by itself.
+
+    Name the old key by its 12-character prefix (CLI) or its id (the key rotating itself, API)."""
+    if overlap < timedelta(0) or overlap > MAX_ROTATION_OVERLAP:
+        raise invalid("overlap_hours", f"Must be between 0 and {MAX_ROTATION_OVERLAP.days * 24}.")
+    now = utcnow()
+    query = select(ApiKey).where(_live(now))
+    if key_id is not None:
+        query = query.where(ApiKey.id == key_id)
+    else:
+        query = query.where(ApiKey.prefix == (prefix or "")[:12])
+    rows = db.session.scalars(query.with_for_update()).all()
+    if len(rows) != 1:
+        if not rows:
+            raise NotFound(Text("Không có khóa API đang hoạt động với tiền tố này.",
+                                "No live API key with this prefix."))
+        raise Conflict(Text("Nhiều khóa có cùng tiền tố: thu hồi từng khóa.", "Several keys share this prefix."))
+    old = rows[0]
+    key, new_prefix = _new_key()
+    row = ApiKey(prefix=new_prefix, key_hash=_digest(key), name=old.name,
+                 organisation_id=old.organisation_id, user_id=old.user_id)
+    db.session.add(row)
+    expires = now + overlap
+    if old.revoked_at is None or as_utc(old.revoked_at) > expires:
+        old.revoked_at = expires
+    versions.bump(versions.ACCESS)
+    db.session.flush()
+    owner = old.organisation.code if old.organisation is not None else old.user.email
+    return RotatedKey(IssuedKey(row.id, new_prefix, key, owner), old.prefix, as_utc(old.revoked_at))
 
 
 @unit_of_work()
@@ -177,25 +226,39 @@ class SignInRefused(Unauthorized):
     code = "sign_in_refused"
 
 
-def sign_in(email: str, password: str) -> User:
-    """The user for these credentials; after five failures in a row the account is locked for
-    15 minutes. The refusal never says whether the email exists."""
+def sign_in(email: str, password: str, ip: str | None = None,
+            device: sign_in_guard.Device | None = None) -> User:
+    """The user for these credentials. The refusal never says whether the email exists.
+
+    Throttled as OWASP advises (core/sign_in_guard.py): failures are counted per client IP, and five in a
+    row lock the account for 15 minutes for untrusted clients only; a device this user signed in from
+    before (its signed cookie, ``device``) is trusted, so an attacker's failures do not lock them out."""
     with unit_of_work():  # a failure is counted and committed; the refusal is raised after
-        user, refusal = _check_sign_in(email, password)
+        user, refusal = _check_sign_in(email, password, ip, device)
     if refusal is not None:
         raise SignInRefused(refusal)
     return user
 
 
-def _check_sign_in(email: str, password: str) -> tuple[User | None, Text | None]:
+def _check_sign_in(email: str, password: str, ip: str | None,
+                   device: sign_in_guard.Device | None) -> tuple[User | None, Text | None]:
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     now = utcnow()
+    trusted = user is not None and sign_in_guard.device_trusted(device, user.id)
+    if not trusted and not sign_in_guard.ip_allowed(ip):
+        return None, _THROTTLED
     if user is None:
         verify_password(_DUMMY_HASH, password)  # the same work, so timing tells nothing
+        sign_in_guard.record_failure(ip, None)
         return None, _WRONG
-    if user.locked_until is not None and as_utc(user.locked_until) > now:
+    locked = user.locked_until is not None and as_utc(user.locked_until) > now
+    if locked and not trusted:
+        sign_in_guard.record_failure(ip, None)
         return None, _LOCKED
     if not user.is_active or not verify_password(user.password_hash, password):
+        sign_in_guard.record_failure(ip, device if trusted else None)
+        if trusted:  # a trusted device spends its own budget, not the account's
+            return None, _WRONG
         user.failed_logins += 1
         if user.failed_logins >= MAX_FAILED_SIGN_INS:
             user.locked_until, user.failed_logins = now + LOCK_OUT_FOR, 0
@@ -203,11 +266,16 @@ def _check_sign_in(email: str, password: str) -> tuple[User | None, Text | None]
         return None, _WRONG
     if user.organisation is not None and not user.organisation.is_active:
         return None, _WRONG
-    user.failed_logins, user.locked_until = 0, None
+    if not locked:  # a trusted device gets in, but the lock stays for everyone else
+        user.failed_logins, user.locked_until = 0, None
     return user, None
 
 
 _WRONG = Text("Email hoặc mật khẩu không đúng.", "Wrong email or password.")
+_THROTTLED = Text(
+    "Quá nhiều lần đăng nhập sai từ địa chỉ này: thử lại sau ít phút.",
+    "Too many failed sign-ins from this address: try again in a few minutes.",
+)
 _LOCKED = Text(
     "Tài khoản tạm khóa 15 phút sau nhiều lần đăng nhập sai.",
     "The account is locked for 15 minutes after repeated failed sign-ins.",
@@ -230,6 +298,7 @@ def list_keys() -> list[ApiKey]:
 class _Known:
     principal: Principal
     touched: datetime | None
+    expires: datetime | None = None  # a rotated key's end of overlap
 
 
 # Live keys already checked by this worker, emptied whenever access changes anywhere
@@ -250,10 +319,12 @@ def authenticate_key(key: str) -> Principal | None:
     now = utcnow()
     known = _known.get(digest)
     if known is None:
-        known = _lookup(digest)
+        known = _lookup(digest, now)
         if known is None:
             return None
         _known.put(digest, known)
+    if known.expires is not None and now >= known.expires:
+        return None
     if known.touched is None or now - known.touched > LAST_USED_RESOLUTION:
         with unit_of_work():
             db.session.execute(update(ApiKey).where(ApiKey.id == known.principal.api_key_id).values(last_used_at=now))
@@ -261,7 +332,7 @@ def authenticate_key(key: str) -> Principal | None:
     return known.principal
 
 
-def _lookup(digest: str) -> _Known | None:
+def _lookup(digest: str, now: datetime) -> _Known | None:
     row = db.session.execute(
         select(ApiKey.id, ApiKey.revoked_at, ApiKey.last_used_at, ApiKey.user_id,
                Organisation.id.label("org_id"), Organisation.code, Organisation.is_active.label("org_active"),
@@ -270,7 +341,8 @@ def _lookup(digest: str) -> _Known | None:
         .outerjoin(Organisation, Organisation.id == func.coalesce(ApiKey.organisation_id, User.organisation_id))
         .where(ApiKey.key_hash == digest)
     ).first()
-    if row is None or row.revoked_at is not None or row.org_active is False:
+    expires = as_utc(row.revoked_at) if row is not None and row.revoked_at is not None else None
+    if row is None or (expires is not None and expires <= now) or row.org_active is False:
         return None
     if row.user_id is None:
         principal = Principal(Role.AGENT, row.id, organisation_id=row.org_id, label=f"org:{row.code}")
@@ -281,4 +353,4 @@ def _lookup(digest: str) -> _Known | None:
             row.role, row.id, organisation_id=row.org_id, user_id=row.user_id,
             service_point_id=row.service_point_id, label=f"user:{row.email}",
         )
-    return _Known(principal, as_utc(row.last_used_at) if row.last_used_at else None)
+    return _Known(principal, as_utc(row.last_used_at) if row.last_used_at else None, expires)

@@ -9,6 +9,7 @@ request's Accept-Language (Vietnamese by default).
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from flask import Flask, Response, json, render_template_string, request
@@ -224,9 +225,31 @@ def register_error_handlers(app: Flask) -> None:
         return _http_problem(status, headers=headers)
 
     @app.errorhandler(Exception)
-    def handle_unexpected(exc: Exception):  # pragma: no cover - exercised via logs
-        log.exception("unhandled error on %s %s", request.method, request.path)
+    def handle_unexpected(exc: Exception):
+        log_unexpected(exc)
         return _http_problem(500)
+
+
+def log_unexpected(exc: Exception) -> None:
+    """Log an unhandled error without the personal data it may carry.
+
+    A database error's text holds the statement's parameters (a citizen's CCCD, phone, name) and the
+    driver's detail (``Key (cccd)=(…)``): it is logged as its kind, the driver's error class and SQLSTATE,
+    the statement without parameters, and the stack's frames, never the values. Other errors keep their
+    traceback; core/security.py's filter on this logger redacts tokens, CCCD and phone numbers in it.
+    """
+    from sqlalchemy.exc import StatementError
+
+    if isinstance(exc, StatementError):
+        orig = exc.orig
+        driver = f"{type(orig).__module__}.{type(orig).__name__}" if orig is not None else "-"
+        sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "-"
+        statement = " ".join(str(exc.statement or "").split())[:500]
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        log.error("unhandled %s (%s, SQLSTATE %s) on %s %s; statement (parameters not logged): %s\n%s",
+                  type(exc).__name__, driver, sqlstate, request.method, request.path, statement, frames)
+        return
+    log.exception("unhandled error on %s %s", request.method, request.path)
 
 
 def _summary(errors: list[dict]) -> Text:

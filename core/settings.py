@@ -93,6 +93,10 @@ def _legacy_failure_rate(environ: Mapping[str, str]) -> float:
     return float(environ.get("COURIER_SANDBOX_FAILURE_RATE") or 0.15)
 
 
+def _production(environ: Mapping[str, str]) -> bool:
+    return (environ.get("APP_ENV") or "").strip().lower() in ("production", "prod")
+
+
 def _public_base_url(environ: Mapping[str, str]) -> str:
     """Where ``make run`` listens (HOST, PORT), so SMS and receipt links work out of the box."""
     return f"http://{environ.get('HOST') or '127.0.0.1'}:{environ.get('PORT') or '5000'}"
@@ -120,6 +124,17 @@ class Settings:
                       "mounted or a built-in development secret is in use")
     host = Setting(str, "127.0.0.1", "where `make run` listens (and the default of PUBLIC_BASE_URL)")
     port = Setting(str, "5000", "the port `make run` listens on (and the default of PUBLIC_BASE_URL)")
+    trusted_proxy_count = Setting(int, 0, "reverse proxies in front of the app trusted for X-Forwarded-For/-Proto/"
+                                  "-Host (0: none; one TLS-terminating proxy: 1)")
+    session_cookie_secure = Setting(bool, _production, "session, language and device cookies Secure on every "
+                                    "request (on https requests they always are); default: on in production")
+    hsts_max_age_s = Setting(int, 365 * 24 * 3600, "Strict-Transport-Security max-age on https responses (0: none)")
+    sign_in_ip_limit = Setting(str, "20 per 15 minutes", "failed sign-ins one client IP may make (limits syntax; "
+                               "`off` disables): password spraying stops here")
+    sign_in_device_days = Setting(float, 180.0, "a successful sign-in marks the device (signed cookie) as known "
+                                  "this long: others' failures do not lock it out (OWASP device cookies)")
+    api_key_rotation_overlap_h = Setting(float, 24.0, "how long a rotated API key keeps working beside its "
+                                         "replacement, hours (at most 720)")
     public_base_url = Setting(str, _public_base_url, "how people reach this app: the base of every link in SMS, "
                               "receipts and webhooks (never taken from a request's Host header)")
 
@@ -132,6 +147,8 @@ class Settings:
     # ------------------------------------------------------------ documents
     document_storage_dir = Setting(str, _document_dir, "content-addressed document files")
     max_document_bytes = Setting(int, 10 * 1024 * 1024, "largest accepted document")
+    max_image_pixels = Setting(int, 90_000_000, "largest accepted image, width × height read from its header "
+                               "(decompression bombs)")
 
     # ------------------------------------------------------------ routing
     service_radius_km = Setting(float, 5.0, "the distance half of the service-radius rule")

@@ -10,10 +10,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from core import accounts
+from core import accounts, sign_in_guard
 from core.auth import STAFF, allow, public
 from core.forms import SignInForm
 from core.roles import Role
+from core.web import cookie_secure
 
 bp = Blueprint("web", __name__, template_folder="templates")
 STATIC_DIR = Path(__file__).with_name("static")
@@ -46,13 +47,19 @@ def index():
 def login():
     form = SignInForm()
     if form.validate_on_submit():
+        device = sign_in_guard.device_from(request.cookies.get(sign_in_guard.DEVICE_COOKIE))
         try:
-            user = accounts.sign_in(form.email.data, form.password.data)
+            user = accounts.sign_in(form.email.data, form.password.data, ip=request.remote_addr, device=device)
         except accounts.SignInRefused as exc:
             form.password.errors.append(exc.detail.get(str(get_locale())))
         else:
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or _home_for(user.role))
+            response = redirect(_safe_next(request.args.get("next")) or _home_for(user.role))
+            # This device is known from now on: others' failures will not lock this user out of it.
+            response.set_cookie(sign_in_guard.DEVICE_COOKIE, sign_in_guard.device_token(user.id),
+                                max_age=sign_in_guard.device_max_age(), path="/login", httponly=True,
+                                samesite="Lax", secure=cookie_secure())
+            return response
     return render_template("core/login.html", form=form), 200 if not form.errors else 422
 
 

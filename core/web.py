@@ -12,7 +12,8 @@ from datetime import datetime
 
 from babel.dates import format_datetime
 from babel.numbers import format_currency, format_decimal
-from flask import Flask, g, request
+from flask import Flask, current_app, g, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
@@ -46,8 +47,22 @@ def select_locale() -> str:
 def _remember_language(response):
     wanted = request.args.get("lang")
     if wanted in LANGUAGES:
-        response.set_cookie(LANG_COOKIE, wanted, max_age=365 * 24 * 3600, samesite="Lax")
+        response.set_cookie(LANG_COOKIE, wanted, max_age=365 * 24 * 3600, samesite="Lax",
+                            secure=cookie_secure())
     return response
+
+
+def cookie_secure() -> bool:
+    """Cookies are Secure in production (``SESSION_COOKIE_SECURE``, on with ``APP_ENV=production``) and on
+    every request that came over https, directly or through the trusted proxy (core/security.py)."""
+    return bool(current_app.config.get("SESSION_COOKIE_SECURE")) or (has_request_context() and request.is_secure)
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, Secure whenever ``cookie_secure()`` says so."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return cookie_secure()
 
 
 def money(amount: int | None) -> str:
@@ -122,8 +137,16 @@ def init_web(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_ROOT / "translations"))
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a tablet stays on a form all morning
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    # Flask ships these keys (SameSite None), so setdefault would never apply: set them unless configured.
+    app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["REMEMBER_COOKIE_SAMESITE"] = app.config.get("REMEMBER_COOKIE_SAMESITE") or "Lax"
+    app.config["REMEMBER_COOKIE_SECURE"] = bool(app.config.get("SESSION_COOKIE_SECURE"))
+    app.session_interface = SessionInterface()
+    # Over https Flask-WTF would also demand a same-origin Referer, which the pages that must not leak
+    # their URL (the tracking and receipt pages: Referrer-Policy no-referrer) never send. The CSRF token,
+    # the SameSite=Lax session cookie and HSTS are the protection.
+    app.config.setdefault("WTF_CSRF_SSL_STRICT", False)
     login_manager.init_app(app)
     login_manager.login_view = "web.login"
     csrf.init_app(app)

@@ -39,3 +39,11 @@ class UnsupportedFileType(DomainError):
     status = 415
     code = "unsupported_media_type"
     title = Text("Loại tệp không được hỗ trợ", "Unsupported file type")
+
+
+class DocumentRefused(DomainError):
+    """The content is of an accepted type but not acceptable: a polyglot, trailing data, a decompression bomb."""
+
+    status = 422
+    code = "document_refused"
+    title = Text("Tệp không được chấp nhận", "File refused")

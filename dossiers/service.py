@@ -26,9 +26,10 @@ from core.messages import Text
 from core.roles import Role
 from core.timeutil import LOCAL_TZ, to_local, utcnow
 from core.uow import unit_of_work
-from dossiers import catalogue, repository
+from dossiers import catalogue, files, repository
 from dossiers.deadlines import deadline_for
 from dossiers.errors import (
+    DocumentRefused,
     DocumentsClosed,
     FileTooLarge,
     IdempotencyKeyReused,
@@ -366,6 +367,9 @@ def add_document(principal: Principal, number: str, kind: str, filename: str, st
             Text(f"Nội dung tệp là {mime or 'không xác định'}.", f"The file content is {mime or 'unknown'}."),
             errors=[_file_error("The file type is not accepted: send PDF, JPEG, PNG, WebP or HEIC.")],
         )
+    problem = files.problem_with(content, mime, int(current_app.config["MAX_IMAGE_PIXELS"]))
+    if problem is not None:
+        raise DocumentRefused(Text(*problem), errors=[_file_error(problem[1])])
     with unit_of_work():
         return _attach(principal, number, kind, filename, content, mime)
 
@@ -380,7 +384,7 @@ def _attach(principal: Principal, number: str, kind: str, filename: str, content
     store = LocalDocumentStore(current_app.config["DOCUMENT_STORAGE_DIR"])
     key = store.put(digest, ACCEPTED_TYPES[mime], content)
     document = Document(
-        kind=kind, filename=(filename or f"document.{ACCEPTED_TYPES[mime]}")[:255],
+        kind=kind, filename=files.stored_filename(filename, ACCEPTED_TYPES[mime]),
         content_type=mime, size_bytes=len(content), sha256=digest, storage_key=key,
         uploaded_by=principal.label,
     )

@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select, text, update
 
 from core.extensions import db
 from core.pii import blind_index
-from notify.models import SmsMessage, SmsReceipt, SmsStatus
+from notify.models import FINAL, SmsMessage, SmsReceipt, SmsStatus
 
 
 def by_id(sms_id: int, *, lock: bool = False) -> SmsMessage | None:
@@ -61,7 +61,9 @@ def newest(limit: int = 200) -> list[SmsMessage]:
 
 def purge_before(cutoff: datetime, now: datetime) -> int:
     return db.session.execute(
-        update(SmsMessage).where(SmsMessage.created_at < cutoff, SmsMessage.purged_at.is_(None))
+        # Only final messages: a created or sending one still needs its phone and body to be sent.
+        update(SmsMessage).where(SmsMessage.created_at < cutoff, SmsMessage.purged_at.is_(None),
+                                 SmsMessage.status.in_(FINAL))
         .values(phone=None, phone_hash=None, body=None, purged_at=now)
         .execution_options(synchronize_session=False)).rowcount
 

@@ -12,7 +12,8 @@
   or the last attempt, marks the message ``failed``.
 - ``record_receipt``: delivery receipts. ``delivered`` and ``failed`` are final: a later
   receipt that would move them is ignored, and recorded (``sms_receipts``) like every other.
-- ``purge``: phone numbers and bodies older than ``SMS_RETENTION_DAYS`` are nulled.
+- ``purge``: phone numbers and bodies of final messages (delivered, failed) older than
+  ``SMS_RETENTION_DAYS`` are nulled; a message still created or sending keeps them until it is final.
 """
 
 from __future__ import annotations
@@ -345,7 +346,8 @@ def schedule_purge(after: datetime) -> None:
 
 @unit_of_work()
 def purge(older_than: datetime | None = None, now: datetime | None = None) -> int:
-    """Null the phone and body of messages created before ``older_than`` (default: the retention period)."""
+    """Null the phone and body of final messages created before ``older_than`` (default: the retention
+    period); unsent ones (created, sending) are left for a later night."""
     now = now or utcnow()
     cutoff = older_than or now - timedelta(days=float(current_app.config["SMS_RETENTION_DAYS"]))
     count = repository.purge_before(cutoff, now)

@@ -49,8 +49,13 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from xml.parsers import expat
+from xml.sax import SAXParseException
+from xml.sax.handler import ContentHandler
+from xml.sax.xmlreader import InputSource
 from zoneinfo import ZoneInfo
+
+import defusedxml.sax as defused_sax
+from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 
 __all__ = ["LOCAL_TZ", "StatementError", "StatementLine", "parse_statement"]
 
@@ -324,51 +329,62 @@ def _parse_csv(text: str) -> list[StatementLine]:
 
 # ---------------------------------------------------------------------------------------------- camt.053
 
-def _parse_camt(text: str) -> list[StatementLine]:
-    entries: list[tuple[int, dict[str, list[tuple[str, dict]]]]] = []
-    stack: list[str] = []
-    buffer: list[str] = []
-    current: dict[str, list[tuple[str, dict]]] | None = None
-    attributes: list[dict] = []
-    parser = expat.ParserCreate()
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+class _CamtHandler(ContentHandler):
+    """Collects each ``Ntry``'s values by their path below it, with the line the entry starts on."""
 
-    def refuse_dtd(*_args):
-        raise StatementError("a statement XML may not contain a DTD.", "tệp XML sao kê không được chứa DTD.",
-                             parser.CurrentLineNumber)
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: list[tuple[int, dict[str, list[tuple[str, dict]]]]] = []
+        self._stack: list[str] = []
+        self._buffer: list[str] = []
+        self._attributes: list[dict] = []
+        self._current: dict[str, list[tuple[str, dict]]] | None = None
 
-    def start(tag, attrs):
-        nonlocal current
-        local = tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1]
-        stack.append(local)
-        attributes.append(attrs)
-        buffer.clear()
+    def line(self) -> int:
+        return self._locator.getLineNumber() if self._locator is not None else 0
+
+    def startElement(self, name, attrs):  # noqa: N802 - SAX's names
+        local = name.rsplit(":", 1)[-1]
+        self._stack.append(local)
+        self._attributes.append(dict(attrs.items()))
+        self._buffer.clear()
         if local == "Ntry":
-            current = {}
-            entries.append((parser.CurrentLineNumber, current))
+            self._current = {}
+            self.entries.append((self.line(), self._current))
 
-    def end(_tag):
-        nonlocal current
-        if current is not None and "Ntry" in stack:
+    def endElement(self, name):  # noqa: N802
+        stack = self._stack
+        if self._current is not None and "Ntry" in stack:
             path = "/".join(stack[stack.index("Ntry") + 1:])
             if path:
-                current.setdefault(path, []).append(("".join(buffer).strip(), attributes[-1]))
+                self._current.setdefault(path, []).append(("".join(self._buffer).strip(), self._attributes[-1]))
         if stack[-1] == "Ntry":
-            current = None
+            self._current = None
         stack.pop()
-        attributes.pop()
-        buffer.clear()
+        self._attributes.pop()
+        self._buffer.clear()
 
-    parser.StartDoctypeDeclHandler = refuse_dtd
-    parser.EntityDeclHandler = refuse_dtd
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = buffer.append
+    def characters(self, content):
+        self._buffer.append(content)
+
+
+def _parse_camt(text: str) -> list[StatementLine]:
+    """camt.053 through defusedxml: a DTD, entity declarations and external references are refused before
+    anything is expanded (billion laughs, quadratic blow-up, XXE)."""
+    handler = _CamtHandler()
     try:
-        parser.Parse(text, True)
-    except expat.ExpatError as exc:
-        raise StatementError(f"the XML is malformed ({expat.ErrorString(exc.code)}).",
-                             f"tệp XML sai định dạng ({expat.ErrorString(exc.code)}).", exc.lineno) from exc
+        source = InputSource()
+        source.setByteStream(io.BytesIO(text.encode("utf-8")))
+        source.setEncoding("utf-8")  # the text is decoded already, whatever its declaration says
+        defused_sax.parse(source, handler, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as exc:
+        raise StatementError("a statement XML may not contain a DTD.", "tệp XML sao kê không được chứa DTD.",
+                             handler.line()) from exc
+    except SAXParseException as exc:
+        reason = exc.getMessage()
+        raise StatementError(f"the XML is malformed ({reason}).", f"tệp XML sai định dạng ({reason}).",
+                             exc.getLineNumber()) from exc
+    entries = handler.entries
 
     collector = _Collector()
     for line, entry in entries:

@@ -158,6 +158,9 @@ def _clean_tables(request):
     if "app" not in request.fixturenames:
         return
     application = request.getfixturevalue("app")
+    from core import sign_in_guard
+
+    sign_in_guard.reset(application)  # failed sign-ins are counted per IP: every test starts afresh
     with application.app_context():
         # A browser test's live server may still be finishing a request (a retry the page sent as the
         # test ended): its locks can deadlock with TRUNCATE, which PostgreSQL breaks by failing one side.

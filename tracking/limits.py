@@ -4,8 +4,8 @@
 client IP shared by every tracking route: the page, its JSON, the feedback and reschedule
 forms. Counters live in Redis when ``REDIS_URL`` is set (shared by every worker), in memory
 otherwise (per process); if Redis stops answering, the limiter counts in memory meanwhile
-instead of failing the page. Behind a reverse proxy the client IP is the proxy's unless the
-deployment applies Werkzeug's ProxyFix.
+instead of failing the page. Behind a reverse proxy, ``TRUSTED_PROXY_COUNT`` makes the client IP the
+one the proxy saw (Werkzeug's ProxyFix, core/security.py), not the proxy's.
 """
 
 from __future__ import annotations

@@ -148,17 +148,19 @@ def test_purge_nulls_phone_and_body_after_the_retention_period(app, client, agen
     retention = app.config["SMS_RETENTION_DAYS"]
     with app.app_context():
         db.session.execute(update(SmsMessage).where(SmsMessage.id == old.id)
-                           .values(created_at=utcnow() - timedelta(days=retention, hours=1)))
+                           .values(created_at=utcnow() - timedelta(days=retention, hours=1),
+                                   status=SmsStatus.DELIVERED))
         db.session.commit()
         assert service.purge() == 1
         assert service.purge() == 0
     old, recent = sms_rows(app)
     assert (old.phone, old.body) == (None, None) and old.purged_at is not None
-    assert old.septets > 0 and old.status is SmsStatus.SENDING  # the record stays, without personal data
+    assert old.septets > 0 and old.status is SmsStatus.DELIVERED  # the record stays, without personal data
     assert recent.phone == "+84912345678" and recent.body and recent.purged_at is None
     # The CLI does the same.
     with app.app_context():
-        db.session.execute(update(SmsMessage).values(created_at=utcnow() - timedelta(days=retention + 1)))
+        db.session.execute(update(SmsMessage).values(created_at=utcnow() - timedelta(days=retention + 1),
+                                                     status=SmsStatus.FAILED))
         db.session.commit()
     result = app.test_cli_runner().invoke(args=["notify", "purge"])
     assert result.exit_code == 0 and "purged 1 message(s)" in result.output
@@ -170,3 +172,29 @@ def test_purge_nulls_phone_and_body_after_the_retention_period(app, client, agen
         service.purge_and_reschedule()
     due = [m.due_at for m in pending(app, service.PURGE_TOPIC)]
     assert due and max(due).replace(tzinfo=None) > (utcnow() + timedelta(days=retention - 1)).replace(tzinfo=None)
+
+
+def test_purge_keeps_unsent_messages_until_they_are_final(app, client, agent_key):
+    """A message still created or sending needs its phone and body: the purge leaves it for a later night."""
+    for _ in range(3):
+        factories.create_dossier(client, agent_key)
+    run_outbox(app)
+    created, sending, delivered = sms_rows(app)
+    retention = app.config["SMS_RETENTION_DAYS"]
+    with app.app_context():
+        for sms, status in ((created, SmsStatus.CREATED), (sending, SmsStatus.SENDING),
+                            (delivered, SmsStatus.DELIVERED)):
+            db.session.execute(update(SmsMessage).where(SmsMessage.id == sms.id).values(
+                created_at=utcnow() - timedelta(days=retention + 1), status=status))
+        db.session.commit()
+        assert service.purge() == 1
+    created, sending, delivered = sms_rows(app)
+    assert created.phone == "+84912345678" and created.body and created.purged_at is None
+    assert sending.phone == "+84912345678" and sending.body and sending.purged_at is None
+    assert delivered.phone is None and delivered.body is None
+    # Once final, the next purge erases it.
+    with app.app_context():
+        db.session.execute(update(SmsMessage).where(SmsMessage.id == sending.id).values(status=SmsStatus.FAILED))
+        db.session.commit()
+        assert service.purge() == 1
+    assert sms_rows(app)[1].phone is None

@@ -316,6 +316,32 @@ def test_camt053_refuses_a_dtd():
     assert "DTD" in exc.en and exc.line_number == 2
 
 
+BILLION_LAUGHS = ('<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n'
+                  + "".join(f' <!ENTITY lol{n} "{("&lol" + (str(n - 1) if n > 1 else "") + ";") * 10}">\n'
+                            for n in range(1, 10))
+                  + ']>\n<Document><BkToCstmrStmt><Stmt><Ntry><AddtlNtryInf>&lol9;</AddtlNtryInf>'
+                  '</Ntry></Stmt></BkToCstmrStmt></Document>')
+
+
+@pytest.mark.parametrize("document", [
+    BILLION_LAUGHS,
+    # External entities (XXE): a file of the server, and a URL.
+    '<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
+    "<Document><Ntry><AddtlNtryInf>&xxe;</AddtlNtryInf></Ntry></Document>",
+    '<?xml version="1.0"?>\n<!DOCTYPE d SYSTEM "http://127.0.0.1:9/evil.dtd">\n<Document/>',
+    # A parameter entity, expanded inside the DTD itself.
+    '<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY % p "<!ENTITY x \'y\'>"> %p;]>\n<Document/>',
+], ids=["billion-laughs", "xxe-file", "external-dtd", "parameter-entity"])
+def test_camt053_refuses_entity_expansion_and_external_references(document):
+    exc = error(document, "statement.xml")
+    assert "DTD" in exc.en and exc.line_number >= 1
+
+
+def test_camt053_an_undeclared_entity_is_malformed_not_expanded():
+    exc = error("<Document><Ntry><AddtlNtryInf>&lol9;</AddtlNtryInf></Ntry></Document>", "statement.xml")
+    assert "malformed" in exc.en and "lol" not in exc.en.split("(", 1)[0]
+
+
 # ------------------------------------------------------------------------------------------------ properties
 
 def group(n: int, separator: str) -> str:

@@ -21,6 +21,13 @@ ROOT = Path(__file__).resolve().parents[2]
 REAL_PEERS = {"PAYMENT_GATEWAY_URL": "https://gateway.example/v1", "PAYMENT_GATEWAY_KEY": "sk_test_real",
               "PAYMENT_WEBHOOK_SECRET": "whsec_real_gateway", "COURIER_ADAPTER": "http",
               "COURIER_API_URL": "https://courier.example/api", "COURIER_WEBHOOK_SECRET": "cwhsec_real_carrier"}
+# What production needs besides its peers (core/config.py refuses to start without them), so these tests
+# see the sandboxes' own refusal.
+PRODUCTION_SECRETS = {"SECRET_KEY": "a-real-secret-key-0123456789abcdef",
+                      "PII_HASH_KEY": "a-real-hash-key-0123456789abcdef",
+                      "PII_ENCRYPTION_KEYS": "Yk1hc3Rlci1rZXktZm9yLXRlc3RzLW9ubHktMDEyMzQ=",
+                      "PAYMENT_WEBHOOK_SECRET": "whsec_real_gateway", "COURIER_WEBHOOK_SECRET": "cwhsec_real_carrier",
+                      "SANDBOX_GATEWAY_SECRET_KEY": "sk_test_own_sandbox_key"}
 SANDBOX_ROUTES = [("GET", "/sandbox-gateway/v1/payment_intents/pi_x"), ("POST", "/sandbox-gateway/v1/payment_intents"),
                   ("GET", "/sandbox-gateway/v1/3ds/pi_x"), ("POST", "/sandbox-gateway/v1/_sandbox/payouts/run"),
                   ("GET", "/sandbox-gateway/v1/balance")]
@@ -133,21 +140,23 @@ def test_the_sandbox_signs_with_its_own_secret_not_the_platforms(app, monkeypatc
 ])
 def test_a_sandbox_with_a_production_configuration_refuses_to_start(tmp_path, overrides, reason):
     with pytest.raises(sandboxes.SandboxRefused) as refused:
-        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}", "OUTBOX_THREAD": False, **overrides})
+        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}", "OUTBOX_THREAD": False,
+                    **(PRODUCTION_SECRETS if overrides.get("APP_ENV") else {}), **overrides})
     assert reason in str(refused.value)
 
 
 @pytest.mark.smoke
 def test_production_with_real_peers_starts_without_sandboxes(tmp_path):
     application = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}", "OUTBOX_THREAD": False,
-                              "APP_ENV": "production", **REAL_PEERS})
+                              "APP_ENV": "production", **PRODUCTION_SECRETS, **REAL_PEERS})
     assert sandboxes.mounted(application) == {}
 
 
 @pytest.mark.smoke
 def test_the_refusal_is_a_clear_error_at_the_command_line(tmp_path):
     env = {**os.environ, "FLASK_APP": "wsgi", "APP_ENV": "production", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
-           "INSTANCE_DIR": str(tmp_path), "OUTBOX_THREAD": "0", "PAYMENT_GATEWAY_URL": "", "COURIER_ADAPTER": "sandbox"}
+           "INSTANCE_DIR": str(tmp_path), "OUTBOX_THREAD": "0", "PAYMENT_GATEWAY_URL": "", "COURIER_ADAPTER": "sandbox",
+           **PRODUCTION_SECRETS}
     result = subprocess.run([sys.executable, "-m", "flask", "routes"], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode != 0
