@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import jsonify, request
-from flask_smorest import Blueprint
 
+from core.api import Blueprint
 from core.auth import allow, current_principal, public
 from core.roles import Role
 from courier import service

@@ -8,8 +8,8 @@ signature instead (``X-SMS-Signature``: HMAC-SHA256 of the raw body with
 from __future__ import annotations
 
 from flask import jsonify, request
-from flask_smorest import Blueprint
 
+from core.api import Blueprint
 from core.auth import public
 from notify import service
 

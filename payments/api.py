@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import jsonify, request
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema
 
+from core.api import Blueprint
 from core.auth import EVERYONE, allow, current_principal, public
 from core.roles import Role
 from dossiers.schemas import IdempotencyHeaderSchema

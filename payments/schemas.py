@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from core.schemas import UtcDateTime
+from core.schemas import MAX_VND, UtcDateTime
 from payments.models import Method, PaymentStatus
 
 _money = {"description": "Whole đồng (VND has no minor unit)"}
@@ -84,7 +84,8 @@ class PaymentSchema(Schema):
 
 
 class RefundCreateSchema(Schema):
-    amount_vnd = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1),
+    amount_vnd = fields.Integer(load_default=None, allow_none=True, strict=True,
+                                validate=validate.Range(min=1, max=MAX_VND),
                                 metadata={"description": "Omit for everything that is left"})
     reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
 
@@ -105,10 +106,11 @@ class BalanceSchema(Schema):
 
 class FeeRuleInSchema(Schema):
     effective_from = fields.Date(required=True)
-    flat_vnd = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0))
+    flat_vnd = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0, max=MAX_VND))
     percent = fields.Decimal(load_default=0, places=3, validate=validate.Range(min=0, max=100))
-    minimum_vnd = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0))
-    maximum_vnd = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(min=0))
+    minimum_vnd = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0, max=MAX_VND))
+    maximum_vnd = fields.Integer(load_default=None, allow_none=True, strict=True,
+                                 validate=validate.Range(min=0, max=MAX_VND))
 
 
 class FeeRuleSchema(FeeRuleInSchema):
