@@ -97,7 +97,7 @@ class ApiParser(FlaskParser):
         except json.JSONDecodeError:
             raise  # webargs answers 400 "Invalid JSON body."
         except (ValueError, RecursionError) as exc:  # a number past Python's digit limit; nesting too deep
-            raise json.JSONDecodeError(f"unreadable JSON: {type(exc).__name__}", "", 0) from exc
+            raise json.JSONDecodeError(f"unreadable JSON: {type(exc).__name__}", "<body>", 0) from exc
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         flask_smorest.abort(400, exc=error, messages={"json": ["Invalid JSON body."]})

@@ -12,7 +12,9 @@ from flask_login import current_user, login_user, logout_user
 
 from core import accounts
 from core.auth import STAFF, allow, public
+from core.errors import Unauthorized
 from core.forms import SignInForm
+from core.messages import Text
 from core.roles import Role
 
 bp = Blueprint("web", __name__, template_folder="templates")
@@ -64,9 +66,15 @@ def logout():
     return redirect(url_for("web.login"))
 
 
+_SESSION_PAGE = Text("Trang này dành cho người dùng đã đăng nhập; khóa API chỉ dùng cho /api/v1.",
+                     "This page is for signed-in people; API keys are for /api/v1.")
+
+
 @bp.route("/staff")
 @allow(*STAFF)
 def staff_home():
+    if not current_user.is_authenticated:  # a staff member's bearer key: it has no person to welcome
+        raise Unauthorized(_SESSION_PAGE)
     return render_template("core/staff_home.html")
 
 

@@ -48,6 +48,8 @@ class ServicePointUpdateSchema(Schema):
 
     @validates_schema
     def checks(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Give at least one field to change.", field_name="_schema")
         if "lat" in data and "lon" in data and not in_vietnam(data["lat"], data["lon"]):
             raise ValidationError("The location is not in Vietnam.", field_name="lat")
         start, end = data.get("active_from"), data.get("active_to")
