@@ -254,3 +254,21 @@ def init_input_guards(app: Flask) -> None:
                 "application/x-www-form-urlencoded", "multipart/form-data") else {})):
             bad = [key for key, value in values.items(multi=True) if bad_text(key) or bad_text(value)] if values else []
             _reject_bad_text(bad, location)
+
+
+def signed_webhook_doc(summary: str, header: str, scheme: str, ok: dict) -> dict:
+    """The OpenAPI of a provider's signed callback: its signature header, its raw JSON body,
+    what it answers (``ok``: the 200 body's properties) and the 400 of a bad signature or body."""
+    return {
+        "summary": summary,
+        "parameters": [{"in": "header", "name": header, "required": True, "schema": {"type": "string"},
+                        "description": scheme}],
+        "requestBody": {"required": True, "description": "The provider's event, signed byte for byte",
+                        "content": {"application/json": {"schema": {"type": "object"}}}},
+        "responses": {
+            "200": {"description": "Recorded", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"received": {"type": "boolean"}, **ok},
+                "required": ["received"]}}}},
+            "400": {"description": "Bad signature or body; nothing recorded"},
+        },
+    }

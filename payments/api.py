@@ -6,7 +6,7 @@ from flask import jsonify, request
 from flask_smorest.fields import Upload
 from marshmallow import Schema
 
-from core.api import Blueprint
+from core.api import Blueprint, signed_webhook_doc
 from core.auth import EVERYONE, allow, current_principal, public
 from core.roles import Role
 from dossiers.schemas import IdempotencyHeaderSchema
@@ -100,9 +100,10 @@ def create_refund(data, number, idempotency_key):
 
 @blp.route("/payments/webhook", methods=["POST"])
 @public
-@blp.doc(summary="Gateway events (Stripe-Signature verified before the body is read)",
-         responses={"200": {"description": "Recorded (or a duplicate, acknowledged)"},
-                    "400": {"description": "Bad signature or body; nothing recorded"}})
+@blp.doc(**signed_webhook_doc(
+    "Gateway events (Stripe-Signature verified before the body is read)", "Stripe-Signature",
+    "t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<raw body>\" keyed with PAYMENT_WEBHOOK_SECRET>",
+    {"duplicate": {"type": "boolean", "description": "Seen before: acknowledged, recorded once"}}))
 def webhook():
     event_id, new = webhooks.receive(request.get_data(cache=False), request.headers.get("Stripe-Signature"))
     return jsonify(received=True, duplicate=not new)
