@@ -9,7 +9,6 @@ from marshmallow import Schema
 from core.api import Blueprint, signed_webhook_doc
 from core.auth import EVERYONE, allow, current_principal, public
 from core.roles import Role
-from dossiers.schemas import IdempotencyHeaderSchema
 from payments import bank, refunds, service, webhooks
 from payments.schemas import (
     BalanceSchema,
@@ -21,6 +20,7 @@ from payments.schemas import (
     PaymentStartSchema,
     QuoteSchema,
     RefundCreateSchema,
+    RefundIdempotencyHeaderSchema,
     RefundSchema,
     StatementImportSchema,
 )
@@ -90,7 +90,7 @@ def pay_in_cash(number):
 
 @blp.route("/dossiers/<number>/refunds", methods=["POST"])
 @allow(*FINANCE)
-@blp.arguments(IdempotencyHeaderSchema(), location="headers", as_kwargs=True)
+@blp.arguments(RefundIdempotencyHeaderSchema(), location="headers", as_kwargs=True)
 @blp.arguments(RefundCreateSchema())
 @blp.response(201, RefundSchema)
 def create_refund(data, number, idempotency_key):

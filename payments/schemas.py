@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from core.schemas import MAX_VND, UtcDateTime
+from dossiers.schemas import IdempotencyHeaderSchema
 from payments.models import Method, PaymentStatus
 
 _money = {"description": "Whole đồng (VND has no minor unit)"}
@@ -122,3 +123,14 @@ class FeeRuleSchema(FeeRuleInSchema):
 class FeeRulesSchema(Schema):
     organisation = fields.String()
     rules = fields.List(fields.Nested(FeeRuleSchema))
+
+
+class RefundIdempotencyHeaderSchema(IdempotencyHeaderSchema):
+    """The refund's key is stored with the caller's key id in front, in 100 characters."""
+
+    idempotency_key = fields.String(
+        data_key="Idempotency-Key", required=True,
+        error_messages={"required": "The Idempotency-Key header is required."},
+        validate=validate.Length(min=1, max=80),
+        metadata={"description": "Unique per refund; reuse it on every retry (at most 80 characters)"},
+    )
