@@ -159,3 +159,13 @@ def test_the_staff_page_still_welcomes_a_signed_in_officer(app, client):
     assert factories.sign_in(client, "canbo.staff@test.vn").status_code == 302
     page = client.get("/staff")
     assert page.status_code == 200 and "Test branch_officer" in page.get_data(as_text=True)
+
+
+def test_a_signed_webhook_nested_too_deep_is_a_400_problem(app, client):
+    from core import signatures
+
+    raw = b"[" * 100_000
+    header = signatures.header(raw, app.config["PAYMENT_WEBHOOK_SECRET"], None)
+    response = client.post("/api/v1/payments/webhook", data=raw, content_type="application/json",
+                           headers={"Stripe-Signature": header})
+    _problem(response, 400)

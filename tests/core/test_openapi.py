@@ -69,13 +69,13 @@ def test_every_error_is_documented_as_a_problem(spec):
 
 
 def test_integer_inputs_are_bounded(spec):
-    """Every integer a client sends has a maximum, so none can overflow a database column."""
+    """Every integer or number a client sends has bounds, so none can overflow a database column."""
     unbounded = []
 
     def walk(schema, where):
         if "$ref" in schema:
             return walk(spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]], where)
-        if schema.get("type") == "integer" and "maximum" not in schema:
+        if schema.get("type") in ("integer", "number") and not {"minimum", "maximum"} <= set(schema):
             unbounded.append(where)
         for name, sub in (schema.get("properties") or {}).items():
             walk(sub, f"{where}.{name}")
