@@ -239,7 +239,7 @@ def test_agents_are_refused_and_visitors_sent_to_sign_in(app, client, agent_key)
 
 
 @pytest.mark.parametrize("amount", ["10000000000000000000", "9" * 5000])
-def test_a_fee_past_any_amount_is_refused_by_the_form(client, finance_key, finance_client, amount):
+def test_a_fee_past_any_amount_is_refused_by_the_form(client, agent_key, finance_key, finance_client, amount):
     token = csrf_token(finance_client, "/finance/organisations/VNPOST-HN/fee-rules")
     refused = finance_client.post("/finance/organisations/VNPOST-HN/fee-rules", data={
         "csrf_token": token, "effective_from": "2030-03-01", "flat_vnd": amount, "percent": "0", "minimum_vnd": "0"})
