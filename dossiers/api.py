@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import url_for
 from flask_smorest.fields import Upload
+from marshmallow import EXCLUDE
 
 from core.api import Blueprint
 from core.auth import EVERYONE, allow, current_principal
@@ -25,6 +26,9 @@ blp = Blueprint("dossiers", __name__, url_prefix="/api/v1/dossiers",
 
 
 class DocumentUploadSchema(DocumentFormSchema):
+    class Meta:
+        unknown = EXCLUDE  # other parts of a browser's form (its CSRF token) are ignored, as documented
+
     file = Upload(required=True, metadata={"description": "The scan"})
 
 
