@@ -4,8 +4,9 @@ Every operation, called as an agent (the organisation's bearer key), as finance 
 administrator (personal keys), with the examples, coverage and fuzzing phases: no response may
 be a server error or break what the document says of it (status code, content type, headers,
 body), nor accept a request the document rules out. Path parameters are tried both as generated
-and as a real dossier, organisation and service point, so the operations are reached past their 404s. Bounded and repeatable: a fixed
-seed, deterministic generation, no example database, few examples per operation.
+and as a real dossier, organisation and service point, so the operations are reached past their
+404s. Bounded and repeatable: a fixed seed, deterministic generation, no example database, few
+examples per operation.
 """
 
 from __future__ import annotations
