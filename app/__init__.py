@@ -8,6 +8,7 @@ import os
 from flask import Flask, current_app
 
 import sandboxes
+from core.api import ErrorResponsesPlugin, init_api_docs, init_input_guards
 from core.config import check_production_secrets, engine_options
 from core.extensions import api, db, migrate
 from core.settings import PROJECT_ROOT, Settings, load_config, normalise_database_url
@@ -69,10 +70,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"),
                      render_as_batch=True)
-    api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
+    api.init_app(app, spec_kwargs={"extra_plugins": [ErrorResponsesPlugin()], "components": {"securitySchemes": {
         "bearerAuth": {"type": "http", "scheme": "bearer",
                        "description": "Organisation or personal API key: Bearer hpa_…"}
     }}, "security": [{"bearerAuth": []}]})
+    init_api_docs(api)
+    init_input_guards(app)
 
     from agent_portal.receipt_views import bp as receipts_bp
     from agent_portal.views import bp as portal_bp

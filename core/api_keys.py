@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from core import accounts
+from core.api import Blueprint
 from core.auth import EVERYONE, allow, current_principal
 from core.errors import Conflict
 from core.messages import Text

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask_migrate import Migrate
-from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from core.api import ProblemApi
 
 # Stable constraint names so Alembic migrations are reproducible on every backend.
 NAMING_CONVENTION = {
@@ -26,4 +27,4 @@ class Base(DeclarativeBase):
 # has in memory instead of reloading every row and relationship.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
-api = Api()
+api = ProblemApi()  # errors documented as application/problem+json

@@ -12,7 +12,9 @@ from flask_login import current_user, login_user, logout_user
 
 from core import accounts, sign_in_guard
 from core.auth import STAFF, allow, public
+from core.errors import Unauthorized
 from core.forms import SignInForm
+from core.messages import Text
 from core.roles import Role
 from core.web import cookie_secure
 
@@ -71,9 +73,15 @@ def logout():
     return redirect(url_for("web.login"))
 
 
+_SESSION_PAGE = Text("Trang này dành cho người dùng đã đăng nhập; khóa API chỉ dùng cho /api/v1.",
+                     "This page is for signed-in people; API keys are for /api/v1.")
+
+
 @bp.route("/staff")
 @allow(*STAFF)
 def staff_home():
+    if not current_user.is_authenticated:  # a staff member's bearer key: it has no person to welcome
+        raise Unauthorized(_SESSION_PAGE)
     return render_template("core/staff_home.html")
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import jsonify, request
-from flask_smorest import Blueprint
 
+from core.api import Blueprint, signed_webhook_doc
 from core.auth import allow, current_principal, public
 from core.roles import Role
 from courier import service
@@ -16,9 +16,11 @@ blp = Blueprint("courier", __name__, url_prefix="/api/v1",
 
 @blp.route("/courier/webhook", methods=["POST"])
 @public
-@blp.doc(summary="The carrier's tracking events (X-Courier-Signature verified before the body is read)",
-         responses={"200": {"description": "Recorded (repeated events are acknowledged and recorded once)"},
-                    "400": {"description": "Bad signature or body; nothing recorded"}})
+@blp.doc(**signed_webhook_doc(
+    "The carrier's tracking events (X-Courier-Signature verified before the body is read)", "X-Courier-Signature",
+    "t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<raw body>\" keyed with the courier's webhook secret>",
+    {"events": {"type": "integer", "description": "Events in the delivery"},
+     "recorded": {"type": "integer", "description": "Events not seen before (repeats are recorded once)"}}))
 def webhook():
     result = service.handle_webhook(request.headers, request.get_data(cache=False))
     return jsonify(received=True, **result)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import url_for
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
-from marshmallow import Schema
+from marshmallow import EXCLUDE
 
+from core.api import Blueprint
 from core.auth import EVERYONE, allow, current_principal
 from core.roles import Role
 from dossiers import service
@@ -25,8 +25,11 @@ blp = Blueprint("dossiers", __name__, url_prefix="/api/v1/dossiers",
                 description="Dossiers (hồ sơ) registered by public-service agents")
 
 
-class FileSchema(Schema):
-    file = Upload(required=True)
+class DocumentUploadSchema(DocumentFormSchema):
+    class Meta:
+        unknown = EXCLUDE  # other parts of a browser's form (its CSRF token) are ignored, as documented
+
+    file = Upload(required=True, metadata={"description": "The scan"})
 
 
 @blp.route("", methods=["POST"])
@@ -77,10 +80,9 @@ def transition_dossier(data, number):
 
 @blp.route("/<number>/documents", methods=["POST"])
 @allow(Role.AGENT, Role.BRANCH_OFFICER, Role.ADMIN)
-@blp.arguments(DocumentFormSchema(), location="form")
-@blp.arguments(FileSchema(), location="files")
+@blp.arguments(DocumentUploadSchema(), location="multipart")
 @blp.response(201, DocumentSchema)
-def upload_document(form, files, number):
+def upload_document(form, number):
     """Attach a scanned document (PDF, JPEG, PNG, WebP, HEIC); type sniffed from content"""
-    upload = files["file"]
+    upload = form["file"]
     return service.add_document(current_principal(), number, form["kind"], upload.filename, upload.stream)

@@ -13,7 +13,7 @@ from core.timeutil import to_local, utcnow
 from geo.admin import CODE_PATTERN, DEFAULT_COORD_SOURCE
 from geo.hours import validate_hours
 from geo.models import Tier
-from geo.points_import import LEVELS
+from geo.points_import import LEVELS, MAX_DAILY_CAPACITY
 from geo.territory import in_vietnam
 
 _not_blank = validate.Length(min=1, error="Must not be blank.")
@@ -42,11 +42,14 @@ class ServicePointUpdateSchema(Schema):
         "example": "Mo-Fr 08:00-17:00; Sa 08:00-12:00; PH off"})
     levels = fields.List(fields.String(validate=validate.OneOf(LEVELS)), validate=validate.Length(min=1),
                          metadata={"description": "Procedure levels received here"})
-    daily_capacity = fields.Integer(validate=validate.Range(min=1), metadata={"description": "Dossiers a day"})
+    daily_capacity = fields.Integer(validate=validate.Range(min=1, max=MAX_DAILY_CAPACITY),
+                                    metadata={"description": "Dossiers a day"})
     active_from = fields.Date(allow_none=True, metadata={"description": "First open day; empty: open now"})
 
     @validates_schema
     def checks(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Give at least one field to change.", field_name="_schema")
         if "lat" in data and "lon" in data and not in_vietnam(data["lat"], data["lon"]):
             raise ValidationError("The location is not in Vietnam.", field_name="lat")
         start, end = data.get("active_from"), data.get("active_to")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
+from core.api import Blueprint
 from core.auth import EVERYONE, allow
 from core.errors import invalid
 from dossiers import catalogue

@@ -7,8 +7,8 @@ version is bumped in the same transaction; see ``geo.admin``).
 from __future__ import annotations
 
 from flask import Response
-from flask_smorest import Blueprint
 
+from core.api import Blueprint
 from core.auth import allow, current_principal
 from core.roles import Role
 from core.timeutil import to_local, utcnow

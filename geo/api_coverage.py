@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 from flask import Response
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from webargs.fields import DelimitedList
 
+from core.api import Blueprint
 from core.auth import EVERYONE, allow
 from core.roles import Role
 from dossiers import service as dossiers

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from core.api import Blueprint
 from core.auth import EVERYONE, allow
 from core.errors import invalid
 from geo import service

@@ -36,6 +36,7 @@ TIER_DEFAULTS = {
                          "opening_hours": "Mo-Fr 08:00-17:00; Sa 08:00-11:30"},
 }
 LEVELS = ("province", "district", "commune")
+MAX_DAILY_CAPACITY = 100_000  # dossiers a day at one point; the column is an INTEGER
 
 
 class ServicePointRowSchema(Schema):
@@ -49,7 +50,8 @@ class ServicePointRowSchema(Schema):
     coord_source = fields.String(required=True, validate=validate.Length(min=1, max=400))
     opening_hours = fields.String(load_default=None, allow_none=True, validate=validate_hours)
     levels = fields.String(load_default=None, allow_none=True)
-    daily_capacity = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    daily_capacity = fields.Integer(load_default=None, allow_none=True,
+                                    validate=validate.Range(min=1, max=MAX_DAILY_CAPACITY))
     active_from = fields.Date(load_default=None, allow_none=True)
     active_to = fields.Date(load_default=None, allow_none=True)
 

@@ -8,8 +8,8 @@ signature instead (``X-SMS-Signature``: HMAC-SHA256 of the raw body with
 from __future__ import annotations
 
 from flask import jsonify, request
-from flask_smorest import Blueprint
 
+from core.api import Blueprint, signed_webhook_doc
 from core.auth import public
 from notify import service
 
@@ -18,9 +18,10 @@ blp = Blueprint("notify", __name__, url_prefix="/api/v1", description="SMS deliv
 
 @blp.route("/notify/receipts", methods=["POST"])
 @public
-@blp.doc(summary="Delivery receipts from the SMS gateway (X-SMS-Signature verified before the body is read)",
-         responses={"200": {"description": "Recorded: applied, duplicate, ignored (final status kept) or unknown"},
-                    "400": {"description": "Bad signature or body; nothing recorded"}})
+@blp.doc(**signed_webhook_doc(
+    "Delivery receipts from the SMS gateway (X-SMS-Signature verified before the body is read)", "X-SMS-Signature",
+    "sha256=<hex HMAC-SHA256 of the raw body keyed with SMS_WEBHOOK_SECRET>",
+    {"outcome": {"type": "string", "description": "applied, duplicate, ignored (final status kept) or unknown"}}))
 def receipt():
     outcome = service.receive_receipt(request.get_data(cache=False), request.headers.get(service.SIGNATURE_HEADER))
     return jsonify(received=True, outcome=outcome)

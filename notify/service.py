@@ -322,7 +322,7 @@ def receive_receipt(raw_body: bytes, signature_header: str | None) -> str:
                                        "The X-SMS-Signature header is missing or does not match the body."))
     try:
         provider_id, status, error = provider().parse_receipt(json.loads(raw_body))
-    except ValueError as exc:  # JSONDecodeError included
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError included; RecursionError: nested too deep
         raise BadReceipt(Text("Nội dung không phải một báo cáo gửi SMS hợp lệ.",
                               f"The body is not a valid delivery receipt: {exc}")) from exc
     return record_receipt(provider_id, status, error)

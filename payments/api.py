@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from flask import jsonify, request
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema
 
+from core.api import Blueprint, signed_webhook_doc
 from core.auth import EVERYONE, allow, current_principal, public
 from core.roles import Role
-from dossiers.schemas import IdempotencyHeaderSchema
 from payments import bank, refunds, service, webhooks
 from payments.schemas import (
     BalanceSchema,
@@ -21,6 +20,7 @@ from payments.schemas import (
     PaymentStartSchema,
     QuoteSchema,
     RefundCreateSchema,
+    RefundIdempotencyHeaderSchema,
     RefundSchema,
     StatementImportSchema,
 )
@@ -90,7 +90,7 @@ def pay_in_cash(number):
 
 @blp.route("/dossiers/<number>/refunds", methods=["POST"])
 @allow(*FINANCE)
-@blp.arguments(IdempotencyHeaderSchema(), location="headers", as_kwargs=True)
+@blp.arguments(RefundIdempotencyHeaderSchema(), location="headers", as_kwargs=True)
 @blp.arguments(RefundCreateSchema())
 @blp.response(201, RefundSchema)
 def create_refund(data, number, idempotency_key):
@@ -100,9 +100,10 @@ def create_refund(data, number, idempotency_key):
 
 @blp.route("/payments/webhook", methods=["POST"])
 @public
-@blp.doc(summary="Gateway events (Stripe-Signature verified before the body is read)",
-         responses={"200": {"description": "Recorded (or a duplicate, acknowledged)"},
-                    "400": {"description": "Bad signature or body; nothing recorded"}})
+@blp.doc(**signed_webhook_doc(
+    "Gateway events (Stripe-Signature verified before the body is read)", "Stripe-Signature",
+    "t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<raw body>\" keyed with PAYMENT_WEBHOOK_SECRET>",
+    {"duplicate": {"type": "boolean", "description": "Seen before: acknowledged, recorded once"}}))
 def webhook():
     event_id, new = webhooks.receive(request.get_data(cache=False), request.headers.get("Stripe-Signature"))
     return jsonify(received=True, duplicate=not new)

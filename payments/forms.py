@@ -12,6 +12,8 @@ from wtforms import DateField, DecimalField, HiddenField, IntegerField, StringFi
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import TextInput
 
+from core.schemas import MAX_VND
+
 STATEMENT_EXTENSIONS = ["csv", "xml"]
 _CURRENCY = re.compile(r"(?i)\s*(?:₫|đ|vnd|vnđ)\s*$")
 _GROUPED = re.compile(r"\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*")
@@ -34,10 +36,15 @@ class MoneyField(IntegerField):
         text = re.sub(r"[\s\u00a0\u202f]", "", text)
         if _GROUPED.fullmatch(text):
             text = re.sub(r"[.,]", "", text)
+        if sum(ch.isdigit() for ch in text) > 30:  # past any amount (and int() refuses 4,300 digits)
+            raise ValueError(str(_l("The amount is larger than any fee or payment.")))
         try:
             super().process_formdata([text])
         except ValueError as exc:
             raise ValueError(str(_l("Enter a whole number of đồng, e.g. 50.000."))) from exc
+        if self.data is not None and abs(self.data) > MAX_VND:
+            self.data = None
+            raise ValueError(str(_l("The amount is larger than any fee or payment.")))
 
 
 class PercentField(DecimalField):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from core.schemas import UtcDateTime
+from core.schemas import MAX_VND, UtcDateTime
+from dossiers.schemas import IdempotencyHeaderSchema
 from payments.models import Method, PaymentStatus
 
 _money = {"description": "Whole đồng (VND has no minor unit)"}
@@ -84,7 +85,8 @@ class PaymentSchema(Schema):
 
 
 class RefundCreateSchema(Schema):
-    amount_vnd = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1),
+    amount_vnd = fields.Integer(load_default=None, allow_none=True, strict=True,
+                                validate=validate.Range(min=1, max=MAX_VND),
                                 metadata={"description": "Omit for everything that is left"})
     reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
 
@@ -105,10 +107,11 @@ class BalanceSchema(Schema):
 
 class FeeRuleInSchema(Schema):
     effective_from = fields.Date(required=True)
-    flat_vnd = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0))
+    flat_vnd = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0, max=MAX_VND))
     percent = fields.Decimal(load_default=0, places=3, validate=validate.Range(min=0, max=100))
-    minimum_vnd = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0))
-    maximum_vnd = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(min=0))
+    minimum_vnd = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0, max=MAX_VND))
+    maximum_vnd = fields.Integer(load_default=None, allow_none=True, strict=True,
+                                 validate=validate.Range(min=0, max=MAX_VND))
 
 
 class FeeRuleSchema(FeeRuleInSchema):
@@ -120,3 +123,14 @@ class FeeRuleSchema(FeeRuleInSchema):
 class FeeRulesSchema(Schema):
     organisation = fields.String()
     rules = fields.List(fields.Nested(FeeRuleSchema))
+
+
+class RefundIdempotencyHeaderSchema(IdempotencyHeaderSchema):
+    """The refund's key is stored with the caller's key id in front, in 100 characters."""
+
+    idempotency_key = fields.String(
+        data_key="Idempotency-Key", required=True,
+        error_messages={"required": "The Idempotency-Key header is required."},
+        validate=validate.Length(min=1, max=80),
+        metadata={"description": "Unique per refund; reuse it on every retry (at most 80 characters)"},
+    )

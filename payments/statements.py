@@ -60,6 +60,7 @@ from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidd
 __all__ = ["LOCAL_TZ", "StatementError", "StatementLine", "parse_statement"]
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+MAX_STATEMENT_VND = 2**63 - 1  # a line's amount is stored in a BIGINT column
 HEADER_SEARCH_ROWS = 30  # how far down a preamble may push the header row
 
 
@@ -161,7 +162,11 @@ def _amount(text: str, what: tuple[str, str], line: int, *, signed: bool) -> int
     if text[:1] in "+-" or text[-1:] in "+-":
         negative = negative or "-" in (text[:1], text[-1:])
         text = text.strip("+-").strip()
-    value = _whole(text)
+    # More than 30 digits is past BIGINT anyway (and int() refuses 4,300 or more).
+    value = _whole(text) if sum(ch.isdigit() for ch in text) <= 30 else MAX_STATEMENT_VND + 1
+    if value is not None and value > MAX_STATEMENT_VND:
+        raise StatementError(f"the {what[0]} {raw.strip()!r} is larger than any amount a bank books.",
+                             f"{what[1]} {raw.strip()!r} lớn hơn mọi số tiền ngân hàng ghi sổ.", line)
     if value is None or (negative and not signed):
         raise StatementError(f"the {what[0]} {raw.strip()!r} is not a whole number of đồng.",
                              f"{what[1]} {raw.strip()!r} không phải là số đồng nguyên.", line)
@@ -428,4 +433,7 @@ def _camt_amount(text: str, line: int) -> int:
     if value is None or not value.is_finite() or value != value.to_integral_value() or value < 0:
         raise StatementError(f"the amount {text!r} is not a whole number of đồng.",
                              f"số tiền {text!r} không phải là số đồng nguyên.", line)
+    if value > MAX_STATEMENT_VND:
+        raise StatementError(f"the amount {text!r} is larger than any amount a bank books.",
+                             f"số tiền {text!r} lớn hơn mọi số tiền ngân hàng ghi sổ.", line)
     return int(value)

@@ -44,7 +44,7 @@ def receive(raw_body: bytes, signature_header: str | None) -> tuple[str, bool]:
         event = json.loads(raw_body)
         event_id, event_type = str(event["id"]), str(event["type"])
         obj = (event.get("data") or {}).get("object") or {}
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (ValueError, RecursionError, KeyError, TypeError, AttributeError) as exc:  # RecursionError: too deep
         raise DomainError(Text("Nội dung webhook không phải một sự kiện hợp lệ.",
                                "The webhook body is not a valid event.")) from exc
     try:

@@ -236,3 +236,14 @@ def test_agents_are_refused_and_visitors_sent_to_sign_in(app, client, agent_key)
                       content_type="multipart/form-data").status_code == 403
     assert "/finance" not in agent.get("/portal").get_data(as_text=True)
     assert client.get("/finance", headers=auth(agent_key)).status_code == 403  # an agent's bearer key too
+
+
+@pytest.mark.parametrize("amount", ["10000000000000000000", "9" * 5000])
+def test_a_fee_past_any_amount_is_refused_by_the_form(client, agent_key, finance_key, finance_client, amount):
+    token = csrf_token(finance_client, "/finance/organisations/VNPOST-HN/fee-rules")
+    refused = finance_client.post("/finance/organisations/VNPOST-HN/fee-rules", data={
+        "csrf_token": token, "effective_from": "2030-03-01", "flat_vnd": amount, "percent": "0", "minimum_vnd": "0"})
+    assert refused.status_code == 422
+    assert "Số tiền lớn hơn mọi khoản phí hay khoản thanh toán" in _text(refused)
+    rules = client.get("/api/v1/organisations/VNPOST-HN/fee-rules", headers=auth(finance_key)).get_json()["rules"]
+    assert "2030-03-01" not in [r["effective_from"] for r in rules]
