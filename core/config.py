@@ -108,14 +108,19 @@ def load_config() -> dict:
         "JOBS_NAMESPACE": os.environ.get("JOBS_NAMESPACE", ""),
         "JOBS_RELAY_BATCH": _int("JOBS_RELAY_BATCH", 500),
         "JOBS_RELAY_POLL_S": _float("JOBS_RELAY_POLL_S", 1.0),
-        # A message handed to rq but not started within this many seconds is handed over again.
-        "JOBS_HANDOFF_S": _float("JOBS_HANDOFF_S", 600.0),
+        # How long a message handed to rq stays claimed; when that runs out the relay asks Redis and
+        # hands it over again if Redis lost the job (one still waiting or running keeps its claim).
+        "JOBS_HANDOFF_S": _float("JOBS_HANDOFF_S", 30.0),
+        # Seconds between an rq worker's maintenance (registry clean-up, taking over a dead worker's scheduler).
+        "JOBS_MAINTENANCE_S": _int("JOBS_MAINTENANCE_S", 60),
         # rq's limit on one job, in seconds (at most 300: the outbox claim of a running message).
         "JOBS_TIMEOUT_S": _int("JOBS_TIMEOUT_S", 300),
         "JOBS_RESULT_TTL_S": _int("JOBS_RESULT_TTL_S", 3600),
         # rq's retries (seconds between them) when a job fails for want of the database; handler
         # errors are retried by the outbox itself (OUTBOX_MAX_ATTEMPTS, OUTBOX_RETRY_BASE_S).
         "JOBS_RETRY_INTERVALS": os.environ.get("JOBS_RETRY_INTERVALS", "10,30,60,300,900"),
+        # Seconds a client is told to wait (Retry-After) when the database is unreachable (a 503 problem).
+        "DATABASE_RETRY_AFTER_S": _int("DATABASE_RETRY_AFTER_S", 5),
         # rq-dashboard at /admin/rq for admins (needs REDIS_URL).
         "RQ_DASHBOARD": os.environ.get("RQ_DASHBOARD", "0") in ("1", "true", "True", "yes"),
         # SMS to citizens (notify/): "dev" keeps them in the database, readable by admins at /dev/sms (the
@@ -185,5 +190,8 @@ def engine_options(url: str) -> dict:
     if url.startswith("sqlite"):
         # Wait for the writer lock instead of failing at once under concurrent requests.
         return {"connect_args": {"timeout": 30}}
-    # Recycle connections rather than ping before every checkout (a round trip per request).
-    return {"pool_recycle": 1800}
+    # Ping each pooled connection as it is checked out (one short round trip): a connection that died
+    # with a database restart is replaced there and then, instead of failing the request that drew
+    # it. DATABASE_PRE_PING=0 turns it off (a restart then costs one 503 per stale connection).
+    return {"pool_recycle": 1800,
+            "pool_pre_ping": os.environ.get("DATABASE_PRE_PING", "1") not in ("0", "false", "False", "no")}
