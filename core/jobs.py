@@ -6,7 +6,16 @@ PostgreSQL so several relays share the work) and pushes one rq job per row in on
 transaction (job id ``outbox-<id>``, queue chosen by the topic's prefix). The claim commits
 only after Redis accepted every job: with Redis down it is rolled back and the rows stay
 pending. A row handed over but never run (the relay died after the push, Redis lost the job,
-a worker died) becomes due again when its claim expires and is handed over again.
+a worker died) becomes due again when its claim expires (``JOBS_HANDOFF_S``, 30 s): the relay
+then asks Redis whether the job is still there (waiting in its queue, scheduled for a retry,
+running); if so the claim is only extended, otherwise the job is handed over again. A backlog
+waiting in Redis is thus never duplicated, and a job Redis lost runs within a minute.
+
+Workers: ``rq worker-pool --worker-class core.jobs.AppSimpleWorker`` (``make worker``) runs the
+short jobs without a fork per job; ``core.jobs.AppWorker`` is rq's forking worker for long or
+memory-hungry work. Both come back after a Redis outage (rq's loop quits on one) and stop their
+scheduler process when they die, even by SIGKILL (the scheduler's lock is released, so the next
+worker's scheduler takes it).
 
 The job, ``run_message(id)``, calls ``outbox.run_one`` in an app context: its atomic claim
 makes a second job for the same row a no-op, handler failures are retried through the
@@ -18,24 +27,27 @@ escape to rq, which retries them after ``JOBS_RETRY_INTERVALS`` (``rq worker
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import logging
 import os
 import re
+import signal
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from functools import wraps
+from typing import NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, abort, current_app, g, has_app_context, request
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue, Retry, Worker
+from rq import Queue, Retry, SimpleWorker, Worker
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
-from rq.job import Job
+from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from sqlalchemy import func, select, update
 
@@ -128,8 +140,14 @@ def retry_policy(config: Mapping | None = None) -> Retry | None:
 
 # ---------------------------------------------------------------- the relay
 
-def claim_due(now: datetime, limit: int, handoff_s: float) -> list[tuple[int, str]]:
-    """Mark up to ``limit`` due rows ``queued`` in the current transaction; returns (id, topic), oldest first.
+class Claimed(NamedTuple):
+    id: int
+    topic: str
+    reclaimed: bool  # handed over before and never started: its job may still wait in Redis
+
+
+def claim_due(now: datetime, limit: int, handoff_s: float) -> list[Claimed]:
+    """Mark up to ``limit`` due rows ``queued`` in the current transaction; returns them, oldest first.
 
     Expired claims first, then pending rows in due order: two statements, each walking its own
     partial index, so a backlog of rows already handed over costs nothing. On PostgreSQL the rows
@@ -137,7 +155,15 @@ def claim_due(now: datetime, limit: int, handoff_s: float) -> list[tuple[int, st
     transaction ends. The caller commits or rolls back.
     """
     claimed: list = []
-    for condition in (outbox.claim_expired(now), outbox.pending_due(now)):
+    expired = outbox.claim_expired(now)
+    conditions = (
+        # Running past its claim (longer than rq's job timeout allows): its worker died; hand it over.
+        (False, expired & (OutboxMessage.status == "running")),
+        # Handed over, never started: Redis is asked whether it lost the job (relay_once).
+        (True, expired & (OutboxMessage.status == "queued")),
+        (False, outbox.pending_due(now)),
+    )
+    for reclaimed, condition in conditions:
         room = limit - len(claimed)
         if room <= 0:
             break
@@ -145,15 +171,15 @@ def claim_due(now: datetime, limit: int, handoff_s: float) -> list[tuple[int, st
                .order_by(OutboxMessage.due_at, OutboxMessage.id).limit(room))
         if db.session.get_bind().dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
-        claimed += db.session.execute(
+        claimed += [(row, reclaimed) for row in db.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(due.scalar_subquery()), condition)
             .values(status="queued", claimed_until=now + timedelta(seconds=handoff_s))
             .returning(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.due_at)
             .execution_options(synchronize_session=False)
-        ).all()
-    claimed.sort(key=lambda row: (row.due_at, row.id))
-    return [(row.id, row.topic) for row in claimed]
+        ).all()]
+    claimed.sort(key=lambda item: (item[0].due_at, item[0].id))
+    return [Claimed(row.id, row.topic, reclaimed) for row, reclaimed in claimed]
 
 
 def hand_over(rows: list[tuple[int, str]], config: Mapping | None = None) -> None:
@@ -181,15 +207,49 @@ def hand_over(rows: list[tuple[int, str]], config: Mapping | None = None) -> Non
         pipe.execute()
 
 
+_ALIVE = {JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
+
+
+def still_in_redis(rows: list[tuple[int, str]], config: Mapping | None = None) -> set[int]:
+    """Of these messages, those whose rq job Redis still holds: waiting in its queue, scheduled or running.
+
+    Asked of rows whose claim expired before the relay hands them over again: a job that is merely
+    waiting behind a backlog is not lost, and pushing it again would only grow the backlog.
+    """
+    config = config if config is not None else current_app.config
+    if not rows:
+        return set()
+    url = config["REDIS_URL"]
+    connection = redis_connection(url)
+    ids = [job_id(message_id, config) for message_id, _ in rows]
+    alive: set[int] = set()
+    for (message_id, topic), job in zip(rows, Job.fetch_many(ids, connection=connection), strict=True):
+        if job is None:
+            continue
+        status = job.get_status(refresh=False)
+        if status in _ALIVE or (status == JobStatus.QUEUED and
+                                _queue(url, queue_for(topic, config)).get_job_position(job.id) is not None):
+            alive.add(message_id)
+    return alive
+
+
 def relay_once(limit: int | None = None) -> int:
     """Claim a batch of due rows and hand them to rq; returns how many. Raises RelayUnavailable if Redis refused."""
+    return _relay_batch(limit)[1]
+
+
+def _relay_batch(limit: int | None = None) -> tuple[int, int]:
+    """(claimed, handed over): a claim whose job Redis still holds is extended, not handed over again."""
     config = current_app.config
     if not config.get("REDIS_URL"):
         raise RuntimeError("REDIS_URL is not set: there is nothing to relay to (use `flask jobs run`)")
     limit = limit or int(config.get("JOBS_RELAY_BATCH", 500))
     rows: list[tuple[int, str]] = []
+    claimed: list[Claimed] = []
     try:
-        rows = claim_due(utcnow(), limit, float(config.get("JOBS_HANDOFF_S", 600)))
+        claimed = claim_due(utcnow(), limit, float(config.get("JOBS_HANDOFF_S", 30)))
+        alive = still_in_redis([(c.id, c.topic) for c in claimed if c.reclaimed], config)
+        rows = [(c.id, c.topic) for c in claimed if c.id not in alive]  # the others keep their new claim
         if rows:
             hand_over(rows, config)
     except RedisError as exc:
@@ -202,7 +262,7 @@ def relay_once(limit: int | None = None) -> int:
     # Only now, with every job in Redis. Should this commit fail, the rows stay pending and the
     # jobs already pushed find them so (run_one takes a due pending row too): nothing runs twice.
     db.session.commit()
-    return len(rows)
+    return len(claimed), len(rows)
 
 
 def relay_due(limit: int | None = None) -> int:
@@ -210,9 +270,9 @@ def relay_due(limit: int | None = None) -> int:
     batch = limit or int(current_app.config.get("JOBS_RELAY_BATCH", 500))
     total = 0
     while True:
-        handed = relay_once(batch)
+        claimed, handed = _relay_batch(batch)
         total += handed
-        if handed < batch:
+        if claimed < batch:
             return total
 
 
@@ -293,15 +353,106 @@ def run_message(message_id: int) -> bool | None:
             db.session.remove()
 
 
-class AppWorker(Worker):
-    """rq's forking worker with the app created once, before any fork.
+_PR_SET_PDEATHSIG = 1
+_forks_watched = False
 
-    ``rq worker --with-scheduler --worker-class core.jobs.AppWorker QUEUES…`` (``make worker``).
+
+def _die_with_parent() -> None:
+    """In a child just forked (rq's scheduler, a work horse): SIGTERM when the worker dies, even by SIGKILL.
+
+    The scheduler's SIGTERM handler stops it and releases its locks, so the scheduler of the
+    next worker takes them; without this the orphan keeps renewing them for ever. Linux only.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the lock expires 60 s after the orphan is stopped
+        pass
+
+
+def _watch_forks() -> None:
+    global _forks_watched
+    if not _forks_watched:
+        os.register_at_fork(after_in_child=_die_with_parent)
+        _forks_watched = True
+
+
+class _Resilient:
+    """What our workers add to rq's: the app created once, and a work loop that outlives Redis.
+
+    rq's loop quits on a Redis error met outside its blocking wait for jobs (a job finishing,
+    the suspension check, a heartbeat): the process then exits and the node runs no jobs until
+    someone restarts it. Here a long-running worker (not ``--burst``, ``--max-jobs`` or
+    ``--max-idle-time``, which keep rq's behaviour) waits for Redis to answer again, with
+    backoff, and starts over: it registers again and starts its scheduler again.
     """
 
     def __init__(self, *args, **kwargs):
-        worker_app()
+        app = worker_app()
+        _watch_forks()
         super().__init__(*args, **kwargs)
+        # How often the worker cleans rq's registries and, with --with-scheduler, tries to take over
+        # the scheduler lock a dead worker left (rq's default: every 10 minutes).
+        self.maintenance_interval = int(app.config.get("JOBS_MAINTENANCE_S", 60))
+        self.stop_asked = False
+
+    def request_stop(self, signum, frame):
+        self.stop_asked = True
+        super().request_stop(signum, frame)
+
+    def teardown(self):
+        try:
+            super().teardown()  # stops the scheduler process first, then tells Redis
+        except RedisError as exc:
+            log.warning("worker %s: could not register its death (%s: %s)", self.name, type(exc).__name__, exc)
+            if self.pubsub_thread is not None:
+                self.pubsub_thread.stop()
+
+    def work(self, burst: bool = False, logging_level: str | None = None, *args, **kwargs) -> bool:
+        once = burst or kwargs.get("max_jobs") is not None or kwargs.get("max_idle_time") is not None
+        worked = False
+        while True:
+            try:
+                worked = super().work(burst, logging_level, *args, **kwargs) or worked
+            except RedisError as exc:
+                log.error("worker %s: %s: %s", self.name, type(exc).__name__, exc)
+            if self.stop_asked or once:
+                return worked
+            log.error("worker %s: left rq's work loop; waiting for Redis, then starting over", self.name)
+            if not self._wait_for_redis():
+                return worked
+            try:  # a stale registration (Redis kept its data) would refuse the new birth
+                self.register_death()
+            except RedisError:
+                continue
+
+    def _wait_for_redis(self) -> bool:
+        wait = 0.5
+        while not self.stop_asked:
+            try:
+                self.connection.ping()
+                log.warning("worker %s: Redis answers again", self.name)
+                return True
+            except RedisError:
+                time.sleep(wait)
+                wait = min(wait * 2, 10.0)
+        return False
+
+
+class AppWorker(_Resilient, Worker):
+    """rq's forking worker (a work horse per job) with the app created once, before any fork.
+
+    For long or memory-hungry jobs: ``rq worker --with-scheduler --worker-class core.jobs.AppWorker QUEUES…``.
+    """
+
+
+class AppSimpleWorker(_Resilient, SimpleWorker):
+    """Jobs run in the worker process itself: no fork per job (~14 jobs/s forked, hundreds without).
+
+    The outbox's jobs are short database updates and HTTP calls, each with its own timeout, so
+    this is the default (``make worker``: ``rq worker-pool -n N --worker-class core.jobs.AppSimpleWorker``).
+    rq still stops a job past ``JOBS_TIMEOUT_S`` (SIGALRM, in process).
+    """
 
 
 # ---------------------------------------------------------------- looking at jobs (flask jobs …)
