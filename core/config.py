@@ -119,6 +119,12 @@ def load_config() -> dict:
         # rq's retries (seconds between them) when a job fails for want of the database; handler
         # errors are retried by the outbox itself (OUTBOX_MAX_ATTEMPTS, OUTBOX_RETRY_BASE_S).
         "JOBS_RETRY_INTERVALS": os.environ.get("JOBS_RETRY_INTERVALS", "10,30,60,300,900"),
+        # "json": one JSON object per log line (python-json-logger); "text" (default): plain lines.
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text"),
+        # /metrics (Prometheus) answers to "Authorization: Bearer <METRICS_TOKEN>" or a signed-in admin;
+        # METRICS_ENABLED=0 stops counting requests.
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
+        "METRICS_ENABLED": os.environ.get("METRICS_ENABLED", "1") not in ("0", "false", "False", "no"),
         # Seconds a client is told to wait (Retry-After) when the database is unreachable (a 503 problem).
         "DATABASE_RETRY_AFTER_S": _int("DATABASE_RETRY_AFTER_S", 5),
         # rq-dashboard at /admin/rq for admins (needs REDIS_URL).
