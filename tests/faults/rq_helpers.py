@@ -27,12 +27,12 @@ class Workers:
         self.procs: list[subprocess.Popen] = []
 
     def start(self, worker_class: str = "tests.faults.workers.GateSimpleWorker", *extra: str,
-              pool: int | None = None) -> subprocess.Popen:
+              pool: int | None = None, env: dict | None = None) -> subprocess.Popen:
         config = self.app.config
         env = {**os.environ, "DATABASE_URL": self.database_url, "REDIS_URL": config["REDIS_URL"],
                "JOBS_NAMESPACE": config["JOBS_NAMESPACE"], "JOBS_QUEUES": config["JOBS_QUEUES"],
                "JOBS_MAINTENANCE_S": "2", "OUTBOX_THREAD": "0", "LOG_LEVEL": "WARNING",
-               "FAULT_DIR": str(self.fault_dir), "PYTHONPATH": str(ROOT)}
+               "FAULT_DIR": str(self.fault_dir), "PYTHONPATH": str(ROOT), **(env or {})}
         with self.app.app_context():
             queues = jobs.queue_names()
         name = f"{config['JOBS_NAMESPACE']}w{len(self.procs)}-{uuid.uuid4().hex[:4]}"
