@@ -67,3 +67,45 @@ def test_postgres_down_answers_503_with_retry_after_and_writes_nothing(fault_app
     again = _register(client, key, "while-down")  # the agent's retry, same idempotency key
     assert again.status_code == 201, again.get_data(as_text=True)
     assert _dossiers(fault_app) == 2
+
+
+def test_postgres_restarted_mid_load_never_a_500_and_every_registration_once(fault_app, private_postgres):
+    import threading
+
+    with fault_app.app_context():
+        key = factories.org_key(factories.create_org())
+    answers: list[tuple[str, int]] = []
+    lock, stop = threading.Lock(), threading.Event()
+
+    def agent(n: int) -> None:
+        client = fault_app.test_client()
+        i = 0
+        while not stop.is_set() and i < 200:  # bounded: a few seconds of registrations per agent
+            idem = f"load-{n}-{i}"
+            status = _register(client, key, idem).status_code
+            with lock:
+                answers.append((idem, status))
+            i += 1
+
+    threads = [threading.Thread(target=agent, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        while len(answers) < 8:  # the load is on
+            stop.wait(0.05)
+        private_postgres.restart()
+        seen = len(answers)
+        while len(answers) < seen + 8:  # and goes on after the restart
+            stop.wait(0.05)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(60)
+    statuses = {status for _, status in answers}
+    assert statuses <= {201, 503}, sorted(statuses)  # never a 500
+    # The agents retry what was refused, with the same key: each registration exists exactly once.
+    client = fault_app.test_client()
+    for idem, status in answers:
+        if status == 503:
+            assert _register(client, key, idem).status_code in (200, 201)
+    assert _dossiers(fault_app) == len({idem for idem, _ in answers})
