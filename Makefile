@@ -2,7 +2,7 @@
 #   make run    virtualenv, install, migrate the embedded SQLite database, demo data, serve
 #   make test   lint, the whole suite on PostgreSQL + Redis, and the embedded-SQLite smoke run
 #   make bench  the benchmarks in bench/ (need PostgreSQL and wrk; bench_relay needs Redis)
-#   make worker background jobs on Redis: the outbox relay and an rq worker (Ctrl-C stops both)
+#   make worker background jobs on Redis: the outbox relay and a pool of rq workers (Ctrl-C stops both)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -36,15 +36,19 @@ run: install
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 # Jobs on Redis (run the web app with the same REDIS_URL): the relay hands due outbox messages to rq,
-# the worker runs them (--with-scheduler: rq's own retries wait in its scheduler). Ctrl-C stops both.
+# a pool of JOBS_WORKERS rq workers runs them without a fork per job (core.jobs.AppSimpleWorker; the pool
+# replaces a worker that dies, each comes back after a Redis outage, and one of them runs rq's scheduler
+# for rq's own retries). Ctrl-C stops both.
+JOBS_WORKERS ?= 2
 worker: install
 	@queues="$$(REDIS_URL=$(REDIS_URL) $(BIN)/flask jobs queues)"; \
 	REDIS_URL=$(REDIS_URL) $(BIN)/flask jobs relay & relay=$$!; \
 	trap 'kill $$relay 2>/dev/null; wait $$relay 2>/dev/null' EXIT INT TERM; \
-	REDIS_URL=$(REDIS_URL) $(BIN)/rq worker --with-scheduler --worker-class core.jobs.AppWorker \
+	REDIS_URL=$(REDIS_URL) $(BIN)/rq worker-pool -n $(JOBS_WORKERS) --worker-class core.jobs.AppSimpleWorker \
 	  --url $(REDIS_URL) $$queues
 
-# The relay alone (e.g. one per host, workers elsewhere: rq worker --worker-class core.jobs.AppWorker QUEUES).
+# The relay alone (e.g. one per host, workers elsewhere: rq worker-pool --worker-class core.jobs.AppSimpleWorker
+# QUEUES, or rq worker --with-scheduler --worker-class core.jobs.AppWorker QUEUES for rq's forking worker).
 relay: install
 	REDIS_URL=$(REDIS_URL) $(BIN)/flask jobs relay
 

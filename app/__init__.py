@@ -50,7 +50,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(config)
     check_production_secrets(app.config)  # APP_ENV=production: no built-in development secret
     sandboxes.check(app.config)  # and a sandbox never starts with a production configuration
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(config["DATABASE_URL"]))
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(config["DATABASE_URL"],
+                                                                     pre_ping=config["DATABASE_PRE_PING"]))
     app.extensions["settings"] = Settings(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
     logging.basicConfig(level=config["LOG_LEVEL"])

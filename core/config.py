@@ -42,10 +42,12 @@ def check_production_secrets(config) -> None:
             + ", ".join(weak) + " to secret values of your own (environment variables).")
 
 
-def engine_options(url: str) -> dict:
+def engine_options(url: str, pre_ping: bool = True) -> dict:
     # Statement parameters (CCCD, phone numbers, names) never appear in SQLAlchemy's error texts or logs.
     if url.startswith("sqlite"):
         # Wait for the writer lock instead of failing at once under concurrent requests.
         return {"connect_args": {"timeout": 30}, "hide_parameters": True}
-    # Recycle connections rather than ping before every checkout (a round trip per request).
-    return {"pool_recycle": 1800, "hide_parameters": True}
+    # Ping each pooled connection as it is checked out (one short round trip): a connection that died
+    # with a database restart is replaced there and then, instead of failing the request that drew
+    # it. DATABASE_PRE_PING=0 turns it off (a restart then costs one 503 per stale connection).
+    return {"pool_recycle": 1800, "pool_pre_ping": pre_ping, "hide_parameters": True}

@@ -224,6 +224,8 @@ def register_error_handlers(app: Flask) -> None:
         headers = {"Allow": ", ".join(exc.valid_methods)} if getattr(exc, "valid_methods", None) else None
         return _http_problem(status, headers=headers)
 
+    register_database_unavailable(app)
+
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
         log_unexpected(exc)
@@ -250,6 +252,37 @@ def log_unexpected(exc: Exception) -> None:
                   type(exc).__name__, driver, sqlstate, request.method, request.path, statement, frames)
         return
     log.exception("unhandled error on %s %s", request.method, request.path)
+
+
+DATABASE_UNAVAILABLE = Text("Cơ sở dữ liệu tạm thời không truy cập được, vui lòng thử lại sau giây lát.",
+                            "The database is briefly unreachable; please try again in a moment.")
+
+
+def register_database_unavailable(app: Flask) -> None:
+    """The database down or restarting (connection refused or lost, pool exhausted): 503 + Retry-After, not 500.
+
+    The session is rolled back, so nothing of the request was written. A connection that died in the
+    pool is replaced at checkout (``pool_pre_ping``, core/config.py): only requests made while the
+    database is really down get this answer.
+    """
+    from sqlalchemy.exc import InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
+    def handle_database_unavailable(exc: Exception):
+        from core.extensions import db
+
+        log.warning("database unavailable on %s %s: %s", request.method, request.path,
+                    str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the connection is gone; the session is discarded at teardown
+            log.debug("rollback after a lost database connection failed", exc_info=True)
+        response = _http_problem(503, DATABASE_UNAVAILABLE)
+        response.headers["Retry-After"] = str(int(app.config["DATABASE_RETRY_AFTER_S"]))
+        return response
 
 
 def _summary(errors: list[dict]) -> Text:

@@ -6,7 +6,16 @@ PostgreSQL so several relays share the work) and pushes one rq job per row in on
 transaction (job id ``outbox-<id>``, queue chosen by the topic's prefix). The claim commits
 only after Redis accepted every job: with Redis down it is rolled back and the rows stay
 pending. A row handed over but never run (the relay died after the push, Redis lost the job,
-a worker died) becomes due again when its claim expires and is handed over again.
+a worker died) becomes due again when its claim expires (``JOBS_HANDOFF_S``, 30 s): the relay
+then asks Redis whether the job is still there (waiting in its queue, scheduled for a retry,
+running); if so the claim is only extended, otherwise the job is handed over again. A backlog
+waiting in Redis is thus never duplicated, and a job Redis lost runs within a minute.
+
+Workers: ``rq worker-pool --worker-class core.jobs.AppSimpleWorker`` (``make worker``) runs the
+short jobs without a fork per job; ``core.jobs.AppWorker`` is rq's forking worker for long or
+memory-hungry work. Both come back after a Redis outage (rq's loop quits on one) and stop their
+scheduler process when they die, even by SIGKILL (the scheduler's lock is released, so the next
+worker's scheduler takes it).
 
 The job, ``run_message(id)``, calls ``outbox.run_one`` in an app context: its atomic claim
 makes a second job for the same row a no-op, handler failures are retried through the
@@ -28,14 +37,15 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from functools import wraps
+from typing import NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, abort, current_app, g, has_app_context, request
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue, Retry, Worker
+from rq import Queue, Retry
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
-from rq.job import Job
+from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from sqlalchemy import func, select, update
 
@@ -129,8 +139,14 @@ def retry_policy(config: Mapping | None = None) -> Retry | None:
 
 # ---------------------------------------------------------------- the relay
 
-def claim_due(now: datetime, limit: int, handoff_s: float) -> list[tuple[int, str]]:
-    """Mark up to ``limit`` due rows ``queued`` in the current transaction; returns (id, topic), oldest first.
+class Claimed(NamedTuple):
+    id: int
+    topic: str
+    reclaimed: bool  # handed over before and never started: its job may still wait in Redis
+
+
+def claim_due(now: datetime, limit: int, handoff_s: float) -> list[Claimed]:
+    """Mark up to ``limit`` due rows ``queued`` in the current transaction; returns them, oldest first.
 
     Expired claims first, then pending rows in due order: two statements, each walking its own
     partial index, so a backlog of rows already handed over costs nothing. On PostgreSQL the rows
@@ -138,7 +154,15 @@ def claim_due(now: datetime, limit: int, handoff_s: float) -> list[tuple[int, st
     transaction ends. The caller commits or rolls back.
     """
     claimed: list = []
-    for condition in (outbox.claim_expired(now), outbox.pending_due(now)):
+    expired = outbox.claim_expired(now)
+    conditions = (
+        # Running past its claim (longer than rq's job timeout allows): its worker died; hand it over.
+        (False, expired & (OutboxMessage.status == "running")),
+        # Handed over, never started: Redis is asked whether it lost the job (relay_once).
+        (True, expired & (OutboxMessage.status == "queued")),
+        (False, outbox.pending_due(now)),
+    )
+    for reclaimed, condition in conditions:
         room = limit - len(claimed)
         if room <= 0:
             break
@@ -146,15 +170,15 @@ def claim_due(now: datetime, limit: int, handoff_s: float) -> list[tuple[int, st
                .order_by(OutboxMessage.due_at, OutboxMessage.id).limit(room))
         if db.session.get_bind().dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
-        claimed += db.session.execute(
+        claimed += [(row, reclaimed) for row in db.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(due.scalar_subquery()), condition)
             .values(status="queued", claimed_until=now + timedelta(seconds=handoff_s))
             .returning(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.due_at)
             .execution_options(synchronize_session=False)
-        ).all()
-    claimed.sort(key=lambda row: (row.due_at, row.id))
-    return [(row.id, row.topic) for row in claimed]
+        ).all()]
+    claimed.sort(key=lambda item: (item[0].due_at, item[0].id))
+    return [Claimed(row.id, row.topic, reclaimed) for row, reclaimed in claimed]
 
 
 def hand_over(rows: list[tuple[int, str]], config: Mapping | None = None) -> None:
@@ -182,15 +206,49 @@ def hand_over(rows: list[tuple[int, str]], config: Mapping | None = None) -> Non
         pipe.execute()
 
 
+_ALIVE = {JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
+
+
+def still_in_redis(rows: list[tuple[int, str]], config: Mapping | None = None) -> set[int]:
+    """Of these messages, those whose rq job Redis still holds: waiting in its queue, scheduled or running.
+
+    Asked of rows whose claim expired before the relay hands them over again: a job that is merely
+    waiting behind a backlog is not lost, and pushing it again would only grow the backlog.
+    """
+    config = config if config is not None else current_app.config
+    if not rows:
+        return set()
+    url = config["REDIS_URL"]
+    connection = redis_connection(url)
+    ids = [job_id(message_id, config) for message_id, _ in rows]
+    alive: set[int] = set()
+    for (message_id, topic), job in zip(rows, Job.fetch_many(ids, connection=connection), strict=True):
+        if job is None:
+            continue
+        status = job.get_status(refresh=False)
+        if status in _ALIVE or (status == JobStatus.QUEUED and
+                                _queue(url, queue_for(topic, config)).get_job_position(job.id) is not None):
+            alive.add(message_id)
+    return alive
+
+
 def relay_once(limit: int | None = None) -> int:
     """Claim a batch of due rows and hand them to rq; returns how many. Raises RelayUnavailable if Redis refused."""
+    return _relay_batch(limit)[1]
+
+
+def _relay_batch(limit: int | None = None) -> tuple[int, int]:
+    """(claimed, handed over): a claim whose job Redis still holds is extended, not handed over again."""
     config = current_app.config
     if not config.get("REDIS_URL"):
         raise RuntimeError("REDIS_URL is not set: there is nothing to relay to (use `flask jobs run`)")
     limit = limit or int(config.get("JOBS_RELAY_BATCH", 500))
     rows: list[tuple[int, str]] = []
+    claimed: list[Claimed] = []
     try:
-        rows = claim_due(utcnow(), limit, float(config.get("JOBS_HANDOFF_S", 600)))
+        claimed = claim_due(utcnow(), limit, float(config.get("JOBS_HANDOFF_S", 30)))
+        alive = still_in_redis([(c.id, c.topic) for c in claimed if c.reclaimed], config)
+        rows = [(c.id, c.topic) for c in claimed if c.id not in alive]  # the others keep their new claim
         if rows:
             hand_over(rows, config)
     except RedisError as exc:
@@ -203,7 +261,7 @@ def relay_once(limit: int | None = None) -> int:
     # Only now, with every job in Redis. Should this commit fail, the rows stay pending and the
     # jobs already pushed find them so (run_one takes a due pending row too): nothing runs twice.
     db.session.commit()
-    return len(rows)
+    return len(claimed), len(rows)
 
 
 def relay_due(limit: int | None = None) -> int:
@@ -211,9 +269,9 @@ def relay_due(limit: int | None = None) -> int:
     batch = limit or int(current_app.config.get("JOBS_RELAY_BATCH", 500))
     total = 0
     while True:
-        handed = relay_once(batch)
+        claimed, handed = _relay_batch(batch)
         total += handed
-        if handed < batch:
+        if claimed < batch:
             return total
 
 
@@ -292,17 +350,6 @@ def run_message(message_id: int) -> bool | None:
             return outbox.run_one(int(message_id))
         finally:
             db.session.remove()
-
-
-class AppWorker(Worker):
-    """rq's forking worker with the app created once, before any fork.
-
-    ``rq worker --with-scheduler --worker-class core.jobs.AppWorker QUEUES…`` (``make worker``).
-    """
-
-    def __init__(self, *args, **kwargs):
-        worker_app()
-        super().__init__(*args, **kwargs)
 
 
 # ---------------------------------------------------------------- looking at jobs (flask jobs …)
@@ -430,3 +477,7 @@ def _with_rule(view: Callable, rule, post_only: bool = False) -> Callable:
 
     guarded.access_rule = rule
     return guarded
+
+
+# The worker classes live in core.workers; rq is told ``core.jobs.AppSimpleWorker`` / ``core.jobs.AppWorker``.
+from core.workers import AppSimpleWorker, AppWorker  # noqa: E402, F401 - re-exported names

@@ -120,6 +120,15 @@ class Settings:
     database_url = Setting(str, _database_url, "SQLAlchemy URL; `postgresql://user@host/db` uses psycopg 3")
     instance_dir = Setting(str, _instance_dir, "where the embedded database, documents and generated keys live")
     log_level = Setting(str, "INFO", "Python logging level")
+    log_format = Setting(str, "text", "`json`: one JSON object per log line (python-json-logger); `text`: plain")
+    metrics_token = Setting(str, "", "bearer token for /metrics (Prometheus); without it, admins only", secret=True)
+    metrics_enabled = Setting(bool, True, "count requests for /metrics")
+    prometheus_multiproc_dir = Setting(str, "", "where each gunicorn worker writes its metrics (prometheus_client's "
+                                       "multi-process mode; gunicorn.conf.py sets it)")
+    database_pre_ping = Setting(bool, True, "ping a pooled connection as it is taken from the pool, so one that "
+                                "died with a database restart is replaced instead of failing a request")
+    database_retry_after_s = Setting(int, 5, "the Retry-After of the 503 answered while the database is "
+                                     "unreachable")
     app_env = Setting(str, "development", "`production` (or `prod`) refuses to start while a dev sandbox would be "
                       "mounted or a built-in development secret is in use")
     host = Setting(str, "127.0.0.1", "where `make run` listens (and the default of PUBLIC_BASE_URL)")
@@ -216,7 +225,10 @@ class Settings:
     jobs_namespace = Setting(str, "", "a prefix for queue names and job ids when deployments share one Redis")
     jobs_relay_batch = Setting(int, 500, "rows per relay claim and Redis transaction")
     jobs_relay_poll_s = Setting(float, 1.0, "the relay's longest sleep")
-    jobs_handoff_s = Setting(float, 600.0, "a message handed to rq but not started in this time is handed again")
+    jobs_handoff_s = Setting(float, 30.0, "how long a message handed to rq stays claimed; then the relay asks "
+                             "Redis and hands it over again if Redis lost the job")
+    jobs_maintenance_s = Setting(int, 60, "seconds between an rq worker's maintenance (registry clean-up, "
+                                 "taking over a dead worker's scheduler)")
     jobs_timeout_s = Setting(int, 300, "rq's limit on one job, seconds (at most 300)")
     jobs_result_ttl_s = Setting(int, 3600, "how long rq keeps a finished job")
     jobs_retry_intervals = Setting(str, "10,30,60,300,900", "rq's retry delays when the database is unreachable")

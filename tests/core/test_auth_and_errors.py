@@ -36,11 +36,12 @@ def test_public_routes_are_exactly_the_expected_ones(app):
                       "/api/v1/payments/webhook",  # verified by its Stripe-Signature instead
                       "/assets/leaflet/<path:filename>", "/coverage", "/coverage.geojson",
                       "/coverage/static/<path:filename>", "/healthz", "/login", "/logout",
+                      "/metrics",  # answers to its own METRICS_TOKEN or an admin, checked in the view
                       "/portal/static/<path:filename>",
                       "/portal/static/v/<version>/<path:filename>",  # the tablet's versioned modules and styles
                       "/portal/sw.js",  # the tablet's service worker: the list of those files, nothing personal
                       "/r/<token>", "/r/<token>.json", "/r/<token>.pdf", "/r/<token>/print",
-                      "/receipts/public-key.pem",
+                      "/readyz", "/receipts/public-key.pem",
                       "/static/<path:filename>", "/static/core/<path:filename>", "/t/<token>",
                       "/t/<token>.json", "/t/<token>/feedback", "/t/<token>/reschedule"]
 

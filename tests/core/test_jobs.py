@@ -442,3 +442,28 @@ def test_rq_dashboard_actions_keep_csrf_protection(app, dashboard_app):
     assert waiting(dashboard_app) == 0
     with dashboard_app.app_context():
         assert db.session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == message_id)) == "queued"
+
+
+@pytest.mark.redis
+def test_a_lost_job_is_handed_over_again_within_the_handoff_and_a_waiting_one_is_not_duplicated(rq_app, monkeypatch):
+    from core.config import load_config
+
+    assert load_config()["JOBS_HANDOFF_S"] <= 60  # a job Redis lost runs within a minute, by default
+    monkeypatch.setitem(rq_app.config, "JOBS_HANDOFF_S", 0.5)
+    waiting_id, lost_id = add_message(rq_app, payload={"n": 1}), add_message(rq_app, payload={"n": 2})
+    assert relay(rq_app) == 2
+    with rq_app.app_context():
+        queue = Queue(rq_app.config["JOBS_NAMESPACE"] + "test", connection=jobs.redis_connection())
+        queue.remove(jobs.job_id(lost_id))  # Redis lost this one; the other waits behind a backlog
+    deadline = time.monotonic() + 10
+    handed = 0
+    while handed == 0 and time.monotonic() < deadline:  # the claims run out after half a second
+        time.sleep(0.1)
+        handed = relay(rq_app)
+    assert handed == 1  # only the lost job
+    assert waiting(rq_app) == 2  # the waiting job once, the lost one again: no duplicate of the first
+    with rq_app.app_context():
+        assert as_utc(db.session.get(OutboxMessage, waiting_id).claimed_until) > utcnow()  # its claim extended
+    work(rq_app)
+    assert sorted(p["n"] for p, _ in RECORDED) == [1, 2]
+    assert message(rq_app, waiting_id).status == "done" and message(rq_app, lost_id).status == "done"

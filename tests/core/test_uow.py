@@ -30,6 +30,7 @@ ALLOWED = {
     "core/outbox.py": "the outbox runner: each claim, and each handler's result, is its own committed statement",
     "core/jobs.py": "the relay commits its claim only after Redis took every job, and rolls it back otherwise",
     "core/health.py": "the health check rolls back the failed probe so the pooled connection is reusable",
+    "core/errors.py": "the 503 for a lost database connection rolls back the session the connection died under",
     "sandboxes/": "the dev sandboxes: stand-ins for external services (a gateway, a courier), each API call "
                   "its own transaction as a real peer's is",
 }
