@@ -83,6 +83,11 @@ class DossierCreateSchema(Schema):
         metadata={"description": "The agent's choice of another point than the router's"},
     )
     choice_reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    outside_hanoi_reason = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=500),
+        metadata={"description": "A location outside Hanoi is refused (422 outside_hanoi) unless this "
+                                 "gives the reason to register it anyway; recorded in the dossier's events"},
+    )
     agent_reference = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(max=100),
         metadata={"description": "The partner's own reference or agent name"},
@@ -138,6 +143,9 @@ class RoutingSchema(Schema):
     router_choice = fields.Nested(RouteOptionSchema, allow_none=True,
                                   metadata={"description": "The router's pick, when the agent chose another"})
     choice_reason = fields.String(allow_none=True)
+    outside_hanoi = fields.Boolean(metadata={"description": "The location lies outside Hanoi's outline"})
+    outside_hanoi_reason = fields.String(allow_none=True, metadata={
+        "description": "Why the agent registered a location outside Hanoi"})
 
 
 class EventSchema(Schema):
