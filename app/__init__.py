@@ -71,6 +71,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     from tracking.views import bp as tracking_bp
 
     init_web(app)
+    from core.masking import mask_phone
+
+    # One phone mask on every page (core.masking); the older per-page variants map to it.
+    app.jinja_env.filters.update(mask_phone=mask_phone, mask_phone_local=mask_phone)
     app.jinja_env.globals.update(status_label=status_label, payment_label=payment_label, method_label=method_label)
     for blueprint in (procedures_blp, geo_blp, geocode_blp, coverage_blp, points_admin_blp, dossiers_blp,
                       payments_blp, notify_blp, courier_blp):

@@ -26,9 +26,10 @@ from flask import current_app, has_request_context, request
 from sqlalchemy.exc import IntegrityError
 
 from core.extensions import db
+from core.masking import mask_phone
 from core.messages import Text
 from core.timeutil import as_utc, utcnow
-from core.web import mask_name, mask_phone_local
+from core.web import mask_name
 from dossiers import service as dossiers
 from dossiers.models import DeliveryMethod, Dossier, Status
 from payments import service as payments
@@ -287,7 +288,7 @@ def _page(dossier: Snapshot, now: datetime | None) -> dict:
         "number": dossier.number,
         "procedure": dossier.procedure,
         "status": dossier.status.value,
-        "citizen": {"name": mask_name(dossier.citizen_name), "phone": mask_phone_local(dossier.citizen_phone)},
+        "citizen": {"name": mask_name(dossier.citizen_name), "phone": mask_phone(dossier.citizen_phone)},
         "received_at": as_utc(dossier.received_at),
         "deadline_at": as_utc(dossier.deadline_at),
         "closed_at": _utc(dossier.closed_at),
