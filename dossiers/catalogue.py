@@ -112,12 +112,17 @@ class _Catalogue:
     index: SearchIndex
 
 
+def _search_entries(procedures: list[Procedure]) -> list[SearchEntry]:
+    """One entry per procedure and language: the Vietnamese name (with the code), and the English
+    name where the catalogue has one, each scored on its own so neither dilutes the other."""
+    entries = [SearchEntry(p.id, p.code, p.search_text) for p in procedures]
+    entries += [SearchEntry(p.id, p.code, fold(f"{p.name_en} {p.code}")) for p in procedures if p.name_en]
+    return entries
+
+
 def _build_catalogue() -> _Catalogue:
     procedures = repository.active_procedures_detached()
-    return _Catalogue(
-        {p.code: p for p in procedures}, procedures,
-        SearchIndex([SearchEntry(p.id, p.code, p.search_text) for p in procedures]),
-    )
+    return _Catalogue({p.code: p for p in procedures}, procedures, SearchIndex(_search_entries(procedures)))
 
 
 _catalogue = VersionedCache(versions.PROCEDURES, _build_catalogue)
@@ -132,8 +137,11 @@ def search(query: str, level: Level | None = None, limit: int = 20) -> list[tupl
     if not query.strip():
         return [(p, None) for p in catalogue.ordered if level is None or p.level is level][:limit]
     by_id = {p.id: p for p in catalogue.ordered}
-    hits = catalogue.index.search(query, limit=len(by_id))
-    return [(by_id[i], score) for i, score in hits if level is None or by_id[i].level is level][:limit]
+    hits = catalogue.index.search(query, limit=len(catalogue.index.entries))
+    best: dict[int, float] = {}
+    for i, score in hits:  # best first: a procedure's first hit is its best, in either language
+        best.setdefault(i, score)
+    return [(by_id[i], score) for i, score in best.items() if level is None or by_id[i].level is level][:limit]
 
 
 def get_active(code: str) -> Procedure | None:

@@ -35,6 +35,20 @@ def test_the_right_procedure_comes_first(client, agent_key, query, expected):
     assert results and results[0]["name"] == expected, [r["name"] for r in results[:3]]
 
 
+@pytest.mark.parametrize(("query", "expected"), [
+    ("birth", "Birth registration"),
+    ("birth registration", "Birth registration"),
+    ("Birth Registraton", "Birth registration"),
+    ("marriage", "Marriage registration"),
+    ("criminal record", "Issuance of criminal record certificate for Vietnamese citizens and foreigners "
+                        "residing in Vietnam"),
+])
+def test_english_names_are_searched_too(client, agent_key, query, expected):
+    results = _search(client, agent_key, query)
+    assert results and results[0]["name_en"] == expected, [r["name_en"] for r in results[:3]]
+    assert len({r["code"] for r in results}) == len(results)  # each procedure once
+
+
 def test_search_by_code_and_level_filter(client, agent_key):
     assert _search(client, agent_key, "HN-TP-001")[0]["code"] == "HN-TP-001"
     district = _search(client, agent_key, "khai sinh", level="district")
