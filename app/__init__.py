@@ -24,6 +24,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
 
     # Models must be imported before Alembic or create_all look at the metadata.
+    import backoffice.models  # noqa: F401
     import core.models  # noqa: F401
     import core.outbox  # noqa: F401
     import core.versions  # noqa: F401
@@ -47,6 +48,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from agent_portal.receipt_views import bp as receipts_bp
     from agent_portal.views import bp as portal_bp
     from app.cli import register_cli
+    from backoffice.views import bp as backoffice_bp
     from core.auth import init_auth
     from core.errors import register_error_handlers
     from core.health import bp as health_bp
@@ -81,7 +83,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer keys carry no cookie; session calls are checked in core.auth
     for blueprint in (health_bp, coverage_page_bp, web_bp, portal_bp, receipts_bp, tracking_bp, payments_pages_bp,
-                      finance_payments_bp):
+                      finance_payments_bp, backoffice_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(sandbox_gateway_bp)
     csrf.exempt(sandbox_gateway_bp)  # a server-to-server API authenticated by its own secret key

@@ -69,7 +69,7 @@ PAGES = {
     None: ["/login", "{receipt}", "{tracking}", "/nope-404"],
     "lan@test.vn": ["/portal", "/portal/dossiers/{number}/receipt", "/portal/new"],
     "taichinh@test.vn": ["/finance", "/coverage"],
-    "quantri@test.vn": ["/staff"],
+    "quantri@test.vn": ["/staff", "/admin", "/admin/points", "/admin/users", "/admin/keys", "/admin/audit"],
 }
 
 
