@@ -76,6 +76,8 @@ def load_config() -> dict:
         "PAYMENT_WEBHOOK_SECRET": os.environ.get("PAYMENT_WEBHOOK_SECRET", "whsec_sandbox"),
         "PAYMENT_WEBHOOK_TOLERANCE_S": _int("PAYMENT_WEBHOOK_TOLERANCE_S", 300),
         # The centre's account that VietQR transfers go to (illustrative defaults: a test account).
+        # Days a VietQR transfer marked provisional may wait for its statement line before finance is shown it.
+        "PROVISIONAL_TRANSFER_DAYS": int(os.environ.get("PROVISIONAL_TRANSFER_DAYS", "3")),
         "VIETQR_BANK_BIN": os.environ.get("VIETQR_BANK_BIN", "970436"),
         "VIETQR_ACCOUNT_NUMBER": os.environ.get("VIETQR_ACCOUNT_NUMBER", "0011009999999"),
         "VIETQR_ACCOUNT_NAME": os.environ.get("VIETQR_ACCOUNT_NAME", "TT PVHCC HA NOI"),

@@ -449,7 +449,10 @@ def view(dossier: Dossier, payment: Payment) -> dict:
     links = [{"series": r.series, "number": r.number, "kind": r.kind, "issued_at": r.issued_at,
               "url": receipting.verify_url(r.verify_token), "pdf_url": receipting.verify_url(r.verify_token) + ".pdf"}
              for r in receipting.of_dossier(dossier.id)]
+    from payments import provisional  # builds on this module
+
     return {"dossier_number": dossier.number, "method": payment.method, "status": payment.status,
+            "provisional": provisional.view(payment),
             **payment.components(), "amount_vnd": payment.amount_vnd, "refunded_vnd": payment.refunded_vnd,
             "currency": "vnd", "next_action_url": payment.next_action_url, "last_error_code": payment.last_error_code,
             "paid_at": payment.paid_at, "vietqr": qr, "receipts": links, "refunds": list(payment.refunds)}

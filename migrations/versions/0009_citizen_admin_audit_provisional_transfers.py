@@ -1,6 +1,8 @@
-"""admin audit trail
+"""admin audit trail; provisional VietQR transfers
 
-The back office's record of every administrator's change: who, when, what.
+The back office's record of every administrator's change: who, when, what. And on payments,
+the bank reference of a VietQR transfer the citizen showed at the counter, who marked it and
+when (provisional until the bank statement confirms it).
 
 Revision ID: 0009_citizen
 Revises: 0008
@@ -26,8 +28,16 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_admin_audit_events')),
     )
     op.create_index(op.f('ix_admin_audit_events_at'), 'admin_audit_events', ['at'], unique=False)
+    with op.batch_alter_table('payments') as batch:
+        batch.add_column(sa.Column('provisional_bank_reference', sa.String(length=100), nullable=True))
+        batch.add_column(sa.Column('provisional_by', sa.String(length=300), nullable=True))
+        batch.add_column(sa.Column('provisional_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('payments') as batch:
+        batch.drop_column('provisional_at')
+        batch.drop_column('provisional_by')
+        batch.drop_column('provisional_bank_reference')
     op.drop_index(op.f('ix_admin_audit_events_at'), table_name='admin_audit_events')
     op.drop_table('admin_audit_events')
