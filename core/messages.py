@@ -44,6 +44,7 @@ _EXACT = {
     "Must be a mobile number that can receive SMS.": "Phải là số di động nhận được tin nhắn SMS.",
     "The location is not in Vietnam.": "Vị trí không nằm trong lãnh thổ Việt Nam.",
     "This code is already used.": "Mã này đã được dùng.",
+    "Must list as many documents as required_documents.": "Phải liệt kê số giấy tờ bằng required_documents.",
     "This email is already used.": "Email này đã được dùng.",
     "You cannot deactivate yourself.": "Bạn không thể tự khóa tài khoản của mình.",
     "The location is outside Hanoi: the centre serves Hanoi only.":

@@ -6,7 +6,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from core import versions
 from core.errors import flatten_messages
@@ -18,7 +18,7 @@ from dossiers.models import Level, Procedure
 from dossiers.search import SearchEntry, SearchIndex
 
 CSV_COLUMNS = ["code", "name", "name_en", "level", "sector", "fee_vnd", "fee_note",
-               "processing_days", "required_documents"]
+               "processing_days", "required_documents", "required_documents_en"]
 
 
 class ProcedureRowSchema(Schema):
@@ -33,6 +33,18 @@ class ProcedureRowSchema(Schema):
     fee_note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     processing_days = fields.Integer(required=True, validate=validate.Range(min=1, max=365))
     required_documents = fields.String(load_default="")
+    required_documents_en = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "Optional: the checklist in English, item for item, split on '|'"})
+
+    @validates_schema
+    def same_checklist(self, data, **kwargs):
+        english = _split(data.get("required_documents_en"))
+        if english and len(english) != len(_split(data.get("required_documents"))):
+            raise ValidationError("Must list as many documents as required_documents.", "required_documents_en")
+
+
+def _split(text: str | None) -> list[str]:
+    return [d.strip() for d in (text or "").split("|") if d.strip()]
 
 
 @dataclass
@@ -84,7 +96,8 @@ def import_csv(text: str) -> ImportReport:
             }]})
             continue
         seen[data["code"]] = line_no
-        docs = [d.strip() for d in (data.pop("required_documents") or "").split("|") if d.strip()]
+        docs = _split(data.pop("required_documents"))
+        docs_en = _split(data.pop("required_documents_en", None)) or None
         procedure = repository.procedure_by_code(data["code"])
         if procedure is None:
             procedure = Procedure(code=data["code"])
@@ -95,6 +108,7 @@ def import_csv(text: str) -> ImportReport:
         for key, value in data.items():
             setattr(procedure, key, value)
         procedure.required_documents = docs
+        procedure.required_documents_en = docs_en
         procedure.search_text = fold(f"{procedure.name} {procedure.code}")
         procedure.is_active = True
     if db.session.new or any(db.session.is_modified(p) for p in db.session.dirty):

@@ -29,6 +29,8 @@ class ProcedureSchema(Schema):
     fee_note = fields.String(allow_none=True)
     processing_days = fields.Integer(metadata={"description": "Working days"})
     required_documents = fields.List(fields.String())
+    required_documents_en = fields.List(fields.String(), allow_none=True, metadata={
+        "description": "The checklist in English, item for item, where the catalogue has it"})
     score = fields.Float(allow_none=True, metadata={"description": "Search relevance"})
 
 

@@ -18,7 +18,7 @@
   const CSRF = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   const DRAFT_KEY = "draft:" + CFG.user;
   const QUEUE_KEY = "queue:" + CFG.user;
-  const CATALOGUE_KEY = "catalogue:v1";
+  const CATALOGUE_KEY = "catalogue:v2:" + LANG; // per language: the checklist is kept in the page's language
   const LAST_STEP = 6;
   const PROVINCES = new Set(CFG.cccdProvinces);
   // libphonenumber's Vietnamese mobile numbers (national number, without the leading 0), as the server checks.
@@ -316,7 +316,9 @@
   }
   function slimProcedure(p) {
     return { code: p.code, name: p.name, name_en: p.name_en, level: p.level, sector: p.sector, fee_vnd: p.fee_vnd,
-      fee_note: p.fee_note, processing_days: p.processing_days, required_documents: p.required_documents || [] };
+      fee_note: p.fee_note, processing_days: p.processing_days,
+      // The English checklist where the catalogue has one (same items, same order), else the Vietnamese.
+      required_documents: (LANG === "en" && p.required_documents_en) || p.required_documents || [] };
   }
   function procedureMeta(p) {
     return [t("level_" + p.level), t("fee") + ": " + money.format(p.fee_vnd), days(p.processing_days)].join(" · ");

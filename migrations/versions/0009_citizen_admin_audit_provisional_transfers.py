@@ -2,7 +2,7 @@
 
 The back office's record of every administrator's change: who, when, what. And on payments,
 the bank reference of a VietQR transfer the citizen showed at the counter, who marked it and
-when (provisional until the bank statement confirms it).
+when (provisional until the bank statement confirms it). And the procedures' checklist in English.
 
 Revision ID: 0009_citizen
 Revises: 0008
@@ -28,6 +28,8 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_admin_audit_events')),
     )
     op.create_index(op.f('ix_admin_audit_events_at'), 'admin_audit_events', ['at'], unique=False)
+    with op.batch_alter_table('procedures') as batch:
+        batch.add_column(sa.Column('required_documents_en', sa.JSON(), nullable=True))
     with op.batch_alter_table('payments') as batch:
         batch.add_column(sa.Column('provisional_bank_reference', sa.String(length=100), nullable=True))
         batch.add_column(sa.Column('provisional_by', sa.String(length=300), nullable=True))
@@ -35,6 +37,8 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('procedures') as batch:
+        batch.drop_column('required_documents_en')
     with op.batch_alter_table('payments') as batch:
         batch.drop_column('provisional_at')
         batch.drop_column('provisional_by')
