@@ -66,9 +66,9 @@ def _check(page, url: str) -> list[str]:
 
 
 PAGES = {
-    None: ["/login", "{receipt}", "{tracking}", "/nope-404"],
-    "lan@test.vn": ["/portal", "/portal/dossiers/{number}/receipt", "/portal/new"],
-    "taichinh@test.vn": ["/finance", "/coverage"],
+    None: ["/login", "{receipt}", "{receipt}/print", "{tracking}", "/nope-404"],
+    "lan@test.vn": ["/portal", "/portal/dossiers/{number}/receipt", "/portal/new", "/portal/dossiers/{number}/pay"],
+    "taichinh@test.vn": ["/finance", "/finance/dossiers/{number}", "/coverage"],
     "quantri@test.vn": ["/staff", "/admin", "/admin/points", "/admin/users", "/admin/keys", "/admin/audit"],
 }
 
