@@ -19,7 +19,7 @@ from core.errors import Conflict, Forbidden
 from core.extensions import db
 from core.messages import Text
 from core.roles import Role
-from core.timeutil import utcnow
+from core.timeutil import as_utc, utcnow
 from dossiers import service as dossiers
 from dossiers.models import Dossier
 from payments import repository
@@ -66,7 +66,7 @@ def view(payment: Payment) -> dict | None:
     return {"state": current, "bank_reference": payment.provisional_bank_reference,
             "marked_by": payment.provisional_by, "marked_at": payment.provisional_at,
             "confirmed_bank_reference": payment.bank_reference if current == "confirmed" else None,
-            "overdue": current == "provisional" and payment.provisional_at <= _overdue_before()}
+            "overdue": current == "provisional" and as_utc(payment.provisional_at) <= _overdue_before()}
 
 
 def _overdue_before():
