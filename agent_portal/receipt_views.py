@@ -9,6 +9,7 @@ from markupsafe import Markup
 from core.auth import allow, current_principal
 from core.roles import Role
 from dossiers import service as dossiers
+from payments import service as payments
 from tracking import service as tracking
 
 bp = Blueprint("receipts", __name__, url_prefix="/portal", template_folder="templates")
@@ -24,4 +25,5 @@ def receipt(number: str):
     svg = qr.svg_inline(scale=4 if request.args.get("format") != "thermal" else 3, border=2, omitsize=True)
     paper = "thermal" if request.args.get("format") == "thermal" else "a5"
     return render_template("agent_portal/receipt.html", d=dossier, point=dossiers.receiving_point(dossier),
-                           tracking_url=tracking_url, qr_svg=Markup(svg), paper=paper)  # noqa: S704 - segno's SVG
+                           tracking_url=tracking_url, qr_svg=Markup(svg), paper=paper,  # noqa: S704
+                           money=payments.intake_summary(dossier))

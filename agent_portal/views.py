@@ -148,6 +148,7 @@ def pay(number: str):
             "payment": api + "/payment",
             "card": api + "/payment/card",
             "cash": api + "/payment/cash",
+            "provisional": api + "/payment/vietqr/provisional",
             "receipt": url_for("receipts.receipt", number=dossier.number),
         },
     }

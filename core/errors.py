@@ -172,10 +172,11 @@ HTTP_CODES = {
 _HTML_PAGE = """<!doctype html><html lang="vi"><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{{ title.vi }}</title>
-<body style="font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem">
+<link rel="icon" href="/favicon.ico">
+<body style="font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem"><main>
 <h1>{{ status }} — {{ title.vi }}</h1><p lang="en">{{ title.en }}</p>
 {% if detail %}<p>{{ detail.vi }}</p><p lang="en">{{ detail.en }}</p>{% endif %}
-<p><a href="/">Về trang chủ / Home</a></p></body></html>"""
+<p><a href="/">Về trang chủ / Home</a></p></main></body></html>"""
 
 
 def _wants_html() -> bool:

@@ -43,6 +43,12 @@ _EXACT = {
     "Not a valid phone number.": "Số điện thoại không hợp lệ.",
     "Must be a mobile number that can receive SMS.": "Phải là số di động nhận được tin nhắn SMS.",
     "The location is not in Vietnam.": "Vị trí không nằm trong lãnh thổ Việt Nam.",
+    "This code is already used.": "Mã này đã được dùng.",
+    "Must list as many documents as required_documents.": "Phải liệt kê số giấy tờ bằng required_documents.",
+    "This email is already used.": "Email này đã được dùng.",
+    "You cannot deactivate yourself.": "Bạn không thể tự khóa tài khoản của mình.",
+    "The location is outside Hanoi: the centre serves Hanoi only.":
+        "Vị trí nằm ngoài Hà Nội: trung tâm chỉ phục vụ địa bàn Hà Nội.",
     "Required when the result is delivered by courier.": "Bắt buộc khi trả kết quả qua bưu chính.",
     "Required when choosing another service point.": "Bắt buộc khi chọn điểm phục vụ khác.",
     "Must be a single file in the 'file' field.": "Phải gửi đúng một tệp trong trường 'file'.",

@@ -206,6 +206,8 @@ class Settings:
                                      env=False)
     sandbox_gateway_webhook_transport = Setting(object, None, "tests only: the sandbox's webhook transport",
                                                 env=False)
+    provisional_transfer_days = Setting(int, 3, "days a VietQR transfer the agent marked as shown at the counter "
+                                        "may wait for its bank-statement line before finance is shown it")
     vietqr_bank_bin = Setting(str, "970436", "the BIN of the bank VietQR transfers go to (a test bank)")
     vietqr_account_number = Setting(str, "0011009999999", "the centre's account number (a test account)")
     vietqr_account_name = Setting(str, "TT PVHCC HA NOI", "the account holder's name")

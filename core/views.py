@@ -85,6 +85,13 @@ def staff_home():
     return render_template("core/staff_home.html")
 
 
+@bp.route("/favicon.ico")
+@public
+def favicon():
+    """Browsers ask for /favicon.ico on every page; the pages also link it from core/static."""
+    return send_from_directory(STATIC_DIR, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400)
+
+
 @bp.route("/static/core/<path:filename>")
 @public
 def core_static(filename: str):

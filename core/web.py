@@ -20,6 +20,7 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from core.extensions import db
+from core.masking import mask_phone
 from core.models import User
 from core.roles import Role
 from core.settings import PROJECT_ROOT
@@ -100,26 +101,6 @@ def mask_name(value: str | None) -> str:
     return " ".join([words[0], *initials]) if initials else f"{words[0][0].upper()}."
 
 
-def mask_phone(value: str | None) -> str:
-    """+84912345678 → +8491****678 (the agents' screens, in the stored E.164 form)."""
-    if not value:
-        return "—"
-    return value[:5] + "*" * max(0, len(value) - 8) + value[-3:]
-
-
-def mask_phone_local(value: str | None) -> str:
-    """A phone on a public page, in the local form people know: +84912345678 → 09******78
-    (0 and nine digits; the first two and the last two shown)."""
-    digits = "".join(ch for ch in value or "" if ch.isdigit())
-    if not digits:
-        return "—"
-    if digits.startswith("84") and (value or "").lstrip().startswith("+"):
-        digits = "0" + digits[2:]
-    if len(digits) < 6:
-        return "*" * len(digits)
-    return digits[:2] + "*" * (len(digits) - 4) + digits[-2:]
-
-
 ROLE_LABELS = {
     Role.AGENT: _l("Public-service agent"),
     Role.BRANCH_OFFICER: _l("Branch officer"),
@@ -153,8 +134,7 @@ def init_web(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.after_request(_remember_language)
     app.jinja_env.filters.update(money=money, number=number, local_datetime=local_datetime,
-                                 mask_id=mask_id, mask_phone=mask_phone, mask_name=mask_name,
-                                 mask_phone_local=mask_phone_local)
+                                 mask_id=mask_id, mask_phone=mask_phone, mask_name=mask_name)
     app.jinja_env.globals.update(role_label=role_label)
 
     @app.context_processor

@@ -6,7 +6,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from core import versions
 from core.errors import flatten_messages
@@ -19,7 +19,7 @@ from dossiers.models import Level, Procedure
 from dossiers.search import SearchEntry, SearchIndex
 
 CSV_COLUMNS = ["code", "name", "name_en", "level", "sector", "fee_vnd", "fee_note",
-               "processing_days", "required_documents"]
+               "processing_days", "required_documents", "required_documents_en"]
 
 
 class ProcedureRowSchema(Schema):
@@ -34,6 +34,18 @@ class ProcedureRowSchema(Schema):
     fee_note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     processing_days = fields.Integer(required=True, validate=validate.Range(min=1, max=365))
     required_documents = fields.String(load_default="")
+    required_documents_en = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "Optional: the checklist in English, item for item, split on '|'"})
+
+    @validates_schema
+    def same_checklist(self, data, **kwargs):
+        english = _split(data.get("required_documents_en"))
+        if english and len(english) != len(_split(data.get("required_documents"))):
+            raise ValidationError("Must list as many documents as required_documents.", "required_documents_en")
+
+
+def _split(text: str | None) -> list[str]:
+    return [d.strip() for d in (text or "").split("|") if d.strip()]
 
 
 @dataclass
@@ -86,7 +98,8 @@ def import_csv(text: str) -> ImportReport:
             }]})
             continue
         seen[data["code"]] = line_no
-        docs = [d.strip() for d in (data.pop("required_documents") or "").split("|") if d.strip()]
+        docs = _split(data.pop("required_documents"))
+        docs_en = _split(data.pop("required_documents_en", None)) or None
         procedure = repository.procedure_by_code(data["code"])
         if procedure is None:
             procedure = Procedure(code=data["code"])
@@ -97,6 +110,7 @@ def import_csv(text: str) -> ImportReport:
         for key, value in data.items():
             setattr(procedure, key, value)
         procedure.required_documents = docs
+        procedure.required_documents_en = docs_en
         procedure.search_text = fold(f"{procedure.name} {procedure.code}")
         procedure.is_active = True
     if db.session.new or any(db.session.is_modified(p) for p in db.session.dirty):
@@ -113,12 +127,17 @@ class _Catalogue:
     index: SearchIndex
 
 
+def _search_entries(procedures: list[Procedure]) -> list[SearchEntry]:
+    """One entry per procedure and language: the Vietnamese name (with the code), and the English
+    name where the catalogue has one, each scored on its own so neither dilutes the other."""
+    entries = [SearchEntry(p.id, p.code, p.search_text) for p in procedures]
+    entries += [SearchEntry(p.id, p.code, fold(f"{p.name_en} {p.code}")) for p in procedures if p.name_en]
+    return entries
+
+
 def _build_catalogue() -> _Catalogue:
     procedures = repository.active_procedures_detached()
-    return _Catalogue(
-        {p.code: p for p in procedures}, procedures,
-        SearchIndex([SearchEntry(p.id, p.code, p.search_text) for p in procedures]),
-    )
+    return _Catalogue({p.code: p for p in procedures}, procedures, SearchIndex(_search_entries(procedures)))
 
 
 _catalogue = VersionedCache(versions.PROCEDURES, _build_catalogue)
@@ -133,8 +152,11 @@ def search(query: str, level: Level | None = None, limit: int = 20) -> list[tupl
     if not query.strip():
         return [(p, None) for p in catalogue.ordered if level is None or p.level is level][:limit]
     by_id = {p.id: p for p in catalogue.ordered}
-    hits = catalogue.index.search(query, limit=len(by_id))
-    return [(by_id[i], score) for i, score in hits if level is None or by_id[i].level is level][:limit]
+    hits = catalogue.index.search(query, limit=len(catalogue.index.entries))
+    best: dict[int, float] = {}
+    for i, score in hits:  # best first: a procedure's first hit is its best, in either language
+        best.setdefault(i, score)
+    return [(by_id[i], score) for i, score in best.items() if level is None or by_id[i].level is level][:limit]
 
 
 def get_active(code: str) -> Procedure | None:

@@ -41,6 +41,7 @@ class Procedure(db.Model):
     fee_note: Mapped[str | None] = mapped_column(String(200))
     processing_days: Mapped[int] = mapped_column(Integer)
     required_documents: Mapped[list[str]] = mapped_column(JSON, default=list)
+    required_documents_en: Mapped[list[str] | None] = mapped_column(JSON)  # item for item, where translated
     # Lower-case, diacritic-free name used by search.
     search_text: Mapped[str] = mapped_column(String(800))
     is_active: Mapped[bool] = mapped_column(default=True)

@@ -29,6 +29,8 @@ class ProcedureSchema(Schema):
     fee_note = fields.String(allow_none=True)
     processing_days = fields.Integer(metadata={"description": "Working days"})
     required_documents = fields.List(fields.String())
+    required_documents_en = fields.List(fields.String(), allow_none=True, metadata={
+        "description": "The checklist in English, item for item, where the catalogue has it"})
     score = fields.Float(allow_none=True, metadata={"description": "Search relevance"})
 
 
@@ -83,6 +85,11 @@ class DossierCreateSchema(Schema):
         metadata={"description": "The agent's choice of another point than the router's"},
     )
     choice_reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    outside_hanoi_reason = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=500),
+        metadata={"description": "A location outside Hanoi is refused (422 outside_hanoi) unless this "
+                                 "gives the reason to register it anyway; recorded in the dossier's events"},
+    )
     agent_reference = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(max=100),
         metadata={"description": "The partner's own reference or agent name"},
@@ -138,6 +145,9 @@ class RoutingSchema(Schema):
     router_choice = fields.Nested(RouteOptionSchema, allow_none=True,
                                   metadata={"description": "The router's pick, when the agent chose another"})
     choice_reason = fields.String(allow_none=True)
+    outside_hanoi = fields.Boolean(metadata={"description": "The location lies outside Hanoi's outline"})
+    outside_hanoi_reason = fields.String(allow_none=True, metadata={
+        "description": "Why the agent registered a location outside Hanoi"})
 
 
 class EventSchema(Schema):

@@ -94,9 +94,14 @@ def register(principal: Principal, data: dict, idempotency_key: str) -> Registra
     owner, digest = owner_of(principal), fingerprint(data)
     try:
         location, located = _location(data)
+        override = (data.get("outside_hanoi_reason") or "").strip() or None
+        inside = geo.require_in_hanoi(location["lat"], location["lon"],
+                                      "location" if located is None else "citizen.address",
+                                      override_reason=override)
         procedure, point_id, routing = _route(data, location)
         if located is not None:
             routing["location"] = located
+        routing.update(outside_hanoi=not inside, outside_hanoi_reason=None if inside else override)
     except DomainError:
         # A retry of an accepted request replays it even if the catalogue or network moved since.
         replay = _replay(owner, idempotency_key, digest)
@@ -129,7 +134,7 @@ def register(principal: Principal, data: dict, idempotency_key: str) -> Registra
     events = [
         {"at": now, "actor": actor, "actor_role": principal.role.value, "from_status": None,
          "to_status": Status.RECEIVED.value,
-         "reason": "Tiếp nhận hồ sơ qua đại lý / Received by a public-service agent"},
+         "reason": _received_reason(routing)},
         {"at": now, "actor": ROUTER_ACTOR if by_router else actor,
          "actor_role": "system" if by_router else principal.role.value,
          "from_status": Status.RECEIVED.value, "to_status": Status.ROUTED.value,
@@ -231,6 +236,15 @@ def _routing_reason(routing: dict) -> str:
     text = f"{routing['explanation_vi']} / {routing['explanation_en']}"
     if routing["chosen_by"] == "agent":
         text += f" — đại lý chọn / chosen by the agent: {routing['choice_reason']}"
+    return text
+
+
+def _received_reason(routing: dict) -> str:
+    """The first event's reason; an override of the Hanoi boundary is recorded here, under the agent's name."""
+    text = "Tiếp nhận hồ sơ qua đại lý / Received by a public-service agent"
+    if routing.get("outside_hanoi"):
+        text += (" — vị trí ngoài địa bàn Hà Nội, đại lý vẫn tiếp nhận / location outside Hanoi, "
+                 f"registered by the agent: {routing['outside_hanoi_reason']}")
     return text
 
 

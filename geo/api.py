@@ -33,8 +33,11 @@ def routing(args):
     procedure = catalogue.get_active(args["procedure"])
     if procedure is None:
         raise invalid("procedure", "Unknown or inactive procedure.", location="query")
+    inside = service.require_in_hanoi(args["lat"], args["lon"], "lat", "query", args["outside_hanoi_reason"])
     decision = service.route(
         args["lat"], args["lon"], procedure.level.value, dossiers.loads_today(),
         Mode(args["mode"]) if args["mode"] else None, frozenset(args["tiers"]) if args["tiers"] else None,
     )
-    return {**service.decision_to_dict(decision), "chosen_by": "router", "choice_reason": None}
+    return {**service.decision_to_dict(decision), "chosen_by": "router", "choice_reason": None,
+            "outside_hanoi": not inside,
+            "outside_hanoi_reason": None if inside else args["outside_hanoi_reason"].strip()}

@@ -38,6 +38,9 @@ class GeocodeSchema(Schema):
     street = fields.String(allow_none=True)
     label = fields.String()
     codes = fields.Nested(UnitCodesSchema())
+    inside_hanoi = fields.Function(
+        lambda a: service.in_hanoi(a.lat, a.lon),
+        metadata={"description": "False outside Hanoi: registering there is refused without a reason"})
 
 
 @blp.route("/geocode")

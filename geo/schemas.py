@@ -39,6 +39,10 @@ class RoutingQuerySchema(Schema):
         fields.String(validate=validate.OneOf(["branch", "district_point", "commune_point"])),
         load_default=list, metadata={"description": "Only these tiers, comma-separated"},
     )
+    outside_hanoi_reason = fields.String(
+        load_default=None, validate=validate.Length(max=500),
+        metadata={"description": "A location outside Hanoi is refused (422 outside_hanoi) unless a reason is given"},
+    )
 
     @validates_schema
     def inside_vietnam(self, data, **kwargs):

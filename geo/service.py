@@ -15,22 +15,24 @@ from flask import current_app
 
 from core import versions
 from core.calendar import is_public_holiday
-from core.errors import NotFound, invalid
+from core.errors import NotFound, field_error, invalid
 from core.messages import Text
 from core.timeutil import to_local, utcnow
 from core.versions import VersionedCache
 from geo import repository
 from geo.address import AddressLocation
+from geo.errors import OutsideHanoi
 from geo.geocoding import NominatimGeocoder, resolve_location
 from geo.hours import parse_hours
 from geo.models import ServicePoint
 from geo.router import Network, PointCandidate, RouteOption, RoutingContext, RoutingDecision, explain, option_for
 from geo.router import route as route_pure
 from geo.rules import RadiusRule
-from geo.territory import in_vietnam
+from geo.territory import in_hanoi, in_vietnam
 from geo.travel import Mode, OfflineTravelModel, OfflineTravelTime, Speed, TravelTimeProvider
 
-__all__ = ["in_vietnam", "route", "decision_to_dict", "get_point", "list_points", "choose_point"]
+__all__ = ["in_hanoi", "in_vietnam", "require_in_hanoi", "route", "decision_to_dict", "get_point", "list_points",
+           "choose_point"]
 
 
 def radius_rule() -> RadiusRule:
@@ -96,6 +98,30 @@ def context(loads: Mapping[str, int] | None = None, mode: Mode | None = None,
     return RoutingContext(
         local=local, is_public_holiday=is_public_holiday(local.date()), loads=loads or _NO_LOADS,
         mode=mode or Mode(current_app.config["TRAVEL_MODE"]), travel=travel_provider(), tiers=tiers,
+    )
+
+
+OUTSIDE_HANOI_MESSAGE = "The location is outside Hanoi: the centre serves Hanoi only."
+
+
+def require_in_hanoi(lat: float, lon: float, field: str, location: str = "json",
+                     override_reason: str | None = None) -> bool:
+    """Refuse a location outside Hanoi's outline unless an override gives a reason.
+
+    Returns whether the location is inside; raises ``OutsideHanoi`` (a 422 naming ``field``)
+    when it is not and no reason was given.
+    """
+    if in_hanoi(lat, lon):
+        return True
+    if (override_reason or "").strip():
+        return False
+    raise OutsideHanoi(
+        Text("Vị trí này nằm ngoài Hà Nội; trung tâm chỉ phục vụ địa bàn Hà Nội. "
+             "Kiểm tra lại địa chỉ, hoặc ghi lý do (outside_hanoi_reason) để vẫn tiếp nhận.",
+             "This location is outside Hanoi; the centre serves Hanoi only. "
+             "Check the address, or give a reason (outside_hanoi_reason) to register it anyway."),
+        errors=[field_error(field, OUTSIDE_HANOI_MESSAGE, location)],
+        lat=lat, lon=lon,
     )
 
 

@@ -1,4 +1,4 @@
-"""Is a coordinate in Vietnam? Offline, against a polygon shipped with the project.
+"""Is a coordinate in Vietnam, in Hanoi? Offline, against polygons shipped with the project.
 
 ``geo/data/vietnam_boundary.geojson`` is built by ``tools/build_vietnam_boundary.py``
 from the bounding boxes of Vietnam's 10,040 legacy wards (vietnamadminunits),
@@ -27,3 +27,17 @@ def _boundary():
 
 def in_vietnam(lat: float, lon: float) -> bool:
     return _boundary().contains(shapely.Point(lon, lat))
+
+
+HANOI_BOUNDARY_FILE = Path(__file__).with_name("data") / "hanoi_boundary.geojson"
+
+
+@lru_cache(maxsize=1)
+def _hanoi():
+    data = json.loads(HANOI_BOUNDARY_FILE.read_text(encoding="utf-8"))
+    return prep(shapely.union_all([shape(f["geometry"]) for f in data["features"]]))
+
+
+def in_hanoi(lat: float, lon: float) -> bool:
+    """Inside Hanoi's outline (approximate: it overshoots the city's border by a few hundred metres)."""
+    return _hanoi().contains(shapely.Point(lon, lat))

@@ -11,9 +11,9 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, make_response, render_template
 
 from core.auth import allow
+from core.masking import mask_phone
 from core.roles import Role
 from core.timeutil import to_local
-from core.web import mask_phone
 from notify import service
 
 bp = Blueprint("notify_dev", __name__, template_folder="templates")

@@ -9,7 +9,7 @@ from marshmallow import Schema
 from core.api import Blueprint, signed_webhook_doc
 from core.auth import EVERYONE, allow, current_principal, public
 from core.roles import Role
-from payments import bank, refunds, service, webhooks
+from payments import bank, provisional, refunds, service, webhooks
 from payments.schemas import (
     BalanceSchema,
     CardConfirmSchema,
@@ -18,6 +18,7 @@ from payments.schemas import (
     PaymentQuerySchema,
     PaymentSchema,
     PaymentStartSchema,
+    ProvisionalInSchema,
     QuoteSchema,
     RefundCreateSchema,
     RefundIdempotencyHeaderSchema,
@@ -86,6 +87,16 @@ def pay_by_card(data, number):
 def pay_in_cash(number):
     """The agent took the fees in cash (the agent then owes them to the centre)"""
     return _view(number, service.record_cash(current_principal(), number))
+
+
+@blp.route("/dossiers/<number>/payment/vietqr/provisional", methods=["POST"])
+@allow(Role.AGENT)
+@blp.arguments(ProvisionalInSchema())
+@blp.response(200, PaymentSchema)
+def mark_transfer_provisional(data, number):
+    """The citizen shows the bank's confirmation: recorded as provisional (no money booked) until the
+    bank statement's line matches"""
+    return _view(number, provisional.mark(current_principal(), number, data["bank_reference"]))
 
 
 @blp.route("/dossiers/<number>/refunds", methods=["POST"])

@@ -45,14 +45,15 @@ def import_statement(principal: Principal, filename: str, data: bytes) -> BankSt
     db.session.add(record)
     db.session.flush()
     summary = {"credits": len(lines), "matched": 0, "unmatched": 0, "wrong_amount": 0, "already_paid": 0,
-               "already_imported": 0, "matched_vnd": 0}
+               "already_imported": 0, "matched_vnd": 0, "confirmed_provisional": 0}
     for line in lines:  # the parser returns the credits only (money in)
         if line.bank_reference in known:
             summary["already_imported"] += 1
             continue
         known.add(line.bank_reference)
-        outcome, payment_id = _match(line)
+        outcome, payment_id, was_provisional = _match(line)
         summary[outcome] += 1
+        summary["confirmed_provisional"] += int(outcome == "matched" and was_provisional)
         if outcome == "matched":
             summary["matched_vnd"] += line.amount_vnd
         db.session.add(BankStatementLine(import_id=record.id, bank_reference=line.bank_reference,
@@ -62,18 +63,21 @@ def import_statement(principal: Principal, filename: str, data: bytes) -> BankSt
     return record
 
 
-def _match(line: statements.StatementLine) -> tuple[str, int | None]:
+def _match(line: statements.StatementLine) -> tuple[str, int | None, bool]:
+    """The line's outcome, its payment, and whether that payment had been marked provisional at the counter
+    (a matched line confirms it; any other outcome leaves it provisional, in front of finance)."""
     reference = vietqr.find_reference(line.description)
     payment = repository.payment_by_transfer_reference(reference) if reference else None
     if payment is None:
-        return "unmatched", None
+        return "unmatched", None, False
     payment = repository.payment_by_id(payment.id, lock=True)
+    was_provisional = payment.provisional_at is not None
     if payment.status not in OPEN:
-        return "already_paid", payment.id
+        return "already_paid", payment.id, was_provisional
     if line.amount_vnd != payment.amount_vnd:
-        return "wrong_amount", payment.id
+        return "wrong_amount", payment.id, was_provisional
     mark_transfer_paid(payment, line.bank_reference)
-    return "matched", payment.id
+    return "matched", payment.id, was_provisional
 
 
 def lines_needing_attention(limit: int = 200) -> list[BankStatementLine]:

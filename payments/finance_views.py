@@ -12,7 +12,7 @@ posted twice (a double click, a resend after a timeout) refunds once.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -22,7 +22,7 @@ from core.auth import allow, current_principal
 from core.errors import DomainError, InvalidInput, NotFound
 from core.roles import Role
 from core.web import money
-from payments import bank, refunds, service
+from payments import bank, provisional, refunds, service
 from payments.forms import DossierSearchForm, FeeRuleForm, RefundForm, StatementForm, new_idempotency_key
 
 bp = Blueprint("finance_payments", __name__, url_prefix="/finance", template_folder="templates")
@@ -102,7 +102,8 @@ def _overview(statement_form: StatementForm | None = None, *, error: str | None 
         "payments/finance_overview.html", balances=service.balances(), imports=bank.recent_imports(),
         lines=lines, line_dossiers=bank.dossiers_of_lines(lines), statement_form=statement_form or StatementForm(),
         search_form=search_form or DossierSearchForm(formdata=None), error=error, search_error=search_error,
-        organisations=accounts.list_organisations())
+        organisations=accounts.list_organisations(), provisional_overdue=provisional.overdue(),
+        provisional_days=current_app.config["PROVISIONAL_TRANSFER_DAYS"])
     return _no_store(page, status)
 
 

@@ -94,6 +94,11 @@ class Payment(db.Model):
     transfer_reference: Mapped[str] = mapped_column(String(40), unique=True)
     bank_reference: Mapped[str | None] = mapped_column(String(100))
     collected_by: Mapped[str | None] = mapped_column(String(300))  # cash: who took it
+    # VietQR: the citizen showed the bank's confirmation at the counter. Provisional only: nothing is
+    # booked until the statement line matches (payments.provisional).
+    provisional_bank_reference: Mapped[str | None] = mapped_column(String(100))
+    provisional_by: Mapped[str | None] = mapped_column(String(300))
+    provisional_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     gateway_fee_vnd: Mapped[int | None] = mapped_column(BigInteger)
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(300))

@@ -66,6 +66,22 @@ class VietQRSchema(Schema):
     account_name = fields.String()
 
 
+class ProvisionalSchema(Schema):
+    state = fields.String(metadata={"enum": ["provisional", "confirmed"], "description":
+                                    "provisional: the citizen showed the bank's confirmation, not yet on the "
+                                    "statement (no money booked); confirmed: the statement line matched"})
+    bank_reference = fields.String(metadata={"description": "As shown in the citizen's banking app"})
+    marked_by = fields.String()
+    marked_at = UtcDateTime()
+    confirmed_bank_reference = fields.String(allow_none=True, metadata={"description": "The statement line's"})
+    overdue = fields.Boolean(metadata={"description": "Still provisional after PROVISIONAL_TRANSFER_DAYS"})
+
+
+class ProvisionalInSchema(Schema):
+    bank_reference = fields.String(required=True, validate=validate.Length(min=4, max=100), metadata={
+        "description": "The transaction reference on the bank's confirmation the citizen shows"})
+
+
 class PaymentSchema(Schema):
     dossier_number = fields.String()
     method = fields.Enum(Method, by_value=True)
@@ -80,6 +96,8 @@ class PaymentSchema(Schema):
     last_error_code = fields.String(allow_none=True)
     paid_at = UtcDateTime(allow_none=True)
     vietqr = fields.Nested(VietQRSchema, allow_none=True)
+    provisional = fields.Nested(ProvisionalSchema, allow_none=True, metadata={
+        "description": "A VietQR transfer recorded at the counter and its confirmation by the statement"})
     receipts = fields.List(fields.Nested(ReceiptLinkSchema))
     refunds = fields.List(fields.Nested(RefundSchema))
 

@@ -102,6 +102,25 @@ def public_summary(dossier_id: int) -> dict | None:
                           "url": receipting.verify_url(r.verify_token)} for r in receipting.of_dossier(dossier_id)]}
 
 
+def intake_summary(dossier: Dossier) -> dict:
+    """What the intake receipt prints about money: the quote, and what was paid, how, and its e-receipts.
+
+    ``paid_vnd`` is None while nothing has been collected (the receipt then says so).
+    """
+    payment = repository.payment_for_dossier(dossier.id)
+    price = _price_of(payment) if payment else quote_for(dossier)
+    paid = payment is not None and payment.status in SETTLED
+    receipts = [f"{r.series}/{r.number:07d}" for r in receipting.of_dossier(dossier.id) if r.kind == "payment"]
+    return {**price.components(), "total_vnd": price.total_vnd,
+            "status": payment.status if payment else None,
+            "paid_vnd": int(payment.amount_vnd) if paid else None,
+            "refunded_vnd": int(payment.refunded_vnd) if paid else 0,
+            "method": payment.method if paid else None,
+            "paid_at": payment.paid_at if paid else None,
+            "bank_reference": payment.bank_reference if paid else None,
+            "receipts": receipts}
+
+
 def vietqr_payload(payment: Payment) -> str:
     config = current_app.config
     return vietqr.build_payload(bank_bin=config["VIETQR_BANK_BIN"], account_number=config["VIETQR_ACCOUNT_NUMBER"],
@@ -447,7 +466,10 @@ def view(dossier: Dossier, payment: Payment) -> dict:
     links = [{"series": r.series, "number": r.number, "kind": r.kind, "issued_at": r.issued_at,
               "url": receipting.verify_url(r.verify_token), "pdf_url": receipting.verify_url(r.verify_token) + ".pdf"}
              for r in receipting.of_dossier(dossier.id)]
+    from payments import provisional  # builds on this module
+
     return {"dossier_number": dossier.number, "method": payment.method, "status": payment.status,
+            "provisional": provisional.view(payment),
             **payment.components(), "amount_vnd": payment.amount_vnd, "refunded_vnd": payment.refunded_vnd,
             "currency": "vnd", "next_action_url": payment.next_action_url, "last_error_code": payment.last_error_code,
             "paid_at": payment.paid_at, "vietqr": qr, "receipts": links, "refunds": list(payment.refunds)}

@@ -40,7 +40,7 @@ MUTABLE_TABLES = ["phone_check_failures", "reschedule_requests", "shipment_event
                   "payment_refunds", "payment_card_attempts", "ledger_entries", "ledger_transactions", "payments",
                   "service_fee_rules", "payment_webhook_events", "outbox",
                   "documents", "dossier_events", "dossiers", "dossier_counters",
-                  "api_keys", "users", "organisations",
+                  "admin_audit_events", "api_keys", "users", "organisations",
                   "sandbox_webhook_deliveries", "sandbox_events", "sandbox_idempotency_keys",
                   "sandbox_balance_transactions", "sandbox_refunds", "sandbox_payouts", "sandbox_payment_intents"]
 

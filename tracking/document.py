@@ -12,7 +12,7 @@ ever added; a change that is not an addition gets a new ``schema``)::
         "status": {"code": str, "label": str},      # received|routed|accepted|processing|
                                                     # supplement_requested|result_ready|out_for_delivery|
                                                     # delivered|collected|closed|rejected|cancelled
-        "citizen": {"name": "Nguyễn V. A.", "phone": "09******78"},
+        "citizen": {"name": "Nguyễn V. A.", "phone": "091****678"},
         "received_at": time, "deadline_at": time, "closed_at": time | null,
         "timeliness": {"code": "on_time" | "late" | null,   # null: refused or cancelled
                        "final": bool,                        # true once the result was ready

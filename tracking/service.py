@@ -26,11 +26,12 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from core.extensions import db
+from core.masking import mask_phone
 from core.messages import Text
 from core.settings import public_url
 from core.timeutil import as_utc, utcnow
 from core.uow import unit_of_work
-from core.web import mask_name, mask_phone_local
+from core.web import mask_name
 from courier import service as courier
 from dossiers import service as dossiers
 from dossiers.models import DeliveryMethod, Dossier, Status
@@ -279,7 +280,7 @@ def _page(dossier: Snapshot, now: datetime | None) -> dict:
         "number": dossier.number,
         "procedure": dossier.procedure,
         "status": dossier.status.value,
-        "citizen": {"name": mask_name(dossier.citizen_name), "phone": mask_phone_local(dossier.citizen_phone)},
+        "citizen": {"name": mask_name(dossier.citizen_name), "phone": mask_phone(dossier.citizen_phone)},
         "received_at": as_utc(dossier.received_at),
         "deadline_at": as_utc(dossier.deadline_at),
         "closed_at": _utc(dossier.closed_at),

@@ -35,7 +35,7 @@ def test_public_routes_are_exactly_the_expected_ones(app):
                       "/api/v1/openapi.json",
                       "/api/v1/payments/webhook",  # verified by its Stripe-Signature instead
                       "/assets/leaflet/<path:filename>", "/coverage", "/coverage.geojson",
-                      "/coverage/static/<path:filename>", "/healthz", "/login", "/logout",
+                      "/coverage/static/<path:filename>", "/favicon.ico", "/healthz", "/login", "/logout",
                       "/metrics",  # answers to its own METRICS_TOKEN or an admin, checked in the view
                       "/portal/static/<path:filename>",
                       "/portal/static/v/<version>/<path:filename>",  # the tablet's versioned modules and styles

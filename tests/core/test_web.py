@@ -11,7 +11,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from core.web import mask_id, mask_name, mask_phone, mask_phone_local
+from core.masking import mask_phone
+from core.web import mask_id, mask_name
 from tests import factories
 from tests.factories import create_dossier, sign_in
 
@@ -38,10 +39,9 @@ def test_every_ui_string_has_a_vietnamese_translation_and_the_mo_is_compiled():
 
 def test_masks_keep_only_the_ends():
     assert mask_id("001090012345") == "001******345"
-    assert mask_phone("+84912345678") == "+8491****678"
-    # Public pages: the local form, first two and last two digits.
-    assert mask_phone_local("+84912345689") == mask_phone_local("0912345689") == "09******89"
-    assert mask_phone_local("") == "—"
+    # One phone mask everywhere (core/masking.py): the local form, the network prefix and the last three.
+    assert mask_phone("+84912345678") == mask_phone("0912345678") == "091****678"
+    assert mask_phone("") == "—"
 
 
 def test_names_keep_the_family_name_and_initials():
@@ -125,7 +125,7 @@ def test_home_lists_todays_dossiers_masked_and_searchable(app, client, agent_key
     page = client.get("/portal").get_data(as_text=True)
     assert mine["number"] in page and theirs["number"] not in page
     assert "001******345" in page and "001090012345" not in page
-    assert "+8491****678" in page and "+84912345678" not in page
+    assert "091****678" in page and "+84912345678" not in page
     assert "Đã điều phối" in page  # status in Vietnamese
     by_phone = client.get("/portal?q=0987 654 321").get_data(as_text=True)
     assert "001******321" in by_phone and "001******345" not in by_phone

@@ -35,6 +35,20 @@ def test_the_right_procedure_comes_first(client, agent_key, query, expected):
     assert results and results[0]["name"] == expected, [r["name"] for r in results[:3]]
 
 
+@pytest.mark.parametrize(("query", "expected"), [
+    ("birth", "Birth registration"),
+    ("birth registration", "Birth registration"),
+    ("Birth Registraton", "Birth registration"),
+    ("marriage", "Marriage registration"),
+    ("criminal record", "Issuance of criminal record certificate for Vietnamese citizens and foreigners "
+                        "residing in Vietnam"),
+])
+def test_english_names_are_searched_too(client, agent_key, query, expected):
+    results = _search(client, agent_key, query)
+    assert results and results[0]["name_en"] == expected, [r["name_en"] for r in results[:3]]
+    assert len({r["code"] for r in results}) == len(results)  # each procedure once
+
+
 def test_search_by_code_and_level_filter(client, agent_key):
     assert _search(client, agent_key, "HN-TP-001")[0]["code"] == "HN-TP-001"
     district = _search(client, agent_key, "khai sinh", level="district")
@@ -56,3 +70,23 @@ def test_index_prefers_the_exact_phrase():
         SearchEntry(3, "C", fold("Đăng ký kết hôn")),
     ])
     assert [i for i, _ in index.search("dang ky khai sinh")][:2] == [2, 1]
+
+
+def test_the_checklist_has_english_text_where_the_catalogue_has_it(client, agent_key):
+    birth = _search(client, agent_key, "HN-HT-201")[0]
+    assert birth["fee_note"] and birth["name_en"] == "Birth registration"
+    assert len(birth["required_documents_en"]) == len(birth["required_documents"]) == 3
+    assert birth["required_documents_en"][1] == "Birth certificate from the hospital"
+    untranslated = _search(client, agent_key, "HN-TP-002")[0]
+    assert untranslated["required_documents_en"] is None
+
+
+def test_an_english_checklist_must_match_the_vietnamese_item_for_item(app):
+    from dossiers import catalogue
+
+    header = ",".join(catalogue.CSV_COLUMNS)
+    row = 'HN-X-001,Thủ tục thử,Test procedure,commune,Thử,0,,1,Giấy A | Giấy B,Paper A'
+    with app.app_context():
+        report = catalogue.import_csv(f"{header}\n{row}\n")
+    assert report.created == 0
+    assert report.rejected[0]["errors"][0]["field"] == "required_documents_en"

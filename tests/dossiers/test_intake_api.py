@@ -182,12 +182,63 @@ def test_no_location_and_no_address_or_an_unknown_one_is_refused(client, app, ag
     assert _counts(app) == (0, 0, 0)
 
 
-def test_a_far_location_is_routed_anyway_and_flagged(client, agent_key):
-    # Ho Chi Minh City: in Vietnam, far outside every Hanoi point's radius.
-    data = create_dossier(client, agent_key, location={"lat": 10.7769, "lon": 106.7009})
+@pytest.mark.parametrize(("where", "field"), [
+    ({"location": {"lat": 10.7769, "lon": 106.7009}}, "location"),  # Hồ Chí Minh City, by GPS
+    ({"address": "12 Lê Lợi, Phường Bến Nghé, Quận 1, TP Hồ Chí Minh"}, "citizen.address"),
+    ({"address": "Thị trấn Sa Pa, Huyện Sa Pa, Tỉnh Lào Cai"}, "citizen.address"),
+])
+def test_a_location_outside_hanoi_is_refused(client, app, agent_key, where, field):
+    body = dossier_body(location=where.get("location"))
+    if "address" in where:
+        body["citizen"]["address"] = where["address"]
+    response = _post(client, agent_key, body, **{"Accept-Language": "en"})
+    assert response.status_code == 422, response.get_json()
+    problem = response.get_json()
+    assert problem["code"] == "outside_hanoi"
+    assert problem["errors"][0]["field"] == field
+    assert "ngoài Hà Nội" in problem["errors"][0]["message_vi"]
+    assert "outside Hanoi" in problem["errors"][0]["message_en"]
+    assert "ngoài Hà Nội" in problem["detail_vi"] and "outside Hanoi" in problem["detail"]
+    assert _counts(app) == (0, 0, 0)
+
+
+def test_outside_hanoi_with_a_reason_is_registered_flagged_and_audited(client, agent_key):
+    data = create_dossier(client, agent_key, location={"lat": 10.7769, "lon": 106.7009},
+                          outside_hanoi_reason="Công dân tạm trú tại Hà Nội, nộp hộ")
     assert data["outside_service_radius"] is True
-    assert data["routing"]["chosen"]["rule_held"] == "outside"
+    assert data["routing"]["outside_hanoi"] is True
+    assert data["routing"]["outside_hanoi_reason"] == "Công dân tạm trú tại Hà Nội, nộp hộ"
     assert "ngoài bán kính phục vụ" in data["routing"]["explanation_vi"]
+    received = data["events"][0]
+    assert "outside Hanoi" in received["reason"] and "Công dân tạm trú tại Hà Nội" in received["reason"]
+    assert received["actor"] == "org:VNPOST-HN" and received["actor_role"] == "agent"
+
+
+def test_a_blank_override_reason_does_not_override(client, agent_key):
+    body = dossier_body(location={"lat": 10.7769, "lon": 106.7009}, outside_hanoi_reason="  ")
+    assert _post(client, agent_key, body).get_json()["code"] == "outside_hanoi"
+
+
+def test_inside_hanoi_is_not_flagged(client, agent_key):
+    data = create_dossier(client, agent_key)
+    assert data["routing"]["outside_hanoi"] is False and data["routing"]["outside_hanoi_reason"] is None
+
+
+def test_routing_and_geocode_apis_answer_outside_hanoi(client, agent_key):
+    far = "/api/v1/routing?lat=10.7769&lon=106.7009&procedure=HN-HT-201"
+    refused = client.get(far, headers=auth(agent_key))
+    assert refused.status_code == 422 and refused.get_json()["code"] == "outside_hanoi"
+    assert refused.get_json()["errors"][0]["field"] == "lat"
+    assert refused.get_json()["errors"][0]["location"] == "query"
+    allowed = client.get(far + "&outside_hanoi_reason=nộp+hộ", headers=auth(agent_key)).get_json()
+    assert allowed["outside_hanoi"] is True and allowed["chosen"] is not None
+    near = client.get("/api/v1/routing?lat=21.0259&lon=105.8537&procedure=HN-HT-201", headers=auth(agent_key))
+    assert near.status_code == 200 and near.get_json()["outside_hanoi"] is False
+    hcm = client.get("/api/v1/geocode?address=12 Lê Lợi, Phường Bến Nghé, Quận 1, TP Hồ Chí Minh",
+                     headers=auth(agent_key)).get_json()
+    assert hcm["inside_hanoi"] is False
+    hn = client.get("/api/v1/geocode?address=75 Đinh Tiên Hoàng, Hoàn Kiếm", headers=auth(agent_key)).get_json()
+    assert hn["inside_hanoi"] is True
 
 
 def test_province_level_procedure_never_goes_to_a_commune_point(client, agent_key):

@@ -143,7 +143,7 @@ def locate(page, how: str) -> None:
         map_box = page.locator("#nd-map")
         expect(map_box.locator("canvas")).to_be_attached()  # Leaflet loaded, the outline drawn
         box = map_box.bounding_box()
-        map_box.click(position={"x": box["width"] * 0.62, "y": box["height"] * 0.38})
+        map_box.click(position={"x": box["width"] * 0.5, "y": box["height"] * 0.5})
         expect(page.locator("#nd-loc")).to_contain_text("Ghim trên bản đồ:")
         expect(map_box.locator(".leaflet-marker-icon")).to_be_visible()
     expect(page.locator("#nd-route")).to_be_visible()

@@ -327,7 +327,8 @@ def test_coverage_report_counts_dossiers_routed_outside_the_radius(client, agent
     from tests.factories import create_dossier
 
     create_dossier(client, agent_key)  # Hoàn Kiếm: within
-    create_dossier(client, agent_key, location={"lat": 10.7769, "lon": 106.7009})  # Hồ Chí Minh City: outside
+    create_dossier(client, agent_key, location={"lat": 10.7769, "lon": 106.7009},  # Hồ Chí Minh City: outside
+                   outside_hanoi_reason="test")
     report = client.get("/api/v1/coverage", headers=_auth(agent_key)).get_json()["dossiers_routed"]
     assert report["dossiers"] == 2 and report["outside_service_radius"] == 1
     assert report["by_point"][0]["outside_service_radius"] == 1

@@ -24,7 +24,7 @@ def test_an_address_is_located_offline_at_its_ward_centre(client, agent_key):
         "lat": 21.032, "lon": 105.85, "precision": "ward", "source": "vietnamadminunits-2025",
         "approximate": True, "province": "Thành phố Hà Nội", "district": None, "ward": "Phường Hoàn Kiếm",
         "street": "75 Đinh Tiên Hoàng", "label": "75 Đinh Tiên Hoàng, Phường Hoàn Kiếm, Thành phố Hà Nội",
-        "codes": {"province": "01", "district": None, "ward": "00070"},
+        "codes": {"province": "01", "district": None, "ward": "00070"}, "inside_hanoi": True,
     }
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from app import create_app
 from core.extensions import api
+from core.masking import mask_phone
 from core.timeutil import utcnow
-from core.web import mask_phone
 from tests import factories
 from tests.factories import auth
 from tests.notify.conftest import run_outbox, sms_rows

@@ -89,3 +89,17 @@ def test_receipt_numbers_run_without_gaps_per_series(app, client, agent_key):
     cash = factories.create_dossier(client, agent_key, procedure_code="HN-TP-001")["number"]
     paid = client.post(f"/api/v1/dossiers/{cash}/payment/cash", headers=auth(agent_key)).get_json()
     assert paid["receipts"][0]["number"] == 1 and paid["receipts"][0]["series"].startswith("VNPOST-HN-")
+
+
+def test_the_citizen_sees_the_verdict_and_amounts_and_the_program_only_in_a_collapsed_section(
+        app, client, agent_key, dossier):
+    import re
+
+    receipt = _paid_receipt(client, agent_key, dossier["number"])
+    html = client.get("/" + receipt["url"].split("://", 1)[1].split("/", 1)[1]).get_data(as_text=True)
+    verifiers = re.search(r'<details class="verifiers">(.*?)</details>', html, re.S)
+    assert verifiers, "the offline check sits in a collapsed section"
+    outside = html.replace(verifiers.group(0), "")
+    assert "import base64" in verifiers.group(1) and "import base64" not in outside
+    assert "Key id" not in outside and "Mã khóa" not in outside
+    assert "chữ ký số hợp lệ" in outside.lower() and "Tổng cộng" in outside

@@ -24,7 +24,7 @@ def test_the_json_variant_has_the_documented_shape(app, client, agent_key, offic
     dossier = body["dossier"]
     assert dossier["number"] == created["number"]
     assert dossier["status"] == {"code": "accepted", "label": "Đã nhận xử lý"}
-    assert dossier["citizen"] == {"name": "Nguyễn V. A.", "phone": "09******78"}
+    assert dossier["citizen"] == {"name": "Nguyễn V. A.", "phone": "091****678"}
     assert dossier["procedure"] == {"code": "HN-HT-201", "name": "Đăng ký khai sinh"}
     assert dossier["delivery_method"]["code"] == "collect"
     assert datetime.fromisoformat(dossier["deadline_at"]).utcoffset().total_seconds() == 7 * 3600

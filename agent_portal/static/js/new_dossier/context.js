@@ -15,7 +15,7 @@ export const fmt = formatters(LOCALE);
 export const form = $("nd-form");
 export const DRAFT_KEY = "draft:" + CFG.user;
 export const QUEUE_KEY = "queue:" + CFG.user;
-export const CATALOGUE_KEY = "catalogue:v1";
+export const CATALOGUE_KEY = "catalogue:v2:" + LANG; // per language: the checklist in the page's language
 export const LAST_STEP = 6;
 export const TEXT_FIELDS = ["q", "full_name", "cccd", "phone", "email", "address", "geo_address", "choice_reason",
   "delivery_address"];

@@ -60,7 +60,9 @@ export async function refreshCatalogue() {
 
 function slimProcedure(p) {
   return { code: p.code, name: p.name, name_en: p.name_en, level: p.level, sector: p.sector, fee_vnd: p.fee_vnd,
-    fee_note: p.fee_note, processing_days: p.processing_days, required_documents: p.required_documents || [] };
+    fee_note: p.fee_note, processing_days: p.processing_days,
+    // The English checklist where the catalogue has one (same items, same order), else the Vietnamese.
+    required_documents: (LANG === "en" && p.required_documents_en) || p.required_documents || [] };
 }
 
 function procedureMeta(p) {

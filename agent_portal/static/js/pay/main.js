@@ -91,6 +91,9 @@ function showError(text) {
 }
 function statusText() {
   if (!payment) return t("st_none");
+  if (payment.provisional && payment.provisional.state === "provisional") {
+    return t("st_provisional", { ref: payment.provisional.bank_reference });
+  }
   if (isSettled(payment) || payment.status === "canceled") return t("st_" + payment.status);
   if (payment.status !== "awaiting") return t("st_" + payment.status);
   const method = chosen || payment.method;
@@ -279,6 +282,22 @@ $("pay-cash-no").addEventListener("click", () => {
   const first = document.querySelector(".pay-method");
   if (first) first.focus();
 });
+
+// ---------------------------------------------------------------- VietQR: the bank's confirmation shown
+// Provisional only (the server books nothing); the statement import confirms it, and polling shows it.
+const shownForm = $("pay-qr-shown-form");
+if (shownForm) {
+  shownForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const reference = shownForm.elements.bank_reference.value.trim();
+    if (reference.length < 4) { showError(t("bankref_short")); shownForm.elements.bank_reference.focus(); return; }
+    if (busy) return;
+    begin();
+    const result = await withRetries(() => call("POST", CFG.urls.provisional, { bank_reference: reference }));
+    end();
+    accept(result);
+  });
+}
 
 // ---------------------------------------------------------------- start
 const query = new URLSearchParams(window.location.search);

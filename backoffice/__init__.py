@@ -1,0 +1,1 @@
+"""The administrators' back office: service points, users and roles, API keys, each change audited."""
