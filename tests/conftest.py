@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
@@ -26,6 +27,7 @@ from sqlalchemy.exc import OperationalError
 
 from app import create_app
 from core.extensions import db
+from core.timeutil import LOCAL_TZ, FrozenClock, use_clock
 from tests import factories
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -172,6 +174,25 @@ def _clean_tables(request):
                 if attempt == 2:
                     raise
                 time.sleep(0.5)
+
+
+# The instant the ``clock`` fixture starts at: Tuesday 10 March 2026, 09:00 in Hanoi, a working day
+# (no public holiday) inside every demo point's office hours, so routing sees the network open.
+OFFICE_MORNING = datetime(2026, 3, 10, 9, 0, tzinfo=LOCAL_TZ)
+
+
+@pytest.fixture
+def clock():
+    """The platform's clock (core.timeutil.utcnow) frozen at OFFICE_MORNING for this test.
+
+    ``clock.set(at)`` and ``clock.advance(minutes=5)`` move it; the system clock is back afterwards.
+    Tests whose outcome depends on the time of day (routing by opening hours, deadlines, due times)
+    use it, so they do not pass or fail with the hour in Hanoi.
+    """
+    frozen = FrozenClock(OFFICE_MORNING)
+    previous = use_clock(frozen)
+    yield frozen
+    use_clock(previous)
 
 
 @pytest.fixture
