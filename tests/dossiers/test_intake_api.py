@@ -11,7 +11,7 @@ from core.extensions import db
 from dossiers.models import Dossier, DossierCounter, DossierEvent
 from tests.factories import auth, create_dossier, dossier_body
 
-pytestmark = pytest.mark.smoke
+pytestmark = [pytest.mark.smoke, pytest.mark.usefixtures("clock")]  # routing sees the office hours
 NUMBER = re.compile(r"^(?P<unit>HN-[A-Z0-9]+)-(?P<day>\d{6})-(?P<seq>\d{4})$")
 
 
