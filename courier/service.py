@@ -39,6 +39,7 @@ from core.calendar import is_working_day
 from core.errors import Conflict, NotFound
 from core.extensions import db
 from core.messages import Text
+from core.plural import count
 from core.timeutil import LOCAL_TZ, as_utc
 from courier import clock, repository, windows
 from courier.adapters import adapter, wire
@@ -384,7 +385,7 @@ def reschedule(dossier_id: int, phone_last4: str, slot_start: datetime) -> None:
 def _locked(until: datetime, now: datetime) -> TooManyTries:
     minutes = max(1, math.ceil((until - now).total_seconds() / 60))
     return TooManyTries(Text(f"Nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.",
-                             f"Too many wrong tries. Please try again in {minutes} minutes."),
+                             f"Too many wrong tries. Please try again in {count(minutes, 'minute', 'minutes')}."),
                         retry_after_s=max(1, int((until - now).total_seconds())))
 
 

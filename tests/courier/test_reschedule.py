@@ -105,7 +105,13 @@ def test_wrong_digits_are_refused_and_five_lock_it_for_fifteen_minutes(app, fail
         assert db.session.query(PhoneCheckFailure).count() == 5
     assert shipment(app, _number(app, dossier_id)).attempt_rows[1].scheduled_by == "system"
 
-    clock.set(clock.at + timedelta(minutes=16))
+    locked_at = clock.at
+    clock.set(locked_at + timedelta(minutes=14, seconds=30))
+    with pytest.raises(TooManyTries) as almost:
+        _reschedule(app, dossier_id, RIGHT, slot)
+    assert almost.value.detail.en.endswith("Please try again in 1 minute.")  # not "1 minutes"
+    assert almost.value.detail.vi.endswith("thử lại sau 1 phút.")
+    clock.set(locked_at + timedelta(minutes=16))
     _reschedule(app, dossier_id, "56 78", slot)  # spaces are fine
     assert as_utc(shipment(app, _number(app, dossier_id)).attempt_rows[1].pickup_start) == slot
 
