@@ -93,7 +93,8 @@
     const r = Math.round(x);
     return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
   }
-  function days(n) { return t(n === 1 ? "days_one" : "days_other", { n: n }); }
+  const PLURAL = new Intl.PluralRules(LANG);  // CLDR's rules, as Babel's on the server
+  function days(n) { return t(PLURAL.select(n) === "one" ? "days_one" : "days_other", { n: n }); }
   function procName(p) { return LANG === "en" && p.name_en ? p.name_en : p.name; }
   function problemText(problem, status) {
     if (!problem) return "HTTP " + status;

@@ -292,6 +292,16 @@ def test_what_if_refuses_points_outside_vietnam_and_uncounted_tiers(client, offi
     assert client.post("/api/v1/coverage/what-if", json=too_many, headers=auth(officer_key)).status_code == 422
 
 
+def test_map_page_states_the_rule_with_the_plural_form_of_each_language(app, client, monkeypatch):
+    def words():
+        return " ".join(client.get("/coverage").get_data(as_text=True).split())
+
+    assert "or under 30 minutes by motorbike" in words()
+    monkeypatch.setitem(app.config, "SERVICE_RADIUS_MINUTES", 1.0)
+    page = words()
+    assert "or under 1 minute by motorbike" in page and "dưới 1 phút đi xe máy" in page
+
+
 def test_map_page_uses_no_external_asset(client):
     response = client.get("/coverage")
     assert response.status_code == 200
