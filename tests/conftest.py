@@ -22,7 +22,7 @@ import psycopg
 import pytest
 import redis
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import MetaData, text
 from sqlalchemy.exc import OperationalError
 
 from app import create_app
@@ -34,17 +34,9 @@ PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@
 WANTED = os.environ.get("TEST_DATABASE", "postgres")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-MUTABLE_TABLES = ["phone_check_failures", "reschedule_requests", "shipment_events", "delivery_attempts",
-                  "shipments", "pickup_windows", "courier_sandbox_pickups", "courier_sandbox_shipments",
-                  "sms_receipts", "sms_messages",
-                  "feedback", "tracking_links",
-                  "receipts", "receipt_counters", "bank_statement_lines", "bank_statement_imports",
-                  "payment_refunds", "payment_card_attempts", "ledger_entries", "ledger_transactions", "payments",
-                  "service_fee_rules", "payment_webhook_events", "outbox",
-                  "documents", "dossier_events", "dossiers", "dossier_counters",
-                  "api_keys", "users", "organisations",
-                  "sandbox_webhook_deliveries", "sandbox_events", "sandbox_idempotency_keys",
-                  "sandbox_balance_transactions", "sandbox_refunds", "sandbox_payouts", "sandbox_payment_intents"]
+# Filled once per session (the migrations, factories.load_reference_data) and kept for every test;
+# every other table the migrations made is emptied after each test (``mutable_tables``).
+REFERENCE_TABLES = frozenset({"alembic_version", "service_points", "procedures", "reference_versions"})
 
 
 def _postgres_reachable() -> str | None:
@@ -151,12 +143,27 @@ def app(database_url, tmp_path_factory):
         db.engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def mutable_tables(app) -> list[str]:
+    """Every table in the migrated database but the reference ones, children first (the order SQLite
+    deletes in), read from SQLAlchemy's reflection of the schema: a new table is cleaned without a list to edit."""
+    with app.app_context():
+        schema = MetaData()
+        schema.reflect(bind=db.engine)
+    missing = REFERENCE_TABLES - set(schema.tables)
+    assert not missing, f"reference tables not in the database (renamed?): {sorted(missing)}"
+    return [t.name for t in reversed(schema.sorted_tables) if t.name not in REFERENCE_TABLES]
+
+
 @pytest.fixture(autouse=True)
 def _clean_tables(request):
+    uses_app = "app" in request.fixturenames
+    tables = request.getfixturevalue("mutable_tables") if uses_app else None  # before the test, not in teardown
     yield
     if "app" not in request.fixturenames:
         return
     application = request.getfixturevalue("app")
+    tables = tables or request.getfixturevalue("mutable_tables")  # the app was asked for only during the test
     with application.app_context():
         # A browser test's live server may still be finishing a request (a retry the page sent as the
         # test ended): its locks can deadlock with TRUNCATE, which PostgreSQL breaks by failing one side.
@@ -164,9 +171,9 @@ def _clean_tables(request):
             db.session.rollback()
             try:
                 if USING_POSTGRES:  # TRUNCATE: the ledger's append-only triggers refuse DELETE, as they should
-                    db.session.execute(text(f"TRUNCATE {', '.join(MUTABLE_TABLES)}"))
+                    db.session.execute(text(f"TRUNCATE {', '.join(tables)}"))
                 else:
-                    for table in MUTABLE_TABLES:
+                    for table in tables:
                         db.session.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed table names
                 db.session.commit()
                 return
