@@ -6,7 +6,6 @@ import re
 import unicodedata
 from pathlib import Path
 
-import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
@@ -15,7 +14,6 @@ from core.web import mask_id, mask_name, mask_phone, mask_phone_local
 from tests import factories
 from tests.factories import create_dossier, sign_in
 
-pytestmark = pytest.mark.smoke
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "translations" / "vi" / "LC_MESSAGES"
 

@@ -17,8 +17,6 @@ from courier.models import ShipmentEvent
 from tests.courier.conftest import dossier, local, outbox_rows, ready_courier_dossier, run_outbox, shipment
 from tests.courier.stub_courier import API_KEY, SECRET, StubCourier
 
-pytestmark = pytest.mark.smoke
-
 S = ShipmentStatus
 WEBHOOK = "/api/v1/courier/webhook"
 

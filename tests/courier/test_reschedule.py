@@ -16,8 +16,6 @@ from courier.errors import NothingToReschedule, PhoneDigitsMismatch, SlotNotOffe
 from courier.models import PhoneCheckFailure, RescheduleRequest
 from tests.courier.conftest import local, outbox_rows, ready_courier_dossier, run_outbox, shipment
 
-pytestmark = pytest.mark.smoke
-
 RIGHT = "5678"  # the factory's citizen phone is 0912345678
 
 

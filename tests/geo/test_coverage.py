@@ -27,8 +27,6 @@ from geo.rules import RadiusRule
 from geo.travel import Mode, OfflineTravelModel
 from tests.factories import auth
 
-pytestmark = pytest.mark.smoke
-
 _TO_METRIC = Transformer.from_crs("EPSG:4326", "EPSG:32648", always_xy=True)
 _TO_WGS84 = Transformer.from_crs("EPSG:32648", "EPSG:4326", always_xy=True)
 CENTRE_LAT, CENTRE_LON = 21.0, 105.8

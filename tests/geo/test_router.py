@@ -15,7 +15,6 @@ from geo.router import Network, PointCandidate, RoutingContext, rank_key, route
 from geo.rules import RadiusRule, RuleHeld, geodesic_km, haversine_km
 from geo.travel import Mode, OfflineTravelModel, OfflineTravelTime
 
-pytestmark = pytest.mark.smoke
 ALL = frozenset({"province", "district", "commune"})
 MONDAY_10 = datetime(2026, 3, 2, 10, 0, tzinfo=LOCAL_TZ)  # off-peak, a working day
 

@@ -16,8 +16,6 @@ from tests import factories
 from tests.factories import auth, csrf_token, sign_in
 from tests.payments.conftest import card, pay
 
-pytestmark = pytest.mark.smoke
-
 
 def _vnd(amount: int) -> str:
     """An amount as the pages show it in Vietnamese (the ``money`` filter)."""
