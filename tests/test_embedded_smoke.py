@@ -14,7 +14,7 @@ import requests
 from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.smoke
+pytestmark = [pytest.mark.smoke, pytest.mark.slow]
 
 
 def _free_port() -> int:

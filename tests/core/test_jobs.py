@@ -354,6 +354,7 @@ def test_an_infrastructure_failure_is_retried_by_rq_and_listed_when_it_gives_up(
 
 
 @pytest.mark.redis
+@pytest.mark.slow
 def test_rq_worker_from_the_command_line_runs_the_job_with_the_app_it_created(rq_app, database_url):
     """``rq worker --worker-class core.jobs.AppWorker``: a new process, the app from the environment, forked horses."""
     message_id = add_message(rq_app, topic="test.nobody-handles-this")

@@ -49,6 +49,8 @@ from payments.errors import CardError, InvalidRequestError
 from payments.gateway import GatewayClient
 from tests.waiting import wait_for
 
+pytestmark = pytest.mark.slow  # a localstripe server in a subprocess
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 API_KEY = "sk_test_localstripe"
 WEBHOOK_SECRET = "whsec_localstripe_peer"
