@@ -346,8 +346,9 @@ def reschedule(dossier_id: int, phone_last4: str, slot_start: datetime) -> None:
         if failures + 1 >= max_tries:
             raise _locked(as_utc(oldest or now) + lock, now)
         left = max_tries - failures - 1
+        tries = count(left, "try", "tries")
         raise PhoneDigitsMismatch(Text(f"4 số cuối của số điện thoại không đúng. Còn {left} lần thử.",
-                                       f"The last 4 digits of the phone number do not match. {left} tries left."),
+                                       f"The last 4 digits of the phone number do not match. {tries} left."),
                                   tries_left=left)
     shipment = repository.shipment_of_dossier(dossier_id)
     shipment = repository.shipment(shipment.id, for_update=True) if shipment else None

@@ -94,6 +94,7 @@ def test_wrong_digits_are_refused_and_five_lock_it_for_fifteen_minutes(app, fail
         with pytest.raises(PhoneDigitsMismatch) as refused:
             _reschedule(app, dossier_id, "1234", slot)
         assert refused.value.extra["tries_left"] == left and "4 số cuối" in refused.value.detail.vi
+        assert refused.value.detail.en.endswith(f"{left} tries left." if left > 1 else "1 try left.")
     with pytest.raises(TooManyTries):
         _reschedule(app, dossier_id, "0000", slot)
     with pytest.raises(TooManyTries) as locked:  # even the right digits, while locked
