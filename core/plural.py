@@ -17,6 +17,7 @@ def _locale(code: str) -> Locale:
     return Locale.parse(code)
 
 
+@lru_cache(maxsize=1024)  # the same few counts come back on every routing decision
 def plural_form(n: float, locale: str = "en") -> str:
     """CLDR's plural category of ``n`` in ``locale``: "one", "other", ..."""
     return _locale(locale).plural_form(n)
