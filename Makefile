@@ -1,6 +1,7 @@
 # Hanoi public-service agents platform.
 #   make run    virtualenv, install, migrate the embedded SQLite database, demo data, serve
 #   make test   lint, the whole suite on PostgreSQL + Redis, and the embedded-SQLite smoke run
+#   make test-fast  lint and the PostgreSQL suite without the browser (tests/e2e) and the slow tests
 #   make bench  the benchmarks in bench/ (need PostgreSQL and wrk; bench_relay needs Redis)
 #   make worker background jobs on Redis: the outbox relay and a pool of rq workers (Ctrl-C stops both)
 
@@ -12,7 +13,7 @@ PORT   ?= 5000
 REDIS_URL ?= redis://127.0.0.1:6379/0
 export FLASK_APP := wsgi
 
-.PHONY: install install-dev run worker relay test lint bench translations clean
+.PHONY: install install-dev run worker relay test test-fast lint bench translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +59,10 @@ lint: install-dev
 test: lint
 	$(BIN)/python -m pytest -n 2
 	TEST_DATABASE=sqlite $(BIN)/python -m pytest -n 2 -m smoke
+
+# The inner loop: no browser, no subprocess boots or fresh-database migrations (marked slow). `make test` before pushing.
+test-fast: lint
+	$(BIN)/python -m pytest -n 2 -m "not slow" --ignore=tests/e2e
 
 # After changing user-facing text: extract it, merge it into the Vietnamese catalogue, compile.
 translations: install-dev

@@ -13,6 +13,7 @@ from app.demo import DEMO_PASSWORD, USERS, load_demo
 from core import accounts, jobs, outbox
 from core.errors import DomainError
 from dossiers import catalogue
+from geo import service as geo
 from geo.cli import geo_cli
 from notify.cli import notify_cli
 
@@ -102,7 +103,8 @@ def agents_revoke_key(prefix: str):
 def users_list():
     """One user per line: email, role, organisation or service point, name."""
     for user in accounts.list_users():
-        scope = user.organisation.code if user.organisation else (user.service_point_id or "-")
+        point = geo.point_by_id(user.service_point_id) if user.service_point_id is not None else None
+        scope = user.organisation.code if user.organisation else (point.code if point else "-")
         click.echo(f"{user.email}\t{user.role.value}\t{scope}\t{user.full_name}")
 
 

@@ -1,18 +1,15 @@
-"""The courier's clock: real time, or the one a test put in ``app.extensions['courier_clock']``.
+"""The courier's "now": the platform's one clock (core.timeutil), nothing of its own.
 
 The service decides pickup windows, attempts and polls by it, and the sandbox courier moves
-shipments by it, so a test drives a whole delivery by setting the time.
+shipments by it, so a test drives a whole delivery by setting the time (the ``clock`` fixture).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, has_app_context
-
-from core.timeutil import as_utc, utcnow
+from core.timeutil import utcnow
 
 
 def now() -> datetime:
-    clock = current_app.extensions.get("courier_clock") if has_app_context() else None
-    return as_utc(clock()) if clock is not None else utcnow()
+    return utcnow()

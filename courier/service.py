@@ -42,6 +42,7 @@ from core.calendar import is_working_day
 from core.errors import Conflict, NotFound
 from core.extensions import db
 from core.messages import Text
+from core.plural import count
 from core.timeutil import LOCAL_TZ, as_utc
 from core.uow import commit_point, unit_of_work
 from courier import clock, repository, windows
@@ -361,8 +362,9 @@ def _reschedule_attempt(dossier_id: int, phone_last4: str, slot_start: datetime)
         if failures + 1 >= max_tries:
             return _locked(as_utc(oldest or now) + lock, now)
         left = max_tries - failures - 1
+        tries = count(left, "try", "tries")
         return PhoneDigitsMismatch(Text(f"4 số cuối của số điện thoại không đúng. Còn {left} lần thử.",
-                                       f"The last 4 digits of the phone number do not match. {left} tries left."),
+                                       f"The last 4 digits of the phone number do not match. {tries} left."),
                                   tries_left=left)
     shipment = repository.shipment_of_dossier(dossier_id)
     shipment = repository.shipment(shipment.id, for_update=True) if shipment else None
@@ -397,7 +399,7 @@ def _reschedule_attempt(dossier_id: int, phone_last4: str, slot_start: datetime)
 def _locked(until: datetime, now: datetime) -> TooManyTries:
     minutes = max(1, math.ceil((until - now).total_seconds() / 60))
     return TooManyTries(Text(f"Nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.",
-                             f"Too many wrong tries. Please try again in {minutes} minutes."),
+                             f"Too many wrong tries. Please try again in {count(minutes, 'minute', 'minutes')}."),
                         retry_after_s=max(1, int((until - now).total_seconds())))
 
 

@@ -27,6 +27,7 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
+from core.plural import count
 from geo.rules import WGS84, RadiusRule, RuleHeld
 from geo.travel import MODE_WORDS, Mode, OfflineTravelModel, OfflineTravelTime, TravelTimeProvider
 
@@ -324,6 +325,13 @@ def _number(value: float, locale: str) -> str:
     return text[:-2] if text.endswith((",0", ".0")) else text
 
 
+_MINUTE_WORDS = {"vi": ("phút", "phút"), "en": ("minute", "minutes")}
+
+
+def _minutes(n: int, locale: str) -> str:
+    return count(n, *_MINUTE_WORDS[locale], locale=locale)
+
+
 _RELAXED_WORDS = {
     "capacity": ("mọi điểm gần đã đủ chỉ tiêu hôm nay", "every nearby point is at today's capacity"),
     "opening_hours": ("các điểm đang ngoài giờ làm việc", "the points are closed at this hour"),
@@ -335,20 +343,22 @@ def explain(option: RouteOption, rule: RadiusRule, mode: Mode = Mode.MOTORBIKE,
     """One sentence in Vietnamese and one in English, e.g.
     "Chi nhánh số 2 — 3,2 km, khoảng 14 phút đi xe máy — trong bán kính 5 km"."""
     name = option.point.name
-    minutes = round(option.minutes)
+    # Counts take their language's plural form (CLDR, through Babel): "1 minute", "17 minutes";
+    # Vietnamese has one form. "km" is a unit symbol: it has no plural.
+    minutes_vi, minutes_en = _minutes(round(option.minutes), "vi"), _minutes(round(option.minutes), "en")
     radius_vi, radius_en = _number(rule.max_km, "vi"), _number(rule.max_km, "en")
-    limit = round(rule.max_minutes)
+    limit_vi, limit_en = _minutes(round(rule.max_minutes), "vi"), _minutes(round(rule.max_minutes), "en")
     held = {
-        RuleHeld.BOTH: (f"trong bán kính {radius_vi} km và dưới {limit} phút",
-                        f"within {radius_en} km and under {limit} minutes"),
+        RuleHeld.BOTH: (f"trong bán kính {radius_vi} km và dưới {limit_vi}",
+                        f"within {radius_en} km and under {limit_en}"),
         RuleHeld.DISTANCE: (f"trong bán kính {radius_vi} km", f"within the {radius_en} km radius"),
-        RuleHeld.TRAVEL_TIME: (f"dưới {limit} phút di chuyển", f"under {limit} minutes of travel"),
-        RuleHeld.NONE: (f"ngoài bán kính phục vụ ({radius_vi} km / {limit} phút)",
-                        f"outside the service radius ({radius_en} km / {limit} minutes)"),
+        RuleHeld.TRAVEL_TIME: (f"dưới {limit_vi} di chuyển", f"under {limit_en} of travel"),
+        RuleHeld.NONE: (f"ngoài bán kính phục vụ ({radius_vi} km / {limit_vi})",
+                        f"outside the service radius ({radius_en} km / {limit_en})"),
     }[option.rule_held]
     mode_vi, mode_en = MODE_WORDS[mode]
-    vi = f"{name} — {_km(option.distance_km, 'vi')} km, khoảng {minutes} phút {mode_vi} — {held[0]}"
-    en = f"{name} — {_km(option.distance_km, 'en')} km, about {minutes} minutes {mode_en} — {held[1]}"
+    vi = f"{name} — {_km(option.distance_km, 'vi')} km, khoảng {minutes_vi} {mode_vi} — {held[0]}"
+    en = f"{name} — {_km(option.distance_km, 'en')} km, about {minutes_en} {mode_en} — {held[1]}"
     if relaxed:
         vi += " (" + "; ".join(_RELAXED_WORDS[r][0] for r in relaxed) + ")"
         en += " (" + "; ".join(_RELAXED_WORDS[r][1] for r in relaxed) + ")"

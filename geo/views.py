@@ -14,6 +14,7 @@ import xstatic.pkg.leaflet as xstatic_leaflet
 from flask import Blueprint, Response, current_app, render_template, send_from_directory
 
 from core.auth import public
+from core.plural import count
 from geo.coverage import DEFAULT_CELL_M, DEFAULT_LEVEL, DEFAULT_TIERS
 from geo.coverage_service import default_geojson_text
 
@@ -34,6 +35,7 @@ def coverage_page():
         tile_attribution=cfg.get("MAP_TILE_ATTRIBUTION", ""),
         cell_m=DEFAULT_CELL_M, level=DEFAULT_LEVEL, tiers=DEFAULT_TIERS,
         max_km=cfg["SERVICE_RADIUS_KM"], max_minutes=cfg["SERVICE_RADIUS_MINUTES"],
+        minutes_en=count(round(cfg["SERVICE_RADIUS_MINUTES"]), "minute", "minutes"),
         leaflet_version=xstatic_leaflet.VERSION,
     )
 

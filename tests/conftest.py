@@ -15,34 +15,28 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
 import pytest
 import redis
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import MetaData, text
 from sqlalchemy.exc import OperationalError
 
 from app import create_app
 from core.extensions import db
+from core.timeutil import LOCAL_TZ, FrozenClock, use_clock
 from tests import factories
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 WANTED = os.environ.get("TEST_DATABASE", "postgres")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-MUTABLE_TABLES = ["phone_check_failures", "reschedule_requests", "shipment_events", "delivery_attempts",
-                  "shipments", "pickup_windows", "courier_sandbox_pickups", "courier_sandbox_shipments",
-                  "sms_receipts", "sms_messages",
-                  "feedback", "tracking_links",
-                  "receipts", "receipt_counters", "bank_statement_lines", "bank_statement_imports",
-                  "payment_refunds", "payment_card_attempts", "ledger_entries", "ledger_transactions", "payments",
-                  "service_fee_rules", "payment_webhook_events", "outbox",
-                  "documents", "dossier_events", "dossiers", "dossier_counters",
-                  "admin_audit_events", "api_keys", "users", "organisations",
-                  "sandbox_webhook_deliveries", "sandbox_events", "sandbox_idempotency_keys",
-                  "sandbox_balance_transactions", "sandbox_refunds", "sandbox_payouts", "sandbox_payment_intents"]
+# Filled once per session (the migrations, factories.load_reference_data) and kept for every test;
+# every other table the migrations made is emptied after each test (``mutable_tables``).
+REFERENCE_TABLES = frozenset({"alembic_version", "service_points", "procedures", "reference_versions"})
 
 
 def _postgres_reachable() -> str | None:
@@ -152,12 +146,38 @@ def app(database_url, tmp_path_factory):
         db.engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def mutable_tables(app) -> list[str]:
+    """Every table in the migrated database but the reference ones, children first (the order SQLite
+    deletes in), read from SQLAlchemy's reflection of the schema: a new table is cleaned without a list to edit."""
+    with app.app_context():
+        schema = MetaData()
+        schema.reflect(bind=db.engine)
+    missing = REFERENCE_TABLES - set(schema.tables)
+    assert not missing, f"reference tables not in the database (renamed?): {sorted(missing)}"
+    mutable = [t.name for t in reversed(schema.sorted_tables) if t.name not in REFERENCE_TABLES]
+    # TRUNCATE … CASCADE empties the tables that refer to the ones named: never the reference data.
+    refer = {(name, fk.column.table.name) for name in REFERENCE_TABLES for fk in schema.tables[name].foreign_keys}
+    assert not [pair for pair in refer if pair[1] in mutable], f"reference data refers to test data: {refer}"
+    return mutable
+
+
+def _tables_with_rows(tables: list[str]) -> list[str]:
+    """The tables of ``tables`` that hold a row, in one query (most tests write to a few tables only)."""
+    probe = " UNION ALL ".join(f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM {t})" for t in tables)  # noqa: S608
+    found = {row[0] for row in db.session.execute(text(probe))}
+    return [t for t in tables if t in found]
+
+
 @pytest.fixture(autouse=True)
 def _clean_tables(request):
+    uses_app = "app" in request.fixturenames
+    tables = request.getfixturevalue("mutable_tables") if uses_app else None  # before the test, not in teardown
     yield
     if "app" not in request.fixturenames:
         return
     application = request.getfixturevalue("app")
+    tables = tables or request.getfixturevalue("mutable_tables")  # the app was asked for only during the test
     from core import sign_in_guard
 
     sign_in_guard.reset(application)  # failed sign-ins are counted per IP: every test starts afresh
@@ -167,10 +187,13 @@ def _clean_tables(request):
         for attempt in range(3):
             db.session.rollback()
             try:
+                written = _tables_with_rows(tables)
+                if not written:
+                    return
                 if USING_POSTGRES:  # TRUNCATE: the ledger's append-only triggers refuse DELETE, as they should
-                    db.session.execute(text(f"TRUNCATE {', '.join(MUTABLE_TABLES)}"))
+                    db.session.execute(text(f"TRUNCATE {', '.join(written)} CASCADE"))
                 else:
-                    for table in MUTABLE_TABLES:
+                    for table in written:
                         db.session.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed table names
                 db.session.commit()
                 return
@@ -178,6 +201,25 @@ def _clean_tables(request):
                 if attempt == 2:
                     raise
                 time.sleep(0.5)
+
+
+# The instant the ``clock`` fixture starts at: Tuesday 10 March 2026, 09:00 in Hanoi, a working day
+# (no public holiday) inside every demo point's office hours, so routing sees the network open.
+OFFICE_MORNING = datetime(2026, 3, 10, 9, 0, tzinfo=LOCAL_TZ)
+
+
+@pytest.fixture
+def clock():
+    """The platform's clock (core.timeutil.utcnow) frozen at OFFICE_MORNING for this test.
+
+    ``clock.set(at)`` and ``clock.advance(minutes=5)`` move it; the system clock is back afterwards.
+    Tests whose outcome depends on the time of day (routing by opening hours, deadlines, due times)
+    use it, so they do not pass or fail with the hour in Hanoi.
+    """
+    frozen = FrozenClock(OFFICE_MORNING)
+    previous = use_clock(frozen)
+    yield frozen
+    use_clock(previous)
 
 
 @pytest.fixture

@@ -6,14 +6,15 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
+from tests.waiting import wait_for
+
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.smoke
+pytestmark = [pytest.mark.smoke, pytest.mark.slow]
 
 
 def _free_port() -> int:
@@ -25,6 +26,13 @@ def _free_port() -> int:
 def _flask(env, *args, check=True):
     return subprocess.run([sys.executable, "-m", "flask", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, check=check, timeout=120)
+
+
+def _healthy(base: str) -> bool:
+    try:
+        return requests.get(f"{base}/healthz", timeout=1).status_code == 200
+    except requests.ConnectionError:
+        return False
 
 
 def test_make_run_sequence_serves_the_api(tmp_path):
@@ -40,12 +48,7 @@ def test_make_run_sequence_serves_the_api(tmp_path):
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+        wait_for(lambda: _healthy(base), f"the server on port {port} to answer /healthz")
         headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": "smoke-1"}
         body = {"procedure_code": "HN-TP-001",
                 "citizen": {"full_name": "Trần Thị Bình", "cccd": "001190054321", "phone": "+84 98 765 4321"},

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.smoke
+pytestmark = [pytest.mark.smoke, pytest.mark.slow]
 
 
 def test_tracking_tokens_are_backfilled(tmp_path):

@@ -9,8 +9,6 @@ import pytest
 from tests import factories
 from tests.factories import create_dossier, sign_in
 
-pytestmark = pytest.mark.smoke
-
 
 @pytest.fixture
 def signed_in(app, client):

@@ -12,8 +12,6 @@ from core.models import ApiKey
 from tests import factories
 from tests.factories import auth, dossier_body
 
-pytestmark = pytest.mark.smoke
-
 
 def test_every_route_declares_its_access_rule(app):
     missing = []

@@ -27,6 +27,16 @@ def test_demo_load_is_safe_to_run_twice(app, cli):
     assert "quantri@demo.hanoi.vn" in logins and "HanoiDemo!2026" in logins
 
 
+def test_users_list_names_an_officers_service_point_by_its_code(app, cli):
+    with app.app_context():
+        factories.create_user("branch_officer", "officer.cn01@test.vn", service_point_code="HN-CN01")
+        factories.create_user("agent", "agent@test.vn", org=factories.create_org("VNPOST-HN"))
+        factories.create_user("admin", "admin@test.vn")
+    lines = cli.invoke(args=["users", "list"]).output.splitlines()
+    scopes = {line.split("\t")[0]: line.split("\t")[2] for line in lines}
+    assert scopes == {"officer.cn01@test.vn": "HN-CN01", "agent@test.vn": "VNPOST-HN", "admin@test.vn": "-"}
+
+
 def test_agents_list_puts_the_code_first(app, cli):
     with app.app_context():
         factories.create_org("VNPOST-HN", "postal")

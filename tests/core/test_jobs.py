@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -32,6 +31,7 @@ from core.outbox import OutboxMessage
 from core.timeutil import as_utc, utcnow
 from tests import factories
 from tests.factories import auth
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CLOSED_PORT_URL = "redis://127.0.0.1:6390/0"  # nothing listens there: Redis is "down"
@@ -127,17 +127,14 @@ def test_embedded_default_runs_due_messages_in_process(app, monkeypatch):
 @pytest.mark.smoke
 def test_the_embedded_runner_thread_runs_a_message_once_its_transaction_commits(app, monkeypatch):
     monkeypatch.setitem(app.config, "REDIS_URL", "")
-    monkeypatch.setitem(app.config, "OUTBOX_POLL_S", 30.0)  # only the commit's wake-up can make it this fast
+    monkeypatch.setitem(app.config, "OUTBOX_POLL_S", 24 * 3600.0)  # no poll in this test: only the commit wakes it
     outbox.start_runner(app)
     try:
         assert any(t.name == "outbox-runner" for t in threading.enumerate())
         message_id = add_message(app)
-        deadline = time.monotonic() + 10
-        while message(app, message_id).status != "done" and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: message(app, message_id).status == "done", "the runner thread to run the message")
     finally:
         outbox.stop_runner()
-    assert message(app, message_id).status == "done"
     assert len(RECORDED) == 1
 
 
@@ -159,25 +156,24 @@ def test_a_queued_message_whose_claim_expired_is_due_again(app):
 # ---------------------------------------------------------------- the relay and an rq worker
 
 @pytest.mark.redis
-def test_a_message_due_later_runs_at_its_time_not_before(rq_app):
-    due_in = 2.0
-    message_id = add_message(rq_app, payload={"pickup": "slot-1"}, due_in_s=due_in)
+def test_a_message_due_later_runs_at_its_time_not_before(rq_app, clock):
+    message_id = add_message(rq_app, payload={"pickup": "slot-1"}, due_in_s=2 * 3600)
     due_at = as_utc(message(rq_app, message_id).due_at)
+    clock.set(due_at - timedelta(seconds=1))  # a second before its time: the relay leaves it in the database
+    assert relay(rq_app) == 0
+    assert message(rq_app, message_id).status == "pending" and waiting(rq_app) == 0
+    clock.set(due_at)
     stop = threading.Event()
     relay_thread = threading.Thread(target=jobs.relay_forever, args=(rq_app, stop), daemon=True)
     relay_thread.start()
     try:
-        time.sleep(0.8)
-        assert message(rq_app, message_id).status == "pending"  # the database holds the time, not Redis
-        assert waiting(rq_app) == 0
-        work(rq_app, burst=False, max_jobs=1, max_idle_time=15)  # blocks until the relay hands it over
+        work(rq_app, burst=False, max_jobs=1, max_idle_time=60)  # blocks until the relay hands it over
     finally:
         stop.set()
         outbox.wake()
         relay_thread.join(10)
     assert [p for p, _ in RECORDED] == [{"pickup": "slot-1"}]
-    ran_at = RECORDED[0][1]
-    assert due_at <= ran_at < due_at + timedelta(seconds=3), (due_at, ran_at)
+    assert RECORDED[0][1] == due_at  # run at its time, by the platform's clock
     row = message(rq_app, message_id)
     assert (row.status, row.attempts, row.claimed_until) == ("done", 1, None)
 
@@ -206,21 +202,21 @@ def test_redis_down_loses_nothing_and_the_job_runs_after_it_returns(rq_app, monk
 
 
 @pytest.mark.redis
-def test_the_relay_thread_waits_out_an_outage_then_hands_over(rq_app, monkeypatch):
+def test_the_relay_thread_waits_out_an_outage_then_hands_over(rq_app, monkeypatch, caplog):
     redis_url = rq_app.config["REDIS_URL"]
     monkeypatch.setitem(rq_app.config, "REDIS_URL", CLOSED_PORT_URL)
     monkeypatch.setitem(rq_app.config, "JOBS_RELAY_POLL_S", 0.2)
+    caplog.set_level("ERROR", logger=jobs.log.name)
     stop = threading.Event()
     relay_thread = threading.Thread(target=jobs.relay_forever, args=(rq_app, stop), daemon=True)
     relay_thread.start()
     try:
         message_id = add_message(rq_app)  # the commit wakes the relay, which finds Redis down
-        time.sleep(1.0)
+        wait_for(lambda: any("did not take 1 message(s)" in r.getMessage() for r in caplog.records),
+                 "the relay to find Redis down")
         assert message(rq_app, message_id).status == "pending"
         rq_app.config["REDIS_URL"] = redis_url
-        deadline = time.monotonic() + 10
-        while message(rq_app, message_id).status == "pending" and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: message(rq_app, message_id).status != "pending", "the relay to hand the message over")
     finally:
         stop.set()
         outbox.wake()
@@ -277,9 +273,8 @@ def test_a_job_lost_in_redis_is_handed_over_again_when_its_claim_expires(rq_app)
 
 
 @pytest.mark.redis
-def test_a_failing_handler_backs_off_then_fails_and_is_requeued_from_the_cli(rq_app, monkeypatch):
+def test_a_failing_handler_backs_off_then_fails_and_is_requeued_from_the_cli(rq_app, monkeypatch, clock):
     monkeypatch.setitem(rq_app.config, "OUTBOX_MAX_ATTEMPTS", 2)
-    # Long enough that a busy machine still checks "not due yet" before the retry's time comes.
     monkeypatch.setitem(rq_app.config, "OUTBOX_RETRY_BASE_S", 3.0)
     cli = rq_app.test_cli_runner()
     FAILING["on"] = True
@@ -293,10 +288,11 @@ def test_a_failing_handler_backs_off_then_fails_and_is_requeued_from_the_cli(rq_
     assert as_utc(row.due_at) >= first_due + timedelta(seconds=3)  # backed off: a later time, in the database
     assert "RuntimeError: the courier API is down" in row.last_error
     assert relay(rq_app) == 0  # not due yet
+    clock.advance(seconds=2.9)
+    assert relay(rq_app) == 0  # still not
 
-    deadline = time.monotonic() + 10
-    while relay(rq_app) == 0 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    clock.set(as_utc(row.due_at))
+    assert relay(rq_app) == 1
     work(rq_app)
     row = message(rq_app, message_id)
     assert (row.status, row.attempts) == ("failed", 2)
@@ -338,7 +334,8 @@ def test_an_infrastructure_failure_is_retried_by_rq_and_listed_when_it_gives_up(
         ns, connection = rq_app.config["JOBS_NAMESPACE"], jobs.redis_connection()
         scheduled = ScheduledJobRegistry(f"{ns}test", connection=connection)
         assert scheduled.get_job_ids() == [jobs.job_id(message_id)]  # rq retries it, after its interval
-    time.sleep(1.1)
+        # rq's scheduler runs on rq's clock (Redis timestamps): wait until it counts the retry as due.
+        wait_for(scheduled.get_jobs_to_schedule, "rq to count the retry as due")
     work(rq_app, with_scheduler=True)  # the retry runs: the database is still down, no retries left
     with rq_app.app_context():
         assert FailedJobRegistry(f"{ns}test", connection=connection).get_job_ids() == [jobs.job_id(message_id)]
@@ -357,6 +354,7 @@ def test_an_infrastructure_failure_is_retried_by_rq_and_listed_when_it_gives_up(
 
 
 @pytest.mark.redis
+@pytest.mark.slow
 def test_rq_worker_from_the_command_line_runs_the_job_with_the_app_it_created(rq_app, database_url):
     """``rq worker --worker-class core.jobs.AppWorker``: a new process, the app from the environment, forked horses."""
     message_id = add_message(rq_app, topic="test.nobody-handles-this")
@@ -445,22 +443,19 @@ def test_rq_dashboard_actions_keep_csrf_protection(app, dashboard_app):
 
 
 @pytest.mark.redis
-def test_a_lost_job_is_handed_over_again_within_the_handoff_and_a_waiting_one_is_not_duplicated(rq_app, monkeypatch):
+def test_a_lost_job_is_handed_over_again_within_the_handoff_and_a_waiting_one_is_not_duplicated(rq_app, clock):
     from core.config import load_config
 
-    assert load_config()["JOBS_HANDOFF_S"] <= 60  # a job Redis lost runs within a minute, by default
-    monkeypatch.setitem(rq_app.config, "JOBS_HANDOFF_S", 0.5)
+    handoff = load_config()["JOBS_HANDOFF_S"]
+    assert handoff <= 60  # a job Redis lost runs within a minute, by default
     waiting_id, lost_id = add_message(rq_app, payload={"n": 1}), add_message(rq_app, payload={"n": 2})
     assert relay(rq_app) == 2
     with rq_app.app_context():
         queue = Queue(rq_app.config["JOBS_NAMESPACE"] + "test", connection=jobs.redis_connection())
         queue.remove(jobs.job_id(lost_id))  # Redis lost this one; the other waits behind a backlog
-    deadline = time.monotonic() + 10
-    handed = 0
-    while handed == 0 and time.monotonic() < deadline:  # the claims run out after half a second
-        time.sleep(0.1)
-        handed = relay(rq_app)
-    assert handed == 1  # only the lost job
+    assert relay(rq_app) == 0  # within the handoff both claims hold
+    clock.advance(seconds=handoff + 1)  # the claims run out
+    assert relay(rq_app) == 1  # only the lost job
     assert waiting(rq_app) == 2  # the waiting job once, the lost one again: no duplicate of the first
     with rq_app.app_context():
         assert as_utc(db.session.get(OutboxMessage, waiting_id).claimed_until) > utcnow()  # its claim extended

@@ -9,10 +9,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # Plain Python over plain data: benchmarked, reused in batch work and coverage, imported by tools.
-PURE = ["core.calendar", "core.roles", "core.text", "core.timeutil", "dossiers.deadlines", "dossiers.enums",
-        "dossiers.files",
-        "dossiers.lifecycle", "dossiers.search", "geo.address", "geo.coverage", "geo.hours", "geo.router",
-        "geo.rules", "geo.territory", "geo.travel", "payments.fees", "payments.ledger"]
+PURE = ["core.calendar", "core.masking", "core.plural", "core.roles", "core.text", "core.timeutil",
+        "dossiers.deadlines", "dossiers.enums", "dossiers.files", "dossiers.lifecycle", "dossiers.search",
+        "geo.address", "geo.coverage", "geo.hours", "geo.router", "geo.rules", "geo.territory", "geo.travel",
+        "payments.fees", "payments.ledger"]
 FRAMEWORKS = ("flask", "flask_sqlalchemy", "flask_smorest", "sqlalchemy", "werkzeug")
 
 

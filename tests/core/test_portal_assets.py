@@ -13,7 +13,6 @@ import xstatic.pkg.leaflet as xstatic_leaflet
 from tests import factories
 from tests.factories import sign_in
 
-pytestmark = pytest.mark.smoke
 ROOT = Path(__file__).resolve().parents[2]
 LEAFLET = Path(xstatic_leaflet.BASE_DIR)
 BUDGET_BYTES = 150 * 1024

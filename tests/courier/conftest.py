@@ -1,4 +1,4 @@
-"""Courier fixtures: a clock the tests set, the sandbox courier on it, courier dossiers, the outbox by hand."""
+"""Courier fixtures: the platform clock on a quiet Monday, the sandbox courier, courier dossiers, the outbox."""
 
 from __future__ import annotations
 
@@ -10,39 +10,26 @@ from sqlalchemy import select
 from core import outbox
 from core.calendar import is_working_day
 from core.extensions import db
-from core.timeutil import LOCAL_TZ, as_utc, utcnow
+from core.timeutil import LOCAL_TZ, as_utc
 from courier.models import Shipment
 from dossiers.models import Dossier
 from sandboxes.courier.adapter import SandboxCourier
+from tests.conftest import OFFICE_MORNING
 from tests.factories import auth, create_dossier
 
 COURIER_DELIVERY = {"method": "courier", "address": "5 Lý Thái Tổ, Hoàn Kiếm, Hà Nội"}
-
-
-class Clock:
-    """The courier's clock in tests: it says what ``at`` says."""
-
-    def __init__(self, at: datetime):
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def set(self, at: datetime) -> datetime:
-        self.at = at
-        return at
 
 
 def local(day: date, hh: int, mm: int = 0) -> datetime:
     return datetime.combine(day, time(hh, mm), tzinfo=LOCAL_TZ)
 
 
-def quiet_week() -> date:
+def quiet_week(after: date = OFFICE_MORNING.date()) -> date:
     """A Monday at least two weeks ahead whose fortnight has only working weekdays (no holidays).
 
-    The tests' clock runs ahead of the real one, so outbox messages enqueued now are due on it.
+    Counted from the ``clock`` fixture's start, so every run drives the same days.
     """
-    day = utcnow().date() + timedelta(days=14)
+    day = after + timedelta(days=14)
     day += timedelta(days=(7 - day.weekday()) % 7)
     while not all(is_working_day(d) for d in (day + timedelta(days=i) for i in range(14)) if d.weekday() < 5):
         day += timedelta(days=7)
@@ -55,11 +42,13 @@ def monday() -> date:
 
 
 @pytest.fixture
-def clock(app, monday):
-    at = Clock(local(monday, 8))
-    app.extensions["courier_clock"] = at
-    yield at
-    app.extensions.pop("courier_clock", None)
+def clock(clock, monday):
+    """The platform's frozen clock (tests/conftest.py), moved to 08:00 on ``monday``'s Monday.
+
+    Everything runs by it: the courier service, the sandbox courier, the outbox's due times.
+    """
+    clock.set(local(monday, 8))
+    return clock
 
 
 @pytest.fixture

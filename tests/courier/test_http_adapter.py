@@ -26,8 +26,6 @@ from tests.courier.conftest import (
 )
 from tests.courier.stub_courier import API_KEY, SECRET, StubCourier
 
-pytestmark = pytest.mark.smoke
-
 S = ShipmentStatus
 WEBHOOK = "/api/v1/courier/webhook"
 

@@ -16,8 +16,6 @@ from courier.models import PhoneCheckFailure, RescheduleRequest
 from sandboxes.courier.models import SandboxPickup
 from tests.courier.conftest import local, outbox_rows, ready_courier_dossier, run_outbox, shipment
 
-pytestmark = pytest.mark.smoke
-
 RIGHT = "5678"  # the factory's citizen phone is 0912345678
 
 
@@ -96,6 +94,7 @@ def test_wrong_digits_are_refused_and_five_lock_it_for_fifteen_minutes(app, fail
         with pytest.raises(PhoneDigitsMismatch) as refused:
             _reschedule(app, dossier_id, "1234", slot)
         assert refused.value.extra["tries_left"] == left and "4 số cuối" in refused.value.detail.vi
+        assert refused.value.detail.en.endswith(f"{left} tries left." if left > 1 else "1 try left.")
     with pytest.raises(TooManyTries):
         _reschedule(app, dossier_id, "0000", slot)
     with pytest.raises(TooManyTries) as locked:  # even the right digits, while locked
@@ -105,7 +104,13 @@ def test_wrong_digits_are_refused_and_five_lock_it_for_fifteen_minutes(app, fail
         assert db.session.query(PhoneCheckFailure).count() == 5
     assert shipment(app, _number(app, dossier_id)).attempt_rows[1].scheduled_by == "system"
 
-    clock.set(clock.at + timedelta(minutes=16))
+    locked_at = clock.at
+    clock.set(locked_at + timedelta(minutes=14, seconds=30))
+    with pytest.raises(TooManyTries) as almost:
+        _reschedule(app, dossier_id, RIGHT, slot)
+    assert almost.value.detail.en.endswith("Please try again in 1 minute.")  # not "1 minutes"
+    assert almost.value.detail.vi.endswith("thử lại sau 1 phút.")
+    clock.set(locked_at + timedelta(minutes=16))
     _reschedule(app, dossier_id, "56 78", slot)  # spaces are fine
     assert as_utc(shipment(app, _number(app, dossier_id)).attempt_rows[1].pickup_start) == slot
 

@@ -14,8 +14,6 @@ from courier.models import PickupWindow
 from geo import service as geo
 from tests.courier.conftest import local
 
-pytestmark = pytest.mark.smoke
-
 DEFAULT = windows.default_windows("10:00-11:00,15:00-16:00")
 LEAD = timedelta(minutes=30)
 

@@ -8,8 +8,6 @@ from core.text import fold
 from dossiers.search import SearchEntry, SearchIndex
 from tests.factories import auth
 
-pytestmark = pytest.mark.smoke
-
 
 def _search(client, key, q, **params):
     response = client.get("/api/v1/procedures", query_string={"q": q, **params}, headers=auth(key))

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.timeutil import LOCAL_TZ
 from dossiers.deadlines import add_working_days, deadline_for, is_working_day
-
-pytestmark = pytest.mark.smoke
 
 
 def local(y, m, d, h=9, minute=0):

@@ -8,11 +8,7 @@ import struct
 import zlib
 from pathlib import Path
 
-import pytest
-
 from tests.factories import auth, create_dossier
-
-pytestmark = pytest.mark.smoke
 
 
 def png_bytes(width: int = 2, height: int = 2) -> bytes:

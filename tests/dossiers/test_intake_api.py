@@ -11,7 +11,7 @@ from core.extensions import db
 from dossiers.models import Dossier, DossierCounter, DossierEvent
 from tests.factories import auth, create_dossier, dossier_body
 
-pytestmark = pytest.mark.smoke
+pytestmark = pytest.mark.usefixtures("clock")  # routing sees the office hours
 NUMBER = re.compile(r"^(?P<unit>HN-[A-Z0-9]+)-(?P<day>\d{6})-(?P<seq>\d{4})$")
 
 
@@ -25,6 +25,7 @@ def _counts(app):
                      for m in (Dossier, DossierEvent, DossierCounter))
 
 
+@pytest.mark.smoke  # the registration statement differs on SQLite
 def test_register_numbers_routes_and_schedules_a_dossier(client, agent_key):
     response = _post(client, agent_key, dossier_body())
     assert response.status_code == 201
@@ -65,6 +66,7 @@ def test_the_201_response_is_exactly_what_was_stored(client, agent_key):
     assert stored == created
 
 
+@pytest.mark.smoke  # the registration statement differs on SQLite
 def test_same_key_and_body_returns_the_same_dossier(client, app, agent_key):
     first = _post(client, agent_key, dossier_body(), idem="same")
     again = _post(client, agent_key, dossier_body(), idem="same")
@@ -74,6 +76,7 @@ def test_same_key_and_body_returns_the_same_dossier(client, app, agent_key):
     assert _counts(app)[0] == 1
 
 
+@pytest.mark.smoke  # the registration statement differs on SQLite
 def test_same_key_with_another_body_is_refused(client, app, agent_key):
     assert _post(client, agent_key, dossier_body(), idem="k").status_code == 201
     other = _post(client, agent_key, dossier_body(note="khác"), idem="k")
@@ -123,6 +126,7 @@ def test_idempotency_key_header_is_required(client, app, agent_key):
     ({"service_point_code": "HN-CN01"}, "choice_reason", "Required when choosing another service point.", None),
     ({"surprise": 1}, "surprise", "Unknown field.", "Trường không được hỗ trợ."),
 ])
+@pytest.mark.smoke  # the registration statement differs on SQLite
 def test_bad_input_names_the_field_in_both_languages_and_writes_nothing(
     client, app, agent_key, override, field, message_en, message_vi
 ):
@@ -268,6 +272,7 @@ def test_list_filters_by_status_and_paginates(client, agent_key, officer_key):
     assert bad.status_code == 422 and bad.get_json()["errors"][0]["location"] == "query"
 
 
+@pytest.mark.smoke  # the registration statement differs on SQLite
 def test_numbers_run_per_unit_and_day(client, agent_key):
     first = create_dossier(client, agent_key)["number"]
     second = create_dossier(client, agent_key)["number"]

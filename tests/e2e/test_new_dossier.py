@@ -20,8 +20,6 @@ from tests import factories
 from tests.dossiers.test_documents import png_bytes
 from tests.e2e.conftest import SIZES
 
-pytestmark = pytest.mark.smoke
-
 EMAIL = "lan@test.vn"
 CITIZEN = {"name": "Nguyễn Thị Mai", "cccd": "001090012345", "phone": "0912345678",
            "address": "12 Hàng Bài, Hoàn Kiếm, Hà Nội"}

@@ -17,8 +17,6 @@ from tests import factories
 from tests.e2e.conftest import SIZES
 from tests.factories import auth
 
-pytestmark = pytest.mark.smoke
-
 EMAIL = "lan@test.vn"
 PAID_PROCEDURE = "HN-TP-001"  # Phiếu lý lịch tư pháp: 200.000 ₫ state fee
 FREE_PROCEDURE = "HN-HT-201"  # Đăng ký khai sinh: no state fee

@@ -25,8 +25,6 @@ from tests.payments.conftest import PAID_PROCEDURE, card, pay
 from tests.tracking.conftest import move, token_for
 from tracking import cache as page_cache
 
-pytestmark = pytest.mark.smoke
-
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limit(app):

@@ -17,8 +17,6 @@ from core.text import fold
 from geo.address import SOURCE_2025, SOURCE_LEGACY, AddressLocation, locate_address
 from geo.geocoding import NominatimGeocoder, resolve_location
 
-pytestmark = pytest.mark.smoke
-
 HANOI, HCMC = "Thành phố Hà Nội", "Thành phố Hồ Chí Minh"
 POST_OFFICE_HOAN_KIEM = (21.0259, 105.8537)  # 75 Đinh Tiên Hoàng
 DICH_VONG_HAU = (21.0318, 105.7849)

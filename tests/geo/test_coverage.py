@@ -27,8 +27,6 @@ from geo.rules import RadiusRule
 from geo.travel import Mode, OfflineTravelModel
 from tests.factories import auth
 
-pytestmark = pytest.mark.smoke
-
 _TO_METRIC = Transformer.from_crs("EPSG:4326", "EPSG:32648", always_xy=True)
 _TO_WGS84 = Transformer.from_crs("EPSG:32648", "EPSG:4326", always_xy=True)
 CENTRE_LAT, CENTRE_LON = 21.0, 105.8
@@ -290,6 +288,16 @@ def test_what_if_refuses_points_outside_vietnam_and_uncounted_tiers(client, offi
     assert client.post("/api/v1/coverage/what-if", json=commune, headers=auth(officer_key)).status_code == 422
     too_many = {"points": [{"lat": 21.0, "lon": 105.8}] * 21}
     assert client.post("/api/v1/coverage/what-if", json=too_many, headers=auth(officer_key)).status_code == 422
+
+
+def test_map_page_states_the_rule_with_the_plural_form_of_each_language(app, client, monkeypatch):
+    def words():
+        return " ".join(client.get("/coverage").get_data(as_text=True).split())
+
+    assert "or under 30 minutes by motorbike" in words()
+    monkeypatch.setitem(app.config, "SERVICE_RADIUS_MINUTES", 1.0)
+    page = words()
+    assert "or under 1 minute by motorbike" in page and "dưới 1 phút đi xe máy" in page
 
 
 def test_map_page_uses_no_external_asset(client):

@@ -23,8 +23,6 @@ from geo.router import PointCandidate, RoutingContext, route
 from geo.rules import RadiusRule, RuleHeld, geodesic_km
 from geo.travel import Mode, OfflineTravelTime
 
-pytestmark = pytest.mark.smoke
-
 FIXTURES = Path(__file__).parent / "fixtures"
 OSRM_URL = "http://osrm.test:5000"
 VALHALLA_URL = "http://valhalla.test:8002"

@@ -10,8 +10,6 @@ from geopy.point import Point
 
 from tests.factories import auth
 
-pytestmark = pytest.mark.smoke
-
 URL = "/api/v1/geocode"
 
 

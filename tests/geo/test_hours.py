@@ -14,8 +14,6 @@ from geo import hours
 from geo.hours import DAYS, parse_hours, validate_hours
 from geo.points_import import TIER_DEFAULTS
 
-pytestmark = pytest.mark.smoke
-
 MONDAY = date(2026, 1, 5)  # 2026-01-05 is a Monday; no Vietnamese public holiday that week
 
 

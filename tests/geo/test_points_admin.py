@@ -21,7 +21,7 @@ from geo.models import ServicePoint
 from tests import factories
 from tests.factories import auth
 
-pytestmark = pytest.mark.smoke
+pytestmark = pytest.mark.usefixtures("clock")  # routing sees the office hours
 
 BASE = "/api/v1/admin/service-points"
 SPOT = {"lat": 21.0300, "lon": 105.8500}  # Hoàn Kiếm, about 600 m north of the post office

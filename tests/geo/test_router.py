@@ -15,7 +15,6 @@ from geo.router import Network, PointCandidate, RoutingContext, rank_key, route
 from geo.rules import RadiusRule, RuleHeld, geodesic_km, haversine_km
 from geo.travel import Mode, OfflineTravelModel, OfflineTravelTime
 
-pytestmark = pytest.mark.smoke
 ALL = frozenset({"province", "district", "commune"})
 MONDAY_10 = datetime(2026, 3, 2, 10, 0, tzinfo=LOCAL_TZ)  # off-peak, a working day
 
@@ -128,6 +127,18 @@ def test_explanation_in_both_languages():
     decision = route(21.0, 105.8, "province", [point(1, 21.0, 105.83, name="Chi nhánh số 2")], ctx=ctx())
     assert decision.explanation_vi.startswith("Chi nhánh số 2 — 3,1 km, khoảng 17 phút đi xe máy — trong bán kính 5 km")
     assert decision.explanation_en.startswith("Chi nhánh số 2 — 3.1 km, about 17 minutes by motorbike — within 5 km")
+
+
+def test_explanation_counts_take_the_plural_form_of_their_language():
+    # ~150 m away: about one minute by motorbike, under a one-minute rule (and within 1 km).
+    pts = [point(1, 21.0, 105.8014, name="Điểm 1")]
+    decision = route(21.0, 105.8, "province", pts, rule=RadiusRule(max_km=1, max_minutes=1), ctx=ctx())
+    assert round(decision.chosen.minutes) == 1
+    assert ", about 1 minute by motorbike — within 1 km and under 1 minute" in decision.explanation_en
+    assert ", khoảng 1 phút đi xe máy — trong bán kính 1 km và dưới 1 phút" in decision.explanation_vi
+    far = route(21.0, 105.8, "province", [point(2, 21.0, 105.8030)], rule=RadiusRule(max_km=0.1, max_minutes=1),
+                ctx=ctx())
+    assert far.explanation_en.endswith("outside the service radius (0.1 km / 1 minute)")
 
 
 @pytest.mark.parametrize("value", [0.04, 3.14159, 5.0, 12.95, 1234.56, 98765.4])

@@ -6,8 +6,6 @@ import pytest
 
 from geo.territory import in_vietnam
 
-pytestmark = pytest.mark.smoke
-
 
 @pytest.mark.parametrize(("lat", "lon"), [
     (21.0259, 105.8537), (10.7769, 106.7009), (16.0544, 108.2022), (22.3364, 103.8438),

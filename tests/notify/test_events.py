@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from core.extensions import db
@@ -16,7 +15,6 @@ from tests import factories
 from tests.factories import auth
 from tests.notify.conftest import run_outbox, sms_rows
 
-pytestmark = pytest.mark.smoke
 PAID_PROCEDURE = "HN-TP-001"  # Phiếu lý lịch tư pháp: a state fee
 
 

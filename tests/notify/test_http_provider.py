@@ -15,7 +15,6 @@ from notify.models import SmsStatus
 from tests import factories
 from tests.notify.conftest import receipts, run_outbox, sms_rows
 
-pytestmark = pytest.mark.smoke
 SECRET = "whsec_sms_test"
 API_KEY = "sms-key-123"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-import pytest
 from sqlalchemy import select, update
 
 from core import outbox
@@ -17,7 +16,6 @@ from notify.templates import SEGMENT_SEPTETS, septets
 from tests import factories
 from tests.notify.conftest import pending, receipts, run_outbox, sms_rows
 
-pytestmark = pytest.mark.smoke
 STATUS_SMS_TOPIC = "notify@dossiers.status_changed"  # notify's subscription to the dossiers' moves
 LATER = timedelta(seconds=30)  # past the dev outbox's simulated receipt
 

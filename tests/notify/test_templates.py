@@ -25,8 +25,6 @@ from notify.templates import (
     unaccent,
 )
 
-pytestmark = pytest.mark.smoke
-
 POINTS_CSV = Path(__file__).resolve().parents[2] / "geo" / "data" / "hanoi_service_points.csv"
 POINT_NAMES = [row["name"] for row in csv.DictReader(POINTS_CSV.open(encoding="utf-8"))]
 LONGEST_NUMBER = ("HN-X" + "9" * (NUMBER_MAX - len("HN-X-261124-0001")) + "-261124-0001")

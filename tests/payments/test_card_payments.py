@@ -5,15 +5,11 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
-
 from core import signatures
 from core.extensions import db
 from payments.models import Payment
 from tests.factories import auth
 from tests.payments.conftest import card, ledger_rows, pay, run_outbox, webhook_events
-
-pytestmark = pytest.mark.smoke
 
 
 def _charges(app) -> int:

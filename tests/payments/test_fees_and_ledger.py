@@ -13,7 +13,6 @@ from payments import ledger
 from payments.fees import CourierBand, ServiceFeeRule, courier_fee, quote, rule_on
 from payments.ledger import Account, Entry, Transaction, UnbalancedTransaction
 
-pytestmark = pytest.mark.smoke
 dong = st.integers(min_value=0, max_value=50_000_000)
 
 

@@ -16,8 +16,6 @@ from tests import factories
 from tests.factories import auth, csrf_token, sign_in
 from tests.payments.conftest import card, pay
 
-pytestmark = pytest.mark.smoke
-
 
 def _vnd(amount: int) -> str:
     """An amount as the pages show it in Vietnamese (the ``money`` filter)."""
@@ -103,6 +101,14 @@ def test_a_statement_uploaded_through_the_form_pays_the_dossier(app, client, age
 
     again = _upload(finance_client, statement, "saoke-24-11.csv")
     assert again.status_code == 409 and "Tệp sao kê này đã được nhập." in _text(again)
+
+
+def test_the_recent_imports_count_credits_in_the_plural_form_of_the_language(app, finance_client):
+    one = _statement(("24/11/2026 10:00:00", "FT26328009", 50_000, "chuyen tien khong ghi noi dung"))
+    assert _upload(finance_client, one, "mot-dong.csv").status_code == 302
+    english = _text(finance_client.get("/finance?lang=en"))
+    assert "<li>1 credit</li>" in english and "1 credits" not in english
+    assert "<li>1 khoản ghi có</li>" in _text(finance_client.get("/finance?lang=vi"))
 
 
 def test_an_unreadable_statement_shows_the_vietnamese_reason_and_changes_nothing(app, client, agent_key,

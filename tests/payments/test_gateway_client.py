@@ -20,7 +20,6 @@ from payments.errors import (
 )
 from payments.gateway import GatewayClient, encode
 
-pytestmark = pytest.mark.smoke
 BASE = "http://gw.test/v1"
 
 

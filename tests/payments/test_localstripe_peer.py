@@ -38,7 +38,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -48,8 +47,9 @@ import requests
 from core.signatures import SignatureError, verify
 from payments.errors import CardError, InvalidRequestError
 from payments.gateway import GatewayClient
+from tests.waiting import wait_for
 
-pytestmark = pytest.mark.smoke
+pytestmark = pytest.mark.slow  # a localstripe server in a subprocess
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 API_KEY = "sk_test_localstripe"
@@ -87,18 +87,15 @@ def localstripe_url(tmp_path_factory):
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
+        def answers() -> bool:
             if process.poll() is not None:
                 pytest.fail(f"localstripe exited with {process.returncode}: {log_path.read_text()[-2000:]}")
             try:
-                if requests.get(f"{url}/v1/balance_transactions", auth=(API_KEY, ""), timeout=1).ok:
-                    break
+                return requests.get(f"{url}/v1/balance_transactions", auth=(API_KEY, ""), timeout=1).ok
             except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"localstripe did not answer on {url} within 20 s: {log_path.read_text()[-2000:]}")
-            time.sleep(0.05)
+                return False
+
+        wait_for(answers, f"localstripe to answer on {url}")
         yield url
     finally:
         process.terminate()
@@ -257,15 +254,14 @@ def test_a_payment_sends_a_signed_webhook_that_our_verifier_accepts(gateway, loc
     assert answer.status_code == 200
 
     intent = _pay(gateway)
-    deadline, found = time.monotonic() + 10, None
-    while found is None and time.monotonic() < deadline:
+    def delivered():
         for body, signature in list(deliveries):
             event = json.loads(body)
             if event["type"] == "payment_intent.succeeded" and event["data"]["object"]["id"] == intent["id"]:
-                found = body, signature, event
-        time.sleep(0.05)
-    assert found is not None, f"no payment_intent.succeeded for {intent['id']} within 10 s: {deliveries!r}"
-    body, signature, event = found
+                return body, signature, event
+        return None
+
+    body, signature, event = wait_for(delivered, f"localstripe's payment_intent.succeeded for {intent['id']}")
 
     assert verify(body, signature, WEBHOOK_SECRET) == event["created"]
     paid = event["data"]["object"]

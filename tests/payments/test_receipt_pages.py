@@ -6,13 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from core.extensions import db
 from tests.factories import auth
 from tests.payments.conftest import card, pay
 
-pytestmark = pytest.mark.smoke
 ROOT = Path(__file__).resolve().parents[2]
 
 

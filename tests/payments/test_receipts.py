@@ -31,8 +31,6 @@ from pypdf import PdfReader
 from payments import receipt_pdf, receipts
 from payments.receipts import ReceiptData
 
-pytestmark = pytest.mark.smoke
-
 ROOT = Path(__file__).resolve().parents[2]
 VERIFIER = ROOT / "tools" / "verify_receipt.py"
 TEMPLATES = ROOT / "payments" / "templates"

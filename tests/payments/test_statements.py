@@ -12,8 +12,6 @@ from hypothesis import strategies as st
 from payments.statements import LOCAL_TZ, StatementError, StatementLine, parse_statement
 from payments.vietqr import find_reference
 
-pytestmark = pytest.mark.smoke
-
 REFERENCE = "HSHNCN022611240001"
 
 

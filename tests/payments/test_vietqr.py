@@ -18,8 +18,6 @@ from payments.vietqr import (
     reference_for,
 )
 
-pytestmark = pytest.mark.smoke
-
 VCB = "970436"
 ACCOUNT = "0011001234567"
 DOSSIER = "HN-CN02-261124-0001"

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from core.extensions import db
 from tests.factories import create_dossier, csrf_token
 from tests.tracking.conftest import move, token_for
 from tracking.models import Feedback
-
-pytestmark = pytest.mark.smoke
 
 
 def _post(client, token: str, **data):

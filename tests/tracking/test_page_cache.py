@@ -9,8 +9,6 @@ from core.extensions import db
 from tests.factories import create_dossier, csrf_token
 from tests.tracking.conftest import move, token_for
 
-pytestmark = pytest.mark.smoke
-
 
 @pytest.fixture
 def cache_on(app, monkeypatch):

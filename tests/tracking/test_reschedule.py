@@ -16,8 +16,6 @@ from core.timeutil import utcnow
 from tests.factories import create_dossier, csrf_token
 from tests.tracking.conftest import dossier_id, move, token_for
 
-pytestmark = pytest.mark.smoke
-
 COURIER = {"method": "courier", "address": "12 Hàng Bài, Hoàn Kiếm, Hà Nội"}
 
 

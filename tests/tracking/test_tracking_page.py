@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import event, select
 
 from core.extensions import db
@@ -15,8 +14,6 @@ from tests.payments.conftest import PAID_PROCEDURE, card, pay
 from tests.tracking.conftest import move, token_for
 from tracking import service as tracking
 from tracking.models import TrackingLink
-
-pytestmark = pytest.mark.smoke
 
 
 def test_the_page_shows_the_dossier_masked_with_its_timeline(app, client, agent_key, officer_key):

@@ -44,5 +44,6 @@ export function isBlank() {
 }
 
 export function procName(p) { return LANG === "en" && p.name_en ? p.name_en : p.name; }
-export function days(n) { return t(n === 1 ? "days_one" : "days_other", { n: n }); }
+const PLURAL = new Intl.PluralRules(LANG); // CLDR's rules, as Babel's on the server
+export function days(n) { return t(PLURAL.select(n) === "one" ? "days_one" : "days_other", { n: n }); }
 export const fill = (template, number) => template.replace("{number}", encodeURIComponent(number));
