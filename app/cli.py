@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 from app.demo import DEMO_PASSWORD, USERS, load_demo
 from core import accounts, jobs, outbox
 from core.errors import DomainError
+from core.settings import settings
 from dossiers import catalogue
 from geo import service as geo
 from geo.cli import geo_cli
@@ -73,7 +74,7 @@ def agents_create_key(org_code: str, name: str):
 
 
 def _rotate(prefix: str, overlap_hours: float | None) -> None:
-    hours = current_app.config["API_KEY_ROTATION_OVERLAP_H"] if overlap_hours is None else overlap_hours
+    hours = settings().api_key_rotation_overlap_h if overlap_hours is None else overlap_hours
     try:
         rotated = accounts.rotate_key(prefix=prefix, overlap=timedelta(hours=hours))
     except DomainError as exc:
@@ -158,7 +159,7 @@ def jobs_run():
 
 
 def _redis_configured() -> None:
-    if not current_app.config.get("REDIS_URL"):
+    if not settings().redis_url:
         raise click.ClickException("REDIS_URL is not set: jobs run in-process, there is no relay "
                                    "(see `flask jobs run`)")
 
@@ -199,7 +200,7 @@ def jobs_failed():
     for m in messages:
         finished = m.finished_at.strftime("%Y-%m-%d %H:%M:%S") if m.finished_at else "-"
         click.echo(f"  #{m.id}\t{m.topic}\tattempts {m.attempts}\t{finished}\t{_one_line(m.last_error)}")
-    if current_app.config.get("REDIS_URL"):
+    if settings().redis_url:
         try:
             failed = jobs.failed_jobs()
         except RedisError as exc:
@@ -222,7 +223,7 @@ def jobs_requeue(ids: tuple[int, ...], everything: bool):
                (f": {' '.join(f'#{i}' for i in requeued)}" if requeued else ""))
     if wanted is not None and (skipped := sorted(set(wanted) - set(requeued))):
         click.echo(f"  not failed, left as they are: {' '.join(f'#{i}' for i in skipped)}")
-    if current_app.config.get("REDIS_URL"):
+    if settings().redis_url:
         try:
             rq_jobs = jobs.requeue_jobs(wanted)
         except RedisError as exc:

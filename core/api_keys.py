@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app
 from marshmallow import Schema, fields, validate
 
 from core import accounts
@@ -17,6 +16,7 @@ from core.auth import EVERYONE, allow, current_principal
 from core.errors import Conflict
 from core.messages import Text
 from core.schemas import UtcDateTime
+from core.settings import settings
 
 blp = Blueprint("keys", __name__, url_prefix="/api/v1/keys", description="API keys: rotation")
 
@@ -44,7 +44,7 @@ def rotate(args):
     if not principal.api_key_id:
         raise Conflict(Text("Phiên đăng nhập không có khóa API để thay: gọi bằng khóa cần thay.",
                             "A signed-in session has no API key to rotate: call with the key to replace."))
-    hours = (args or {}).get("overlap_hours", current_app.config["API_KEY_ROTATION_OVERLAP_H"])
+    hours = (args or {}).get("overlap_hours", settings().api_key_rotation_overlap_h)
     rotated = accounts.rotate_key(key_id=principal.api_key_id, overlap=timedelta(hours=float(hours)))
     return {"key": rotated.new.key, "prefix": rotated.new.prefix, "owner": rotated.new.owner,
             "old_prefix": rotated.old_prefix, "old_expires_at": rotated.old_expires_at}

@@ -25,6 +25,7 @@ from sqlalchemy import func, select, text
 from core.auth import public
 from core.config import PROJECT_ROOT
 from core.extensions import db
+from core.settings import settings
 
 bp = Blueprint("health", __name__)
 SWAGGER_DIR = Path(swagger_ui_bundle.swagger_ui_path)
@@ -74,7 +75,7 @@ def readiness() -> tuple[bool, dict]:
             f"at {', '.join(sorted(current)) or 'nothing'}, expected {', '.join(sorted(expected))}")
     else:
         checks["migrations"] = "unknown"
-    if current_app.config.get("REDIS_URL"):
+    if settings().redis_url:
         from core.jobs import redis_connection
 
         try:
@@ -125,7 +126,7 @@ def _allowed_to_scrape() -> bool:
 
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
-    expected = current_app.config.get("METRICS_TOKEN") or ""
+    expected = settings().metrics_token or ""
     if scheme.lower() == "bearer" and token:
         if expected and hmac.compare_digest(token.encode(), expected.encode()):
             return True
@@ -151,7 +152,7 @@ def metrics():
                                 Text("Cần mã METRICS_TOKEN hoặc tài khoản quản trị.",
                                      "The metrics need the METRICS_TOKEN or an admin account."),
                                 headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
-    if current_app.config["PROMETHEUS_MULTIPROC_DIR"]:
+    if settings().prometheus_multiproc_dir:
         from prometheus_client import multiprocess
 
         registry = CollectorRegistry()

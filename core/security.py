@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, current_app, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from core.settings import settings
+
 # ---------------------------------------------------------------- the reverse proxy
 
 
@@ -95,7 +97,7 @@ def _security_headers(response: Response) -> Response:
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     if request_is_https():
-        max_age = int(current_app.config.get("HSTS_MAX_AGE_S", 31536000))
+        max_age = int(settings().hsts_max_age_s)
         if max_age > 0:
             headers.setdefault("Strict-Transport-Security", f"max-age={max_age}")
     return response

@@ -27,6 +27,8 @@ from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from core.settings import settings
+
 log = logging.getLogger(__name__)
 
 DEVICE_COOKIE = "device"
@@ -42,7 +44,7 @@ class Device:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+    return URLSafeTimedSerializer(settings().secret_key, salt=_SALT)
 
 
 def device_token(user_id: int) -> str:
@@ -53,7 +55,7 @@ def device_token(user_id: int) -> str:
 def device_from(token: str | None) -> Device | None:
     if not token:
         return None
-    max_age = float(current_app.config["SIGN_IN_DEVICE_DAYS"]) * 86400
+    max_age = float(settings().sign_in_device_days) * 86400
     try:
         data = _serializer().loads(token, max_age=max_age)
         return Device(int(data["u"]), str(data["n"]))
@@ -62,7 +64,7 @@ def device_from(token: str | None) -> Device | None:
 
 
 def device_max_age() -> int:
-    return int(float(current_app.config["SIGN_IN_DEVICE_DAYS"]) * 86400)
+    return int(float(settings().sign_in_device_days) * 86400)
 
 
 class _Counters:
@@ -101,7 +103,7 @@ def _counters() -> _Counters:
 
 
 def _ip_limit() -> str | None:
-    limit = str(current_app.config.get("SIGN_IN_IP_LIMIT") or "").strip()
+    limit = str(settings().sign_in_ip_limit or "").strip()
     return None if limit.lower() in ("", "0", "off", "none") else limit
 
 

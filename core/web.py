@@ -12,7 +12,7 @@ from datetime import datetime
 
 from babel.dates import format_datetime
 from babel.numbers import format_currency, format_decimal
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel, get_locale
 from flask_babel import lazy_gettext as _l
@@ -23,7 +23,7 @@ from core.extensions import db
 from core.masking import mask_phone
 from core.models import User
 from core.roles import Role
-from core.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT, settings
 from core.timeutil import LOCAL_TZ, as_utc
 
 LANGUAGES = ("vi", "en")
@@ -56,7 +56,7 @@ def _remember_language(response):
 def cookie_secure() -> bool:
     """Cookies are Secure in production (``SESSION_COOKIE_SECURE``, on with ``APP_ENV=production``) and on
     every request that came over https, directly or through the trusted proxy (core/security.py)."""
-    return bool(current_app.config.get("SESSION_COOKIE_SECURE")) or (has_request_context() and request.is_secure)
+    return bool(settings().session_cookie_secure) or (has_request_context() and request.is_secure)
 
 
 class SessionInterface(SecureCookieSessionInterface):

@@ -13,7 +13,6 @@ from datetime import date, datetime, time, timedelta
 from time import monotonic
 
 import filetype
-from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +23,7 @@ from core.errors import DomainError, Forbidden, NotFound, field_error, invalid
 from core.extensions import db
 from core.messages import Text
 from core.roles import Role
+from core.settings import settings
 from core.timeutil import LOCAL_TZ, to_local, utcnow
 from core.uow import unit_of_work
 from dossiers import catalogue, files, repository
@@ -205,7 +205,7 @@ def loads_today() -> dict[str, int]:
     rather than on every dossier.
     """
     now, day = monotonic(), to_local(utcnow()).date()
-    ttl = current_app.config["ROUTING_LOADS_TTL_S"]
+    ttl = settings().routing_loads_ttl_s
     if day != _loads_cache["day"] or now - _loads_cache["at"] >= ttl:
         _loads_cache.update(at=now, day=day, loads=repository.loads_on(day))
     return _loads_cache["loads"]
@@ -366,7 +366,7 @@ def switch_to_collection(dossier_id: int) -> None:
 
 
 def add_document(principal: Principal, number: str, kind: str, filename: str, stream) -> Document:
-    limit = current_app.config["MAX_DOCUMENT_BYTES"]
+    limit = settings().max_document_bytes
     content = stream.read(limit + 1)
     if not content:
         raise invalid("file", "The file is empty.", location="files")
@@ -381,7 +381,7 @@ def add_document(principal: Principal, number: str, kind: str, filename: str, st
             Text(f"Nội dung tệp là {mime or 'không xác định'}.", f"The file content is {mime or 'unknown'}."),
             errors=[_file_error("The file type is not accepted: send PDF, JPEG, PNG, WebP or HEIC.")],
         )
-    problem = files.problem_with(content, mime, int(current_app.config["MAX_IMAGE_PIXELS"]))
+    problem = files.problem_with(content, mime, int(settings().max_image_pixels))
     if problem is not None:
         raise DocumentRefused(Text(*problem), errors=[_file_error(problem[1])])
     with unit_of_work():
@@ -395,7 +395,7 @@ def _attach(principal: Principal, number: str, kind: str, filename: str, content
         raise DocumentsClosed(Text(f"Hồ sơ đang ở trạng thái {status}.", f"The dossier is {status}."),
                               current_status=status)
     digest = hashlib.sha256(content).hexdigest()
-    store = LocalDocumentStore(current_app.config["DOCUMENT_STORAGE_DIR"])
+    store = LocalDocumentStore(settings().document_storage_dir)
     key = store.put(digest, ACCEPTED_TYPES[mime], content)
     document = Document(
         kind=kind, filename=files.stored_filename(filename, ACCEPTED_TYPES[mime]),

@@ -17,6 +17,7 @@ from core import versions
 from core.calendar import is_public_holiday
 from core.errors import NotFound, field_error, invalid
 from core.messages import Text
+from core.settings import settings
 from core.timeutil import to_local, utcnow
 from core.versions import VersionedCache
 from geo import repository
@@ -97,7 +98,7 @@ def context(loads: Mapping[str, int] | None = None, mode: Mode | None = None,
     local = to_local(at or utcnow())
     return RoutingContext(
         local=local, is_public_holiday=is_public_holiday(local.date()), loads=loads or _NO_LOADS,
-        mode=mode or Mode(current_app.config["TRAVEL_MODE"]), travel=travel_provider(), tiers=tiers,
+        mode=mode or Mode(settings().travel_mode), travel=travel_provider(), tiers=tiers,
     )
 
 
@@ -186,8 +187,8 @@ def _nominatim(url: str, user_agent: str) -> NominatimGeocoder:
 def locate_address(text: str) -> AddressLocation | None:
     """Where an address is: Nominatim first when NOMINATIM_URL is set, else (and on its failure)
     the centre of the smallest unit the address names, offline and marked approximate."""
-    url = current_app.config["NOMINATIM_URL"]
-    geocoder = _nominatim(url, current_app.config["NOMINATIM_USER_AGENT"]) if url else None
+    url = settings().nominatim_url
+    geocoder = _nominatim(url, settings().nominatim_user_agent) if url else None
     return resolve_location(text, geocoder, default_province=HOME_PROVINCE)
 
 

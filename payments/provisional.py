@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import select
 
 from core.accounts import Principal
@@ -19,6 +18,7 @@ from core.errors import Conflict, Forbidden
 from core.extensions import db
 from core.messages import Text
 from core.roles import Role
+from core.settings import settings
 from core.timeutil import as_utc, utcnow
 from core.uow import unit_of_work
 from dossiers import service as dossiers
@@ -68,7 +68,7 @@ def view(payment: Payment) -> dict | None:
 
 
 def _overdue_before():
-    return utcnow() - timedelta(days=current_app.config["PROVISIONAL_TRANSFER_DAYS"])
+    return utcnow() - timedelta(days=settings().provisional_transfer_days)
 
 
 def overdue(limit: int = 200) -> list[dict]:

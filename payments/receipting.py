@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.models import Organisation
-from core.settings import public_url
+from core.settings import public_url, settings
 from core.timeutil import to_local, utcnow
 from core.web import mask_name
 from dossiers import service as dossiers
@@ -50,7 +50,7 @@ def _issuer(code: str | None) -> tuple[str, str]:
         org = db.session.scalars(select(Organisation).where(Organisation.code == code)).one_or_none()
         if org is not None:
             return org.code, org.name
-    return current_app.config["RECEIPT_ISSUER_CODE"], current_app.config["RECEIPT_ISSUER_NAME"]
+    return settings().receipt_issuer_code, settings().receipt_issuer_name
 
 
 def _issue(payment: Payment, *, kind: str, source_reference: str, components: dict[str, int],

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from functools import partial
 
-from flask import Blueprint, Flask, current_app
+from flask import Blueprint, Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+
+from core.settings import settings
 
 OFF = {"", "0", "off", "none", "false", "no"}
 
@@ -24,7 +26,7 @@ def enabled(app: Flask) -> bool:
 
 
 def _limit() -> str:
-    return str(current_app.config["TRACKING_RATE_LIMIT"])
+    return str(settings().tracking_rate_limit)
 
 
 def init_limiter(app: Flask, bp: Blueprint) -> Limiter:

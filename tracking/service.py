@@ -22,13 +22,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from time import monotonic
 
-from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from core.extensions import db
 from core.masking import mask_phone
 from core.messages import Text
-from core.settings import public_url
+from core.settings import public_url, settings
 from core.timeutil import as_utc, utcnow
 from core.uow import unit_of_work
 from core.web import mask_name
@@ -75,7 +74,7 @@ def share_link(dossier_id: int, channel: str) -> str:
 
 
 def _ttl() -> timedelta:
-    return timedelta(days=float(current_app.config["TRACKING_LINK_TTL_DAYS"]))
+    return timedelta(days=float(settings().tracking_link_ttl_days))
 
 
 def dossier_for_token(token: str) -> Dossier | None:

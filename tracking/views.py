@@ -18,7 +18,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from babel.dates import format_datetime
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
@@ -30,6 +30,7 @@ from wtforms.fields.choices import SelectChoice
 from core.auth import public
 from core.errors import DomainError
 from core.messages import Text
+from core.settings import settings
 from core.timeutil import LOCAL_TZ, as_utc
 from core.web import local_datetime
 from dossiers.labels import status_label
@@ -161,7 +162,7 @@ def _problem(exc: DomainError) -> Text:
 
 
 def _cache_ttl() -> float:
-    return float(current_app.config.get("TRACKING_PAGE_CACHE_S") or 0)
+    return float(settings().tracking_page_cache_s or 0)
 
 
 def _cacheable() -> bool:

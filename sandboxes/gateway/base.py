@@ -15,6 +15,8 @@ from typing import Any
 
 from flask import current_app, has_request_context, request
 
+from core.settings import settings
+
 API_VERSION = "2024-06-20"
 CURRENCY = "vnd"
 HANOI = timezone(timedelta(hours=7))  # Asia/Ho_Chi_Minh has no daylight saving
@@ -71,12 +73,12 @@ def setting(name: str, default: Any) -> Any:
 
 def public_base() -> str:
     """Where the customer's browser reaches the sandbox (links to its 3-D Secure pages)."""
-    configured = current_app.config.get("SANDBOX_GATEWAY_PUBLIC_URL")
+    configured = settings().sandbox_gateway_public_url
     if configured:
         return str(configured).rstrip("/")
     if has_request_context():
         return request.host_url.rstrip("/")
-    return str(current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+    return str(settings().public_base_url or "http://127.0.0.1:5000").rstrip("/")
 
 
 # ---------------------------------------------------------------- parameters

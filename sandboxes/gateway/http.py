@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.auth import public
 from core.extensions import db
+from core.settings import settings
 from sandboxes.gateway import DEFAULT_SECRET_KEY, webhooks
 from sandboxes.gateway.base import API_VERSION, GatewayError, invalid, new_id, now_ts
 from sandboxes.gateway.models import SandboxIdempotencyKey
@@ -107,7 +108,7 @@ def _api_key() -> str:
         raise GatewayError(401, "invalid_request_error",
                            "You did not provide an API key. You need to provide your API key in the Authorization "
                            "header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').")
-    expected = str(current_app.config.get("SANDBOX_GATEWAY_SECRET_KEY") or DEFAULT_SECRET_KEY)
+    expected = str(settings().sandbox_gateway_secret_key or DEFAULT_SECRET_KEY)
     if not hmac.compare_digest(token.encode(), expected.encode()):
         shown = token[:8] + "*" * max(len(token) - 12, 0) + token[-4:] if len(token) > 12 else "*" * len(token)
         raise GatewayError(401, "invalid_request_error", f"Invalid API Key provided: {shown}")
@@ -121,7 +122,7 @@ def _fault() -> None:
     ``Sandbox-Fault`` header: honoured only when ``TESTING``.
     """
     fault = None
-    queue = current_app.config.get("SANDBOX_GATEWAY_FAULTS")
+    queue = settings().sandbox_gateway_faults
     if queue:
         fault = queue.pop(0)
     elif current_app.config.get("TESTING"):
@@ -136,17 +137,17 @@ def _fault() -> None:
                            code="lock_timeout", headers={"Stripe-Should-Retry": "true"})
     if fault == "timeout":
         # The client's read timeout fires; the work then happens, so a retry with the same key replays.
-        time.sleep(float(current_app.config.get("SANDBOX_GATEWAY_FAULT_SLEEP_S", 5.0)))
+        time.sleep(float(settings().sandbox_gateway_fault_sleep_s))
         return
     if fault == "timeout-500":  # sleep, then fail without doing the work
-        time.sleep(float(current_app.config.get("SANDBOX_GATEWAY_FAULT_SLEEP_S", 5.0)))
+        time.sleep(float(settings().sandbox_gateway_fault_sleep_s))
         raise GatewayError(500, "api_error", "An unknown error occurred (injected by the sandbox).",
                            headers={"Stripe-Should-Retry": "true"})
 
 
 def deliver_after_commit() -> None:
     ids = g.pop("sandbox_new_events", None)
-    if not ids or not current_app.config.get("SANDBOX_GATEWAY_DELIVER_INLINE", True):
+    if not ids or not settings().sandbox_gateway_deliver_inline:
         return
     try:
         webhooks.deliver_pending(event_ids=ids)

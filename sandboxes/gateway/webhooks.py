@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from core import signatures
 from core.extensions import db
+from core.settings import settings
 from sandboxes.gateway import DEFAULT_WEBHOOK_SECRET
 from sandboxes.gateway.base import API_VERSION, new_id, now_ts, setting
 from sandboxes.gateway.inprocess import webhook_transport
@@ -30,7 +31,7 @@ DEFAULT_WEBHOOK_PATH = "/api/v1/payments/webhook"
 
 def webhook_urls() -> list[str]:
     """Where events go: comma-separated URLs; a path (the default) is this app's own receiver, in-process."""
-    url = current_app.config.get("SANDBOX_GATEWAY_WEBHOOK_URL")
+    url = settings().sandbox_gateway_webhook_url
     if url is None:
         url = DEFAULT_WEBHOOK_PATH
     return [u.strip() for u in str(url).split(",") if u.strip()]
@@ -90,7 +91,7 @@ def deliver_pending(now: int | None = None, transport: Transport | None = None, 
     exponential backoff until ``MAX_WEBHOOK_ATTEMPTS``, then marked ``failed``.
     """
     now = now_ts() if now is None else now
-    transport = transport or current_app.config.get("SANDBOX_GATEWAY_WEBHOOK_TRANSPORT")
+    transport = transport or settings().sandbox_gateway_webhook_transport
     in_process = None
     secret = str(setting("SANDBOX_GATEWAY_WEBHOOK_SECRET", DEFAULT_WEBHOOK_SECRET))
     timeout = float(setting("SANDBOX_GATEWAY_WEBHOOK_TIMEOUT_S", 3.0))
