@@ -71,10 +71,8 @@ translations: install-dev
 	$(BIN)/pybabel compile -d translations
 
 bench: install-dev
-	status=0; $(BIN)/python bench/bench_intake.py || status=1; \
-	$(BIN)/python bench/bench_webhooks.py || status=1; \
-	$(BIN)/python bench/bench_relay.py || status=1; \
-	$(BIN)/python bench/bench_tracking.py || status=1; exit $$status
+	status=0; for b in intake webhooks relay tracking jobs load; do \
+	  $(BIN)/python bench/bench_$$b.py || status=1; done; exit $$status
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
