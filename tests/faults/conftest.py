@@ -51,7 +51,7 @@ def fault_db_url(private_postgres):
     url = private_postgres.url("faults")
     builder = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "OUTBOX_THREAD": False})
     with builder.app_context():
-        upgrade(directory=str(Path(__file__).resolve().parents[2] / "migrations"))
+        upgrade(directory=str(Path(__file__).resolve().parents[2] / "migrations"), revision="heads")
         factories.load_reference_data()
         db.engine.dispose()
     return url
@@ -64,7 +64,7 @@ def fault_app(fault_db_url, tmp_path):
 
     from app import create_app
     from core.extensions import db
-    from tests.conftest import MUTABLE_TABLES
+    from tests.conftest import REFERENCE_TABLES
 
     os.environ.pop("DATABASE_URL", None)
     application = create_app({"SQLALCHEMY_DATABASE_URI": fault_db_url, "TESTING": True, "OUTBOX_THREAD": False,
@@ -73,7 +73,8 @@ def fault_app(fault_db_url, tmp_path):
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
-        db.session.execute(text(f"TRUNCATE {', '.join(MUTABLE_TABLES)}"))
+        tables = [t for t in db.inspect(db.engine).get_table_names() if t not in REFERENCE_TABLES]
+        db.session.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
