@@ -58,7 +58,7 @@ lint: install-dev
 
 test: lint
 	$(BIN)/python -m pytest -n 2
-	TEST_DATABASE=sqlite $(BIN)/python -m pytest -n 2 -m smoke
+	TEST_DATABASE=sqlite $(BIN)/python -m pytest -n 2 -m "smoke and not postgres"
 
 # The inner loop: no browser, no subprocess boots or fresh-database migrations (marked slow). `make test` before pushing.
 test-fast: lint

@@ -275,6 +275,9 @@ def register_database_unavailable(app: Flask) -> None:
     def handle_database_unavailable(exc: Exception):
         from core.extensions import db
 
+        if not _is_unavailable(exc):  # a fault in the statement itself (SQLite says OperationalError too)
+            log_unexpected(exc)
+            return _http_problem(500)
         log.warning("database unavailable on %s %s: %s", request.method, request.path,
                     str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
         try:
@@ -284,6 +287,22 @@ def register_database_unavailable(app: Flask) -> None:
         response = _http_problem(503, DATABASE_UNAVAILABLE)
         response.headers["Retry-After"] = str(int(app.config["DATABASE_RETRY_AFTER_S"]))
         return response
+
+
+# SQLite raises OperationalError for a bad statement too ("no such table"); only these mean it is unavailable.
+_SQLITE_UNAVAILABLE = ("database is locked", "unable to open database", "disk i/o error")
+
+
+def _is_unavailable(exc: Exception) -> bool:
+    """The database cannot be reached or used right now (rather than a statement it refused)."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    orig = getattr(exc, "orig", None)
+    if isinstance(exc, OperationalError) and isinstance(orig, sqlite3.OperationalError):
+        return any(words in str(orig).lower() for words in _SQLITE_UNAVAILABLE)
+    return True
 
 
 def _summary(errors: list[dict]) -> Text:
