@@ -65,8 +65,13 @@ def agents_list():
 @click.option("--name", default="default", help="A label for the key.")
 def agents_create_key(org_code: str, name: str):
     """Issue an API key for an organisation; it is printed once and never again."""
+    _issue(accounts.issue_organisation_key, org_code, name)
+
+
+def _issue(issue, owner: str, name: str) -> None:
+    """Issue a key through ``issue`` and print it once (the key on stdout, the note on stderr)."""
     try:
-        issued = accounts.issue_organisation_key(org_code, name)
+        issued = issue(owner, name)
     except DomainError as exc:
         _fail(exc)
     click.echo(issued.key)
@@ -123,12 +128,7 @@ def users_rotate_key(prefix: str, overlap_hours: float | None):
 @click.option("--name", default="personal", help="A label for the key.")
 def users_create_key(email: str, name: str):
     """Issue a personal API key carrying the user's role; printed once."""
-    try:
-        issued = accounts.issue_user_key(email, name)
-    except DomainError as exc:
-        _fail(exc)
-    click.echo(issued.key)
-    click.echo(f"# key {issued.prefix}… for {issued.owner}: store it now, it is not shown again", err=True)
+    _issue(accounts.issue_user_key, email, name)
 
 
 @catalog_cli.command("import")
