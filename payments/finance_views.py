@@ -13,10 +13,9 @@ posted twice (a double click, a resend after a timeout) refunds once.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import format_date, get_locale
+from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
 from core import accounts
 from core.auth import allow, current_principal
