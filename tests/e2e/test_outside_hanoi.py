@@ -11,6 +11,7 @@ from core.extensions import db
 from dossiers.models import Dossier
 from tests import factories
 from tests.e2e.conftest import SIZES
+from tests.e2e.test_accessibility import AXE
 from tests.e2e.test_new_dossier import (
     CITIZEN,
     EMAIL,
@@ -59,7 +60,7 @@ OVERRIDE = "Ngoài Hà Nội — vẫn tiếp nhận (ghi lý do)"
 REASON = "Công dân tạm trú tại Hà Nội, nộp hộ"
 
 
-def test_outside_hanoi_is_registered_with_a_reason_kept_across_a_reload(app, agent, live_server, browser):
+def test_outside_hanoi_is_registered_with_a_reason_kept_across_a_reload(app, agent, live_server, browser, shoot):
     width, height = SIZES["tablet-portrait"]
     context = browser.new_context(viewport={"width": width, "height": height})
     context.set_default_timeout(15000)
@@ -89,6 +90,8 @@ def test_outside_hanoi_is_registered_with_a_reason_kept_across_a_reload(app, age
     page.get_by_role("button", name="Tiếp nhận với lý do này").click()
     expect(page.locator("#err-outside_hanoi_reason")).to_contain_text("ít nhất 3 từ")
     expect(page.locator("#nd-route")).to_be_hidden()
+    shoot(page, "new-3-outside-hanoi-tablet-portrait")
+    assert [v["id"] for v in AXE.run(page).response["violations"]] == []
     next_step(page)
     expect(page.get_by_role("heading", name="Vị trí", exact=True)).to_be_visible()
     expect(reason).to_be_focused()
@@ -141,6 +144,9 @@ def test_a_new_location_drops_the_override(app, agent, live_server, browser):
     page.get_by_label("Địa chỉ", exact=True).fill("Thị trấn Sa Pa, Huyện Sa Pa, Tỉnh Lào Cai")
     next_step(page)
     page.get_by_role("button", name="Theo địa chỉ").click()
+    expect(page.locator("#err-location")).to_contain_text("ngoài Hà Nội")
+    page.reload()  # still refused after a reload, and the page says why
+    expect(page.locator("#err-location")).to_contain_text("vẫn tiếp nhận và ghi lý do")
     page.get_by_role("button", name=OVERRIDE).click()
     page.get_by_label("Lý do tiếp nhận hồ sơ ở ngoài Hà Nội").fill(REASON)
     page.get_by_role("button", name="Tiếp nhận với lý do này").click()

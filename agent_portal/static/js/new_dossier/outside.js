@@ -75,4 +75,6 @@ export function renderOutside() {
   $("nd-outside-go").setAttribute("aria-expanded", String(open));
   $("nd-outside-box").hidden = !open;
   $("nd-outside-status").textContent = o && o.confirmed ? t("outside_kept") : "";
+  // After a reload the refusal's message is gone: say why the step waits.
+  if (o && !o.confirmed && !$("err-location").textContent) setError("location", t("outside_refused"));
 }
