@@ -158,3 +158,41 @@ def test_a_new_location_drops_the_override(app, agent, live_server, browser):
     assert page.evaluate("JSON.parse(localStorage.getItem('draft:' + JSON.parse("
                          "document.getElementById('nd-config').textContent).user)).outside") is None
     context.close()
+
+
+def test_an_address_the_server_locates_outside_hanoi_gets_the_override_at_sending(app, agent, live_server, browser):
+    """The tablet could not locate the address (no answer): the server does when the dossier is sent."""
+    width, height = SIZES["tablet-portrait"]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    page.route("**/api/v1/geocode*", lambda route: route.abort())
+    sign_in(page, live_server)
+    choose_procedure(page)
+    next_step(page)
+    page.get_by_label("Họ và tên").fill(CITIZEN["name"])
+    page.get_by_label("Số căn cước công dân (CCCD)").fill(CITIZEN["cccd"])
+    page.get_by_label("Số điện thoại di động").fill(CITIZEN["phone"])
+    page.get_by_label("Địa chỉ", exact=True).fill("Thị trấn Sa Pa, Huyện Sa Pa, Tỉnh Lào Cai")
+    next_step(page)
+    page.get_by_role("button", name="Theo địa chỉ").click()
+    expect(page.locator("#nd-loc")).to_contain_text("khi gửi hồ sơ")
+    for _ in range(3):
+        next_step(page)
+    page.get_by_role("button", name="Xác nhận và gửi").click()
+    expect(page.get_by_role("heading", name="Vị trí", exact=True)).to_be_visible()  # back where it is put right
+    expect(page.locator("#err-location")).to_contain_text("ngoài Hà Nội")
+    assert count_dossiers(app) == 0
+    page.get_by_role("button", name=OVERRIDE).click()
+    page.get_by_label("Lý do tiếp nhận hồ sơ ở ngoài Hà Nội").fill(REASON)
+    page.get_by_role("button", name="Tiếp nhận với lý do này").click()
+    expect(page.locator("#err-location")).to_be_hidden()
+    for _ in range(3):
+        next_step(page)
+    expect(page.locator("#nd-summary")).to_contain_text(REASON)
+    page.get_by_role("button", name="Xác nhận và gửi").click()
+    expect(page.locator("#nd-done")).to_be_visible()
+    with app.app_context():
+        dossier = db.session.scalars(select(Dossier)).one()
+        assert dossier.routing["outside_hanoi_reason"] == REASON
+    context.close()

@@ -17,7 +17,8 @@ export function outsideReason() {
   return draft.outside && draft.outside.confirmed ? fieldValue("outside_hanoi_reason") : "";
 }
 
-// The routing refused this location as outside Hanoi (the location itself was cleared by lookupFailed).
+// The routing refused this location as outside Hanoi (the location itself was cleared by lookupFailed),
+// or the server did when the dossier was sent (location null: the citizen's address, located there).
 export function refuseOutside(location) {
   draft.outside = { location: location, open: Boolean(draft.outside && draft.outside.open), confirmed: false };
   save();

@@ -17,8 +17,8 @@ export const VALIDATORS = {
   address: () => "",
   // A failed lookup leaves no location behind: the step waits until one is set again.
   location: () => {
+    if (draft.outside) return draft.outside.confirmed ? "" : t("outside_refused");
     if (draft.location) return "";
-    if (draft.outside) return t("outside_refused");
     if (draft.lookupFailed) return t("location_failed");
     return fieldValue("address") ? "" : t("location_required");
   },
