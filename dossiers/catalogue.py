@@ -19,7 +19,7 @@ from dossiers.models import Level, Procedure
 from dossiers.search import SearchEntry, SearchIndex
 
 CSV_COLUMNS = ["code", "name", "name_en", "level", "sector", "fee_vnd", "fee_note",
-               "processing_days", "required_documents", "required_documents_en"]
+               "processing_days", "required_documents", "required_documents_en", "fee_note_vi"]
 
 
 class ProcedureRowSchema(Schema):
@@ -32,6 +32,8 @@ class ProcedureRowSchema(Schema):
     sector = fields.String(required=True, validate=validate.Length(min=1, max=200))
     fee_vnd = fields.Integer(required=True, strict=False, validate=validate.Range(min=0))
     fee_note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    fee_note_vi = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200), metadata={
+        "description": "Optional: the fee note in Vietnamese"})
     processing_days = fields.Integer(required=True, validate=validate.Range(min=1, max=365))
     required_documents = fields.String(load_default="")
     required_documents_en = fields.String(load_default=None, allow_none=True, metadata={

@@ -38,7 +38,8 @@ class Procedure(db.Model):
     level: Mapped[Level] = mapped_column(enum_column(Level, "procedure_level"))
     sector: Mapped[str] = mapped_column(String(200))
     fee_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
-    fee_note: Mapped[str | None] = mapped_column(String(200))
+    fee_note: Mapped[str | None] = mapped_column(String(200))  # in English (legal references)
+    fee_note_vi: Mapped[str | None] = mapped_column(String(200))  # the same note in Vietnamese
     processing_days: Mapped[int] = mapped_column(Integer)
     required_documents: Mapped[list[str]] = mapped_column(JSON, default=list)
     required_documents_en: Mapped[list[str] | None] = mapped_column(JSON)  # item for item, where translated

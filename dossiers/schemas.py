@@ -26,7 +26,8 @@ class ProcedureSchema(Schema):
     level = fields.Enum(Level, by_value=True)
     sector = fields.String()
     fee_vnd = fields.Integer(metadata={"description": "State fee in đồng (VND has no minor unit)"})
-    fee_note = fields.String(allow_none=True)
+    fee_note = fields.String(allow_none=True, metadata={"description": "A note on the fee, in English"})
+    fee_note_vi = fields.String(allow_none=True, metadata={"description": "The same note in Vietnamese"})
     processing_days = fields.Integer(metadata={"description": "Working days"})
     required_documents = fields.List(fields.String())
     required_documents_en = fields.List(fields.String(), allow_none=True, metadata={

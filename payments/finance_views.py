@@ -13,7 +13,7 @@ posted twice (a double click, a resend after a timeout) refunds once.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import format_date, get_locale
+from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -131,12 +131,20 @@ def upload_statement():
     except DomainError as exc:  # all or nothing: the import's unit of work rolled a refused file back
         return _overview(form, error=_says(exc), status=exc.status)
     summary = record.summary or {}
-    flash(_("Statement %(file)s imported: %(credits)s credits; %(matched)s transfers matched (%(amount)s); "
-            "%(attention)s need attention; %(again)s already imported.",
-            file=record.filename, credits=credit_count(summary), matched=summary.get("matched", 0),
-            amount=money(summary.get("matched_vnd", 0)), attention=attention_count(summary),
-            again=summary.get("already_imported", 0)))
+    flash(_import_message(record.filename, summary))
     return redirect(url_for(".overview"))
+
+
+def _import_message(filename: str, summary: dict) -> str:
+    """What an import read, each count with its noun in the plural form the language asks for."""
+    return _("Statement %(file)s imported: %(credits)s; %(matched)s (%(amount)s); %(attention)s; %(again)s.",
+             file=filename,
+             credits=ngettext("%(num)s credit", "%(num)s credits", credit_count(summary)),
+             matched=ngettext("%(num)s transfer matched", "%(num)s transfers matched", summary.get("matched", 0)),
+             amount=money(summary.get("matched_vnd", 0)),
+             attention=ngettext("%(num)s needs attention", "%(num)s need attention", attention_count(summary)),
+             again=ngettext("%(num)s already imported", "%(num)s already imported",
+                            summary.get("already_imported", 0)))
 
 
 # ---------------------------------------------------------------- one dossier's payment and refunds

@@ -75,8 +75,41 @@ def test_the_checklist_has_english_text_where_the_catalogue_has_it(client, agent
     assert birth["fee_note"] and birth["name_en"] == "Birth registration"
     assert len(birth["required_documents_en"]) == len(birth["required_documents"]) == 3
     assert birth["required_documents_en"][1] == "Birth certificate from the hospital"
-    untranslated = _search(client, agent_key, "HN-TP-002")[0]
-    assert untranslated["required_documents_en"] is None
+    notary = _search(client, agent_key, "HN-TP-002")[0]
+    assert notary["required_documents_en"][0] == "Application for registration of operation of a notary office"
+
+
+def test_every_procedure_has_an_english_name_and_checklist_item_for_item(client, agent_key):
+    catalogue = _search(client, agent_key, "", limit=100)
+    assert len(catalogue) >= 46
+    for p in catalogue:
+        assert p["name_en"], p["code"]
+        assert p["required_documents"], p["code"]
+        assert len(p["required_documents_en"] or []) == len(p["required_documents"]), p["code"]
+        assert all(doc.strip() for doc in p["required_documents_en"]), p["code"]
+
+
+def test_every_fee_note_has_its_vietnamese_text(client, agent_key):
+    catalogue = _search(client, agent_key, "", limit=100)
+    noted = [p for p in catalogue if p["fee_note"]]
+    assert noted
+    assert [p["code"] for p in noted if not p["fee_note_vi"]] == []
+    record = next(p for p in catalogue if p["code"] == "HN-TP-001")
+    assert record["fee_note"].startswith("Circular 244/2016/TT-BTC")
+    assert record["fee_note_vi"].startswith("Thông tư 244/2016/TT-BTC")
+
+
+def test_the_importer_reads_the_vietnamese_fee_note(app):
+    from app.demo import PROCEDURES_CSV
+    from dossiers import catalogue
+    from dossiers.repository import procedure_by_code
+
+    text = PROCEDURES_CSV.read_text(encoding="utf-8")
+    assert "fee_note_vi" in text.splitlines()[0]
+    with app.app_context():
+        report = catalogue.import_csv(text)  # the catalogue as loaded: every row updated in place
+        assert report.rejected == [] and report.updated == len(text.strip().splitlines()) - 1
+        assert procedure_by_code("HN-CU-201").fee_note_vi == "Thông tư 75/2022/TT-BTC; 10.000 đồng nếu nộp trực tuyến"
 
 
 def test_an_english_checklist_must_match_the_vietnamese_item_for_item(app):

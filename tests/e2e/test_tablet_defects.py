@@ -179,9 +179,11 @@ def test_the_fee_note_speaks_the_pages_language(app, agent, live_server, new_con
     page.locator("#nd-results .result").first.click()
     meta = page.locator("#nd-proc-meta")
     expect(meta).to_contain_text("200.000")
+    expect(meta).to_contain_text("(Thông tư 244/2016/TT-BTC; 100.000 đồng đối với sinh viên")
     expect(meta).not_to_contain_text("Circular")
     page.goto(f"{live_server}/portal/new?lang=en")
     expect(page.locator("#nd-proc-meta")).to_contain_text("Circular 244/2016/TT-BTC")
+    expect(page.locator("#nd-proc-meta")).not_to_contain_text("Thông tư")
 
 
 @pytest.mark.parametrize("size", ["tablet-portrait", "phone"])

@@ -253,3 +253,30 @@ def test_a_fee_past_any_amount_is_refused_by_the_form(client, agent_key, finance
     assert "Số tiền lớn hơn mọi khoản phí hay khoản thanh toán" in _text(refused)
     rules = client.get("/api/v1/organisations/VNPOST-HN/fee-rules", headers=auth(finance_key)).get_json()["rules"]
     assert "2030-03-01" not in [r["effective_from"] for r in rules]
+
+
+def test_the_flashed_import_summary_counts_in_the_plural_form_of_the_language(app, client, agent_key,
+                                                                              finance_client):
+    number = factories.create_dossier(client, agent_key, procedure_code="HN-TP-001")["number"]
+    shown = pay(client, agent_key, number, "vietqr").get_json()
+    statement = _statement(
+        ("24/11/2026 09:15:02", "FT26329001", shown["amount_vnd"], f"{shown['vietqr']['reference']} NGUYEN VAN AN"),
+        ("24/11/2026 10:00:00", "FT26329002", 50_000, "chuyen tien khong ghi noi dung"),
+    )
+    def upload(data: bytes, filename: str, lang: str):
+        return finance_client.post(f"/finance/statements?lang={lang}", content_type="multipart/form-data", data={
+            "csrf_token": csrf_token(finance_client, "/finance"), "file": (io.BytesIO(data), filename)})
+
+    assert upload(statement, "two.csv", "en").status_code == 302
+    page = _text(finance_client.get("/finance?lang=en"))
+    notice = re.search(r'<p class="notice" role="status">(.*?)</p>', page, re.S).group(1)
+    assert "Statement two.csv imported: 2 credits; 1 transfer matched" in notice
+    assert "1 needs attention; 0 already imported." in notice
+    assert "transfers matched" not in notice and "need attention" not in notice.replace("needs attention", "")
+
+    one = _statement(("25/11/2026 10:00:00", "FT26329003", 70_000, "khong ro noi dung"))
+    assert upload(one, "one.csv", "vi").status_code == 302  # in Vietnamese: one form for every number
+    notice = re.search(r'<p class="notice" role="status">(.*?)</p>', _text(finance_client.get("/finance?lang=vi")),
+                       re.S).group(1)
+    assert "Đã nhập sao kê one.csv: 1 khoản ghi có; 0 khoản chuyển đã khớp" in notice
+    assert "1 khoản cần xem lại; 0 khoản đã nhập trước đó." in notice

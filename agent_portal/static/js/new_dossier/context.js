@@ -15,14 +15,16 @@ export const fmt = formatters(LOCALE);
 export const form = $("nd-form");
 export const DRAFT_KEY = "draft:" + CFG.user;
 export const QUEUE_KEY = "queue:" + CFG.user;
-export const CATALOGUE_KEY = "catalogue:v2:" + LANG; // per language: the checklist in the page's language
+// Per language (the checklist in the page's language). v3: procedures carry fee_note_vi; older copies are dropped.
+export const CATALOGUE_KEY = "catalogue:v3:" + LANG;
+export const OLD_CATALOGUE_KEYS = ["catalogue:v1", "catalogue:v2:vi", "catalogue:v2:en"];
 export const LAST_STEP = 6;
 export const TEXT_FIELDS = ["q", "full_name", "cccd", "phone", "email", "address", "geo_address", "choice_reason",
-  "delivery_address"];
+  "delivery_address", "outside_hanoi_reason"];
 
 export function emptyDraft() {
   return { v: 1, step: 1, procedure: null, docs: [], fields: { delivery: "collect" }, location: null,
-    lookupFailed: false, routing: null, files: [], idemKey: null };
+    lookupFailed: false, outside: null, routing: null, files: [], idemKey: null };
 }
 
 export let draft = readJson(DRAFT_KEY);
@@ -44,6 +46,8 @@ export function isBlank() {
 }
 
 export function procName(p) { return LANG === "en" && p.name_en ? p.name_en : p.name; }
+// The fee note in the page's language; none rather than the other language's.
+export function feeNote(p) { return (LANG === "en" ? p.fee_note : p.fee_note_vi) || ""; }
 const PLURAL = new Intl.PluralRules(LANG); // CLDR's rules, as Babel's on the server
 export function days(n) { return t(PLURAL.select(n) === "one" ? "days_one" : "days_other", { n: n }); }
 export const fill = (template, number) => template.replace("{number}", encodeURIComponent(number));

@@ -3,6 +3,7 @@ import { draft, form, TEXT_FIELDS } from "./context.js";
 import { renderDelivery } from "./delivery.js";
 import { renderFiles } from "./files.js";
 import { renderLocation, renderRouting } from "./location.js";
+import { renderOutside } from "./outside.js";
 import { renderProcedure } from "./procedure.js";
 
 export function fillForm() {
@@ -11,6 +12,7 @@ export function fillForm() {
   renderProcedure();
   renderLocation();
   renderRouting();
+  renderOutside();
   renderFiles();
   renderDelivery();
 }

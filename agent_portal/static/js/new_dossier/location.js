@@ -1,9 +1,11 @@
 // Step 3: where the citizen is (GPS, an address, a pin on the map) and the service point it routes to.
-// A failed lookup clears the location and the route: the step waits until a location is set again.
+// A failed lookup clears the location and the route: the step waits until a location is set again
+// (or, outside Hanoi, until the agent registers it anyway with a reason: outside.js).
 import { $, el } from "../lib/dom.js";
 import { roundEven } from "../lib/format.js";
 import { getJson, problemText } from "../lib/http.js";
 import { CFG, draft, fieldValue, fmt, form, LANG, save, t } from "./context.js";
+import { clearOutside, outsideReason, refuseOutside } from "./outside.js";
 import { setError } from "./validation.js";
 
 const HANOI_BOUNDS = [[20.56, 105.28], [21.39, 106.02]];
@@ -63,14 +65,17 @@ function setLocation(loc) {
   draft.location = loc;
   draft.lookupFailed = false;
   save();
+  clearOutside();
   setError("location", "");
   renderLocation();
   placePin();
   route();
 }
 
-// The lookup failed (not found, or somewhere no point serves): nothing of the old place remains.
-function lookupFailed(text) {
+// The lookup failed (not found, or somewhere no point serves): nothing of the old place remains
+// (a place refused as outside Hanoi is kept aside by outside.js, for an override with a reason).
+function lookupFailed(text, keepOutside) {
+  if (!keepOutside) clearOutside();
   if (routeAbort) routeAbort.abort();
   draft.location = null;
   draft.routing = null;
@@ -179,7 +184,7 @@ async function openMap() {
   }).catch(() => {});
 }
 
-function placePin() {
+export function placePin() {
   const loc = draft.location;
   if (!map || !loc) return;
   if (!pin) {
@@ -206,7 +211,8 @@ export async function route() {
   const p = draft.procedure;
   const loc = draft.location;
   if (!p || !loc) { renderRouting(); return; }
-  const key = p.code + "@" + loc.lat + "," + loc.lon;
+  const reason = outsideReason();
+  const key = p.code + "@" + loc.lat + "," + loc.lon + (reason ? "!outside" : "");
   if (draft.routing && draft.routing.key === key) { renderRouting(); return; }
   if (routeAbort) routeAbort.abort();
   routeAbort = new AbortController();
@@ -215,17 +221,23 @@ export async function route() {
   routeStatus(t("routing"));
   try {
     const r = await getJson(CFG.urls.routing + "?lat=" + loc.lat + "&lon=" + loc.lon + "&procedure=" +
-      encodeURIComponent(p.code), routeAbort.signal);
+      encodeURIComponent(p.code) + (reason ? "&outside_hanoi_reason=" + encodeURIComponent(reason) : ""),
+    routeAbort.signal);
     if (!r.ok) {
       const bad = r.body && r.body.errors && r.body.errors[0];
       const text = bad ? bad["message_" + LANG] || bad.message : problemText(r.body, r.status, LANG);
       routeStatus(t("routing_failed", { msg: text }), true);
-      if (r.status === 422) lookupFailed(text); // e.g. outside Hanoi: no point serves it
+      if (r.status === 422) { // e.g. outside Hanoi: no point serves it, unless registered anyway with a reason
+        const outside = r.body && r.body.code === "outside_hanoi" && !reason;
+        lookupFailed(text, outside);
+        if (outside) refuseOutside(loc);
+      }
       return;
     }
     const d = r.body;
     draft.routing = { key: key, chosen: d.chosen, alternatives: (d.alternatives || []).slice(0, 3),
-      explanation_vi: d.explanation_vi, explanation_en: d.explanation_en, outside: d.outside_service_radius };
+      explanation_vi: d.explanation_vi, explanation_en: d.explanation_en, outside: d.outside_service_radius,
+      outside_hanoi: Boolean(d.outside_hanoi) };
     if (draft.fields.point && !draft.routing.alternatives.some((a) => a.service_point_code === draft.fields.point)) {
       draft.fields.point = "";
     }

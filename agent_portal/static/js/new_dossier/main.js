@@ -11,6 +11,7 @@ import { deleteFile, initFiles, openDb, showFileError, sweepFiles } from "./file
 import { fillForm } from "./fill.js";
 import { initLocation, locateAddress, renderChoice } from "./location.js";
 import { flushQueue, initOutbox, renderQueue } from "./outbox.js";
+import { initOutside } from "./outside.js";
 import { clearDraft, foreground, goToPayment, showPanel } from "./panels.js";
 import { initProcedure, refreshCatalogue, search } from "./procedure.js";
 import { readQueue } from "./queue.js";
@@ -114,6 +115,7 @@ form.addEventListener("focusout", (event) => {
 initSteps(submit, onEnterInField);
 initProcedure();
 initLocation();
+initOutside();
 initFiles();
 initDelivery();
 initOutbox();

@@ -2,8 +2,8 @@
 import { $, el } from "../lib/dom.js";
 import { fold } from "../lib/format.js";
 import { getJson } from "../lib/http.js";
-import { readJson, writeJson } from "../lib/storage.js";
-import { CATALOGUE_KEY, CFG, days, draft, fmt, form, LANG, procName, save, t } from "./context.js";
+import { readJson, removeKey, writeJson } from "../lib/storage.js";
+import { CATALOGUE_KEY, CFG, days, draft, feeNote, fmt, form, LANG, OLD_CATALOGUE_KEYS, procName, save, t } from "./context.js";
 import { setError } from "./validation.js";
 
 let searchTimer = null;
@@ -50,6 +50,7 @@ export function offlineSearch(cache, text) {
 }
 
 export async function refreshCatalogue() {
+  OLD_CATALOGUE_KEYS.forEach((key) => removeKey(key));
   const cache = readJson(CATALOGUE_KEY);
   if (cache && Date.now() - cache.at < 12 * 3600 * 1000) return;
   try {
@@ -60,7 +61,7 @@ export async function refreshCatalogue() {
 
 function slimProcedure(p) {
   return { code: p.code, name: p.name, name_en: p.name_en, level: p.level, sector: p.sector, fee_vnd: p.fee_vnd,
-    fee_note: p.fee_note, processing_days: p.processing_days,
+    fee_note: p.fee_note, fee_note_vi: p.fee_note_vi, processing_days: p.processing_days,
     // The English checklist where the catalogue has one (same items, same order), else the Vietnamese.
     required_documents: (LANG === "en" && p.required_documents_en) || p.required_documents || [] };
 }
@@ -100,8 +101,8 @@ export function renderProcedure() {
   box.textContent = "";
   if (!p) return;
   $("nd-proc-name").textContent = procName(p);
-  // The catalogue's fee notes are written in English (legal references): shown on the English page only.
-  $("nd-proc-meta").textContent = procedureMeta(p) + (p.fee_note && LANG === "en" ? " (" + p.fee_note + ")" : "");
+  const note = feeNote(p);
+  $("nd-proc-meta").textContent = procedureMeta(p) + (note ? " (" + note + ")" : "");
   p.required_documents.forEach((doc, i) => {
     box.appendChild(el("label", { className: "check" }, [
       el("input", { type: "checkbox", name: "doc", value: String(i), checked: draft.docs.indexOf(i) >= 0 }),

@@ -4,6 +4,7 @@ import { $ } from "../lib/dom.js";
 import { problemText, sleep } from "../lib/http.js";
 import { uuid } from "../lib/storage.js";
 import { CFG, CSRF, draft, fieldValue, LANG, LAST_STEP, procName, save, t } from "./context.js";
+import { refuseOutside } from "./outside.js";
 import { registered, toOutbox } from "./panels.js";
 import { show, stopAtFirstError } from "./steps.js";
 import { buildBody } from "./summary.js";
@@ -72,6 +73,14 @@ export async function submit() {
   submitStatus("");
   if (!result) { toOutbox(item); return; }
   if (result.status === 200 || result.status === 201) { registered(item, result.body); return; }
+  if (result.status === 422 && result.body && result.body.code === "outside_hanoi") {
+    // The citizen's address, located by the server (the tablet had no answer), is outside Hanoi.
+    refuseOutside(draft.location);
+    show(3, true);
+    setError("location", problemText(result.body, result.status, LANG));
+    focusField("location");
+    return;
+  }
   if (result.status === 422 && result.body && result.body.errors && result.body.code !== "idempotency_key_reused") {
     showServerErrors(result.body.errors);
     return;

@@ -3,6 +3,7 @@ import { $, el } from "../lib/dom.js";
 import { digits, mask } from "../lib/format.js";
 import { days, draft, fieldValue, fmt, procName, t } from "./context.js";
 import { chosenOption } from "./location.js";
+import { outsideReason } from "./outside.js";
 
 export function renderSummary() {
   const p = draft.procedure;
@@ -21,6 +22,7 @@ export function renderSummary() {
   if (fieldValue("email")) rows.push([t("s_email"), fieldValue("email")]);
   if (fieldValue("address")) rows.push([t("s_address"), fieldValue("address")]);
   rows.push([t("s_location"), draft.location ? $("nd-loc").textContent : t("s_by_address")]);
+  if (outsideReason()) rows.push([t("s_outside_reason"), outsideReason()]);
   rows.push([t("s_point"), point ? point.service_point_name + " (" + point.service_point_code + ")" : t("s_to_route")]);
   if (f.point) rows.push([t("s_reason"), fieldValue("choice_reason")]);
   rows.push([t("s_delivery"), f.delivery === "courier" ? t("courier_to", { address: fieldValue("delivery_address") }) : t("collect")]);
@@ -44,6 +46,7 @@ export function buildBody() {
     delivery: { method: courier ? "courier" : "collect", address: courier ? fieldValue("delivery_address") : null },
     service_point_code: f.point || null,
     choice_reason: f.point ? fieldValue("choice_reason") : null,
+    outside_hanoi_reason: outsideReason() || null,
     note: brought.length ? (t("note_documents") + ": " + brought.join("; ")).slice(0, 2000) : null,
   };
 }

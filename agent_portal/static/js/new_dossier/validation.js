@@ -4,6 +4,8 @@ import { cccdError, emailError, phoneError } from "../lib/validate.js";
 import { CFG, draft, fieldValue, form, t } from "./context.js";
 
 const PROVINCES = new Set(CFG.cccdProvinces);
+export const REASON_MIN_WORDS = 3; // a reason to register a place outside Hanoi: a few words, not "ok"
+const words = (text) => text.split(/\s+/).filter(Boolean).length;
 const message = (key) => (key ? t(key) : "");
 
 export const VALIDATORS = {
@@ -15,18 +17,22 @@ export const VALIDATORS = {
   address: () => "",
   // A failed lookup leaves no location behind: the step waits until one is set again.
   location: () => {
+    if (draft.outside) return draft.outside.confirmed ? "" : t("outside_refused");
     if (draft.location) return "";
     if (draft.lookupFailed) return t("location_failed");
     return fieldValue("address") ? "" : t("location_required");
   },
+  outside_hanoi_reason: () => (draft.outside && draft.outside.open &&
+    words(fieldValue("outside_hanoi_reason")) < REASON_MIN_WORDS ? t("outside_reason_short", { n: REASON_MIN_WORDS }) : ""),
   choice_reason: () => (draft.fields.point && !fieldValue("choice_reason") ? t("reason_required") : ""),
   delivery_address: () =>
     (draft.fields.delivery === "courier" && !fieldValue("delivery_address") ? t("courier_address") : ""),
 };
-export const STEP_FIELDS = { 1: ["procedure"], 2: ["full_name", "cccd", "phone", "email"], 3: ["location", "choice_reason"],
+export const STEP_FIELDS = { 1: ["procedure"], 2: ["full_name", "cccd", "phone", "email"], 3: ["location", "outside_hanoi_reason",
+  "choice_reason"],
   4: [], 5: ["delivery_address"], 6: [] };
 export const STEP_OF_FIELD = { procedure: 1, full_name: 2, cccd: 2, phone: 2, email: 2, address: 2, location: 3,
-  point: 3, choice_reason: 3, delivery_address: 5, general: 6 };
+  point: 3, choice_reason: 3, outside_hanoi_reason: 3, delivery_address: 5, general: 6 };
 // Server field names (422 problem "errors[].field") → our fields.
 export const SERVER_FIELDS = {
   procedure_code: "procedure", citizen: "full_name", "citizen.full_name": "full_name", "citizen.cccd": "cccd",
@@ -34,6 +40,7 @@ export const SERVER_FIELDS = {
   "location.lat": "location", "location.lon": "location", "location.source": "location",
   service_point_code: "point", choice_reason: "choice_reason", delivery: "delivery_address",
   "delivery.address": "delivery_address", "delivery.method": "delivery_address",
+  outside_hanoi_reason: "outside_hanoi_reason",
 };
 // Errors with no input of their own: what the agent uses to put them right.
 const FOCUS_TARGET = { procedure: "nd-q", location: "nd-gps", point: "nd-alt-list" };
@@ -65,6 +72,8 @@ export function validateStep(step) {
 export function focusField(name) {
   const input = form.elements[name];
   let target = FOCUS_TARGET[name] ? $(FOCUS_TARGET[name]) : input && input.focus ? input : null;
+  // Refused as outside Hanoi with the override open: what puts it right is the reason.
+  if (name === "location" && draft.outside && draft.outside.open) target = form.elements.outside_hanoi_reason;
   if (target && target.id === "nd-alt-list") target = target.querySelector("input:checked") || target.querySelector("input");
   if (!target) {
     target = $("err-" + name);
