@@ -106,7 +106,8 @@ class GatewayProxy:
 
 
 class DownCourier(StubCourier):
-    """The courier stub with an outage switch: ``down`` is None (up), ``"503"`` or ``"drop"``."""
+    """The courier stub with an outage switch: ``down`` is None (up), ``"503"``, ``"drop"``, or ``"lost"``
+    (the stub does the work, then the answer is dropped)."""
 
     def __init__(self):
         self.down: str | None = None
@@ -117,8 +118,15 @@ class DownCourier(StubCourier):
         stub = self
 
         class Handler(base):
+            def _answer(self, status: int, body: dict) -> None:
+                if getattr(self, "lose_answer", False):
+                    self.close_connection = True  # done at the courier; the answer never arrives
+                    return
+                super()._answer(status, body)
+
             def _start(self, method: str) -> str | None:
-                if stub.down is None:
+                self.lose_answer = stub.down == "lost"
+                if stub.down in (None, "lost"):
                     return super()._start(method)
                 with stub.lock:
                     stub.requests.append((method, "!down " + self.path.removeprefix("/v1")))
