@@ -156,3 +156,61 @@ def test_courier_down_when_the_result_is_ready_then_back_one_shipment_one_pickup
     # The citizen's SMS: one per step, none twice for the retries.
     assert sms_events(app) == Counter({"received": 1, "result_ready": 1, "out_for_delivery": 1, "delivered": 1})
     assert not any(r for r in carrier.requests if r[0] == "POST" and "cancel" in r[1])
+
+
+def step(app, clock) -> None:
+    """Move the platform's clock to the next message's due time (a backoff ending) and run what is due."""
+    with app.app_context():
+        wait = outbox.next_due_in()
+    assert wait is not None, "nothing left to run"
+    clock.advance(seconds=wait + 1)
+    run_outbox(app)
+
+
+def test_a_courier_outage_longer_than_the_booking_jobs_retries_is_booked_by_the_pickup_poll_once(
+        app, client, agent_key, officer_key, carrier, clock, monday):
+    number = create_dossier(client, agent_key, delivery=COURIER_DELIVERY)["number"]
+    move(client, officer_key, number, "accepted", "processing", "result_ready")
+    carrier.down = "503"
+    run_outbox(app)
+    while booking(app).status != "failed":  # every retry the outbox allows, each after its backoff
+        step(app, clock)
+    assert booking(app).attempts == app.config["OUTBOX_MAX_ATTEMPTS"]
+    assert clock.at < local(monday, 10)  # the pickup window has not come yet
+    window = shipment(app, number).attempt_rows[0]
+    assert window.pickup_confirmation is None
+
+    # Still down when the pickup window comes: its poll tries to book, and is retried in turn.
+    clock.set(local(monday, 10, 0))
+    run_outbox(app)
+    for _ in range(2):
+        step(app, clock)
+    with app.app_context():
+        [poll] = db.session.scalars(select(outbox.OutboxMessage).where(outbox.OutboxMessage.topic == "courier.poll",
+                                                                        outbox.OutboxMessage.status == "pending"))
+        assert poll.attempts == 3 and "CourierError" in poll.last_error
+    assert carrier.shipments == {}
+
+    carrier.down = None  # back: the poll's next retry books it
+    step(app, clock)
+    booked = shipment(app, number)
+    assert booked.tracking_number == "VN000000001" and booked.attempt_rows[0].pickup_confirmation == "pk_1"
+    assert len(carrier.shipments) == 1 and len(carrier.pickups) == 1
+    # The operator puts the failed booking job back (flask jobs requeue): it finds the work done.
+    with app.app_context():
+        from core import jobs
+
+        assert jobs.requeue_messages(None) == [booking(app).id]
+    run_outbox(app)
+    assert booking(app).status == "done"
+    assert len(carrier.shipments) == 1 and len(carrier.pickups) == 1 and carrier.calls("POST", "/pickups",
+                                                                                       down=False) == 1
+
+    delivered = carrier.add_event(booked.tracking_number, S.DELIVERED, local(monday, 11, 30), recipient_name="An")
+    clock.set(local(monday, 12, 0))  # no push: thirty minutes without news, the poll asks
+    run_outbox(app)
+    assert dossier_row(app, number).status.value == "delivered"
+    with app.app_context():
+        assert list(db.session.scalars(select(ShipmentEvent.external_id))) == [delivered.event_id]
+    # Out for delivery and delivered came in one poll: that SMS is superseded (notify.service.SUPERSEDED_BY).
+    assert sms_events(app) == Counter({"received": 1, "result_ready": 1, "delivered": 1})
