@@ -9,6 +9,7 @@ and the citizen gets each step's SMS once.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from sqlalchemy import select
 
 from core import outbox
 from core.extensions import db
+from core.timeutil import utcnow
 from courier.adapters.base import ShipmentStatus as S
 from courier.models import ShipmentEvent
 from dossiers.models import DossierEvent
@@ -214,3 +216,65 @@ def test_a_courier_outage_longer_than_the_booking_jobs_retries_is_booked_by_the_
         assert list(db.session.scalars(select(ShipmentEvent.external_id))) == [delivered.event_id]
     # Out for delivery and delivered came in one poll: that SMS is superseded (notify.service.SUPERSEDED_BY).
     assert sms_events(app) == Counter({"received": 1, "result_ready": 1, "delivered": 1})
+
+
+@pytest.mark.redis
+def test_courier_down_through_the_relay_and_rq_workers_one_booking_and_each_sms_once(
+        app, client, agent_key, officer_key, carrier, private_redis, database_url, tmp_path, monkeypatch):
+    """The same outage as production runs it: the relay hands due rows to a pool of real rq workers
+    (their own processes, on their own clock: a short retry base, and waits on what they did)."""
+    from tests.faults.rq_helpers import Workers, relay
+    from tests.waiting import wait_for
+
+    monkeypatch.setitem(app.config, "REDIS_URL", private_redis.url)
+    monkeypatch.setitem(app.config, "JOBS_NAMESPACE", f"c{uuid.uuid4().hex[:6]}-")
+    monkeypatch.setitem(app.config, "JOBS_QUEUES", "default,courier,notify")
+    carrier.down = "503"
+    workers = Workers(app, database_url, tmp_path)
+    try:
+        workers.start("core.jobs.AppSimpleWorker", pool=2, env={
+            "COURIER_ADAPTER": "http", "COURIER_API_URL": carrier.url, "COURIER_API_KEY": API_KEY,
+            "COURIER_WEBHOOK_SECRET": SECRET, "COURIER_NAME": "stubpost", "OUTBOX_RETRY_BASE_S": "0.2"})
+        number = create_dossier(client, agent_key, delivery=COURIER_DELIVERY)["number"]
+        move(client, officer_key, number, "accepted", "processing", "result_ready")
+        wait_for(lambda: relay(app) is not None and booking(app).attempts >= 3,
+                 "the booking job failing three times while the courier is down")
+        assert carrier.shipments == {} and shipment(app, number).external_id is None
+
+        carrier.down = None
+        wait_for(lambda: relay(app) is not None and booking(app).status == "done",
+                 "the booking job done once the courier is back")
+        booked = shipment(app, number)
+        assert booked.attempt_rows[0].pickup_confirmation == "pk_1"
+        out = carrier.add_event(booked.tracking_number, S.OUT_FOR_DELIVERY, utcnow() - timedelta(minutes=30))
+        delivered = carrier.add_event(booked.tracking_number, S.DELIVERED, utcnow() - timedelta(minutes=1),
+                                      recipient_name="An")
+        for events in ([out], [out]):  # the courier's push, twice
+            body, headers = carrier.webhook(events)
+            assert client.post(WEBHOOK, data=body, headers=headers).status_code == 200
+        # (Waited for: an out-for-delivery SMS still queued when the delivery lands is superseded.)
+        wait_for(lambda: relay(app) is not None and sms_events(app).get("out_for_delivery") == 1,
+                 "the out-for-delivery SMS")
+        for events in ([out, delivered], [delivered]):  # overlapping and repeated pushes
+            body, headers = carrier.webhook(events)
+            assert client.post(WEBHOOK, data=body, headers=headers).status_code == 200
+        wait_for(lambda: relay(app) is not None and sms_events(app).get("delivered") == 1
+                 and _due_backlog(app) == [], "the delivered SMS sent and nothing due left open")
+    except AssertionError as exc:
+        logs = "".join(open(p.log_path).read()[-3000:] for p in workers.procs)
+        raise AssertionError(f"{exc}; workers:\n{logs}") from exc
+    finally:
+        workers.close()
+    assert dossier_row(app, number).status.value == "delivered"
+    assert len(carrier.shipments) == 1 and len(carrier.pickups) == 1
+    assert carrier.calls("POST", "/shipments", down=False) == 1 and carrier.calls("POST", "/pickups", down=False) == 1
+    assert sms_events(app) == Counter({"received": 1, "result_ready": 1, "out_for_delivery": 1, "delivered": 1})
+
+
+def _due_backlog(app) -> list[tuple[str, str]]:
+    with app.app_context():
+        try:
+            return [(m.topic, m.status) for m in db.session.scalars(select(outbox.OutboxMessage).where(
+                outbox.OutboxMessage.status.not_in(("done", "failed")), outbox.OutboxMessage.due_at <= utcnow()))]
+        finally:
+            db.session.remove()
