@@ -247,3 +247,42 @@ def test_gateway_down_then_back_charges_once_refunds_once_and_late_webhooks_chan
     assert len(sums) == 3 and all(int(total) == 0 for _, total in sums)
     assert int(clearing) == gateway_books(app)["net"][0] == balances[("gateway_clearing", None)]
     assert balances[("treasury_payable", None)] == -150_000  # the state fee, less what was refunded
+
+
+def test_a_charge_whose_answer_was_lost_is_settled_by_its_webhook_once_the_gateway_answers_again(
+        app, platform, gateway, agent_key, clock):
+    """The other order: the gateway's webhook reaches the platform while the gateway's API is still down
+    for it; the event's job (which fetches the intent again) is retried until it answers, and the
+    tablet's retry afterwards finds the payment paid without a second charge."""
+    client = platform.test_client()
+    number = factories.create_dossier(client, agent_key, procedure_code=PAID_PROCEDURE)["number"]
+    assert client.post(f"/api/v1/dossiers/{number}/payment", json={"method": "card"},
+                       headers=auth(agent_key)).status_code == 200
+    card = {"payment_method": "pm_card_visa", "attempt_key": "tablet-attempt-1"}
+    gateway.mode = "lost"
+    assert_unavailable(client.post(f"/api/v1/dossiers/{number}/payment/card", json=card, headers=auth(agent_key)))
+    gateway.mode = "drop"
+    assert deliver_webhooks(app, client) >= 2  # payment_intent.succeeded among them: recorded, job queued
+    run_outbox(platform)
+    with platform.app_context():
+        jobs = list(db.session.scalars(select(outbox.OutboxMessage).where(
+            outbox.OutboxMessage.topic == "payments.webhook_event", outbox.OutboxMessage.status == "pending",
+            outbox.OutboxMessage.attempts == 1)))
+        assert jobs and all("unreachable" in job.last_error for job in jobs)
+        clock.set(max(job.due_at for job in jobs) + timedelta(seconds=1))
+    assert books(platform)["payment"] == ("awaiting", 200_000, 0) and books(platform)["ledger"] == []
+
+    gateway.mode = "up"
+    run_outbox(platform)
+    settled = books(platform)
+    assert settled["payment"] == ("paid", 200_000, 0)
+    assert [kind for kind, _ in settled["ledger"]] == ["payment", "gateway_fee"]
+    assert [kind for kind, _ in settled["receipts"]] == ["payment"]
+    confirms_before = len(gateway.posts("/payment_intents/"))
+    again = client.post(f"/api/v1/dossiers/{number}/payment/card", json=card, headers=auth(agent_key))
+    assert again.status_code == 200 and again.get_json()["status"] == "paid"
+    assert len(gateway.posts("/payment_intents/")) == confirms_before  # paid: the gateway is not asked again
+    assert gateway_books(app)["charge"] == [200_000]
+    assert all(a["duplicate"] for a in redeliver_all(app, client))
+    run_outbox(platform)
+    assert books(platform) == settled
