@@ -219,6 +219,7 @@ def test_a_courier_outage_longer_than_the_booking_jobs_retries_is_booked_by_the_
 
 
 @pytest.mark.redis
+@pytest.mark.slow  # boots an rq worker pool
 def test_courier_down_through_the_relay_and_rq_workers_one_booking_and_each_sms_once(
         app, client, agent_key, officer_key, carrier, private_redis, database_url, tmp_path, monkeypatch):
     """The same outage as production runs it: the relay hands due rows to a pool of real rq workers
