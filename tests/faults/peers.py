@@ -31,6 +31,7 @@ class GatewayProxy:
     def __init__(self, sandbox_app):
         self.sandbox_app = sandbox_app
         self.mode = "up"  # up | 503 | drop | hang | lost
+        self.get_mode: str | None = None  # when set, the mode of GET requests (reads down, writes up)
         self.requests: list[dict] = []  # every request that reached this server: method, path, key, mode
         self.lock = threading.Lock()
         self.release = threading.Event()  # frees "hang" handlers at the end
@@ -46,7 +47,7 @@ class GatewayProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 with proxy.lock:
-                    mode = proxy.mode
+                    mode = proxy.get_mode if self.command == "GET" and proxy.get_mode else proxy.mode
                     proxy.requests.append({"method": self.command, "path": self.path.split("?")[0],
                                            "key": self.headers.get("Idempotency-Key"), "mode": mode})
                 if mode == "503":

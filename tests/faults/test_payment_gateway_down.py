@@ -167,6 +167,10 @@ def test_gateway_down_then_back_charges_once_refunds_once_and_late_webhooks_chan
     assert gateway_books(app)["charge"] == [200_000]  # charged at the gateway, unknown to the platform
     assert {k: v for k, v in books(platform).items() if k != "payment"} == nothing  # nothing booked, no receipt
     assert client.get(pay_path, headers=auth(agent_key)).get_json()["status"] == "awaiting"
+    # Cash instead? Not while the card intent cannot be cancelled: it may have charged (it did).
+    gateway.mode = "503"
+    assert_unavailable(client.post(f"{pay_path}/cash", headers=auth(agent_key)))
+    assert {k: v for k, v in books(platform).items() if k != "payment"} == nothing
 
     # Back: the tablet retries with the same attempt key; the gateway replays its charge.
     gateway.mode = "up"
@@ -174,7 +178,8 @@ def test_gateway_down_then_back_charges_once_refunds_once_and_late_webhooks_chan
     assert paid.status_code == 200 and paid.get_json()["status"] == "paid", paid.get_json()
     with platform.app_context():
         payment_id = db.session.scalar(select(Payment.id))
-    assert {r["key"] for r in gateway.posts("/payment_intents/")} == {f"confirm-{payment_id}-tablet-attempt-1"}
+    confirms = [r for r in gateway.posts("/payment_intents/") if r["path"].endswith("/confirm")]
+    assert {r["key"] for r in confirms} == {f"confirm-{payment_id}-tablet-attempt-1"}
     # A new attempt key on the tablet (a second press) does not charge again either.
     again = client.post(card_path, json={**card, "attempt_key": "tablet-attempt-2"}, headers=auth(agent_key))
     assert again.status_code == 200 and again.get_json()["status"] == "paid"
@@ -286,3 +291,29 @@ def test_a_charge_whose_answer_was_lost_is_settled_by_its_webhook_once_the_gatew
     assert all(a["duplicate"] for a in redeliver_all(app, client))
     run_outbox(platform)
     assert books(platform) == settled
+
+
+def test_a_second_attempt_on_a_charge_the_gateway_already_made_while_its_reads_fail_is_a_503(
+        app, platform, gateway, agent_key, clock):
+    """The answer of a charge was lost; the tablet tries a new attempt key; the gateway refuses to confirm
+    a paid intent (400), and fetching the intent then fails: the agent gets the 503 problem, not a 500,
+    and a later try settles the payment once."""
+    client = platform.test_client()
+    number = factories.create_dossier(client, agent_key, procedure_code=PAID_PROCEDURE)["number"]
+    card_path = f"/api/v1/dossiers/{number}/payment/card"
+    assert client.post(f"/api/v1/dossiers/{number}/payment", json={"method": "card"},
+                       headers=auth(agent_key)).status_code == 200
+    gateway.mode = "lost"
+    card = {"payment_method": "pm_card_visa", "attempt_key": "tablet-attempt-1"}
+    assert_unavailable(client.post(card_path, json=card, headers=auth(agent_key)))
+
+    gateway.mode, gateway.get_mode = "up", "503"  # writes answered, reads failing
+    second = {**card, "attempt_key": "tablet-attempt-2"}
+    assert_unavailable(client.post(card_path, json=second, headers=auth(agent_key)))
+    assert books(platform)["ledger"] == [] and books(platform)["receipts"] == []
+
+    gateway.get_mode = None
+    paid = client.post(card_path, json=second, headers=auth(agent_key))
+    assert paid.status_code == 200 and paid.get_json()["status"] == "paid"
+    assert gateway_books(app)["charge"] == [200_000]
+    assert [kind for kind, _ in books(platform)["ledger"]] == ["payment"]
