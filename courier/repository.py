@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from core.extensions import db
 from courier.models import DeliveryAttempt, PhoneCheckFailure, PickupWindow, Shipment, ShipmentEvent
@@ -17,6 +17,13 @@ def windows_of(service_point_id: int) -> list[PickupWindow]:
 
 def shipment_of_dossier(dossier_id: int) -> Shipment | None:
     return db.session.scalar(select(Shipment).where(Shipment.dossier_id == dossier_id))
+
+
+def shipment_id_of(dossier_id: ColumnElement[int]) -> ColumnElement[int | None]:
+    """The id of the shipment of ``dossier_id`` (a column of the caller's query), or NULL: a correlated
+    scalar subquery, so another package's read model can say whether a shipment exists in its own
+    single query without importing courier.models."""
+    return select(Shipment.id).where(Shipment.dossier_id == dossier_id).correlate_except(Shipment).scalar_subquery()
 
 
 def shipment(shipment_id: int, for_update: bool = False) -> Shipment | None:

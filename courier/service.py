@@ -285,6 +285,12 @@ def _move_dossier(dossier_id: int, target: Status, reason: str) -> None:
 
 # ------------------------------------------------------------------ the citizen's side
 
+def shipment_id_column(dossier_id):
+    """For another package's read query: the shipment id of the dossier whose id is the column
+    ``dossier_id`` (NULL without one), inside that query (courier.repository.shipment_id_of)."""
+    return repository.shipment_id_of(dossier_id)
+
+
 def _reschedulable(shipment: Shipment | None, now: datetime) -> DeliveryAttempt | None:
     """The next attempt, when the citizen may still move it: after a failed attempt, before its pickup."""
     if shipment is None or shipment.status in SHIPMENT_FINAL or shipment.attempts < 2:

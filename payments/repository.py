@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String, bindparam, func, select, text
+from sqlalchemy import DateTime, Integer, String, bindparam, func, select, text
 
 from core.extensions import db
+from core.timeutil import utcnow
 from payments import ledger
 from payments.models import (
     LedgerEntry,
@@ -109,11 +110,12 @@ def webhook_event(event_id: str) -> WebhookEvent | None:
 
 _RECORD_EVENT_PG = text(
     "WITH e AS (INSERT INTO payment_webhook_events (event_id, type, object_id, payload, received_at, outcome) "
-    "VALUES (:event_id, :type, :object_id, :payload, now(), 'pending') ON CONFLICT (event_id) DO NOTHING "
+    "VALUES (:event_id, :type, :object_id, :payload, :now, 'pending') ON CONFLICT (event_id) DO NOTHING "
     "RETURNING event_id) "
     "INSERT INTO outbox (topic, payload, status, due_at, attempts, created_at) "
-    "SELECT :topic, json_build_object('event_id', e.event_id), 'pending', now(), 0, now() FROM e RETURNING id"
-).bindparams(*(bindparam(name, type_=String()) for name in ("event_id", "type", "object_id", "payload", "topic")))
+    "SELECT :topic, json_build_object('event_id', e.event_id), 'pending', :now, 0, :now FROM e RETURNING id"
+).bindparams(*(bindparam(name, type_=String()) for name in ("event_id", "type", "object_id", "payload", "topic")),
+             bindparam("now", type_=DateTime(timezone=True)))  # the platform's clock, not the database's
 
 
 def record_webhook_event(event_id: str, type_: str, object_id: str | None, payload: str, topic: str) -> bool:
@@ -126,8 +128,9 @@ def record_webhook_event(event_id: str, type_: str, object_id: str | None, paylo
     """
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            return conn.execute(_RECORD_EVENT_PG, {"event_id": event_id, "type": type_, "object_id": object_id,
-                                                   "payload": payload, "topic": topic}).first() is not None
+            values = {"event_id": event_id, "type": type_, "object_id": object_id, "payload": payload,
+                      "topic": topic, "now": utcnow()}
+            return conn.execute(_RECORD_EVENT_PG, values).first() is not None
     from core.outbox import enqueue
 
     if db.session.scalar(select(func.count()).select_from(WebhookEvent).where(WebhookEvent.event_id == event_id)):

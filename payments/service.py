@@ -203,8 +203,16 @@ def _release_card(payment_id: int) -> Payment:
     except GatewayError as exc:
         if exc.http_status != 400:
             raise _unavailable(exc) from exc
-        intent = gateway().retrieve_payment_intent(payment.gateway_intent_id)  # e.g. it succeeded meanwhile
+        intent = _retrieve_intent(payment.gateway_intent_id)  # e.g. it succeeded meanwhile
     return apply_intent(intent, keep_method_on_cancel=True)
+
+
+def _retrieve_intent(intent_id: str) -> dict:
+    """The intent as the gateway has it now; the gateway failing here is the agent's 503, not a 500."""
+    try:
+        return gateway().retrieve_payment_intent(intent_id)
+    except GatewayError as exc:
+        raise _unavailable(exc) from exc
 
 
 def _unavailable(exc: GatewayError) -> GatewayUnavailable:
@@ -264,7 +272,7 @@ def _confirm_card(principal: Principal, number: str, payment_method: str, attemp
         return None, declined
     except GatewayError as exc:
         if exc.http_status == 400 and payment.gateway_intent_id:  # e.g. it succeeded meanwhile
-            return apply_intent(gateway().retrieve_payment_intent(payment.gateway_intent_id)), None
+            return apply_intent(_retrieve_intent(payment.gateway_intent_id)), None
         raise _unavailable(exc) from exc
     _record_attempt(key, intent.get("status"))
     return apply_intent(intent), None

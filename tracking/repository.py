@@ -3,7 +3,9 @@
 The page is a read model over other packages' tables: ``page_rows`` reads (never writes) the
 dossier, its procedure and events, and whether a payment and a shipment exist, in one query;
 the details of a payment or a shipment still come from ``payments.service`` and
-``courier.service``.
+``courier.service``. Whether a shipment exists is courier's own expression
+(``courier.service.shipment_id_column``, a correlated subquery inside the same query), so tracking
+does not import ``courier.models``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from sqlalchemy import Row, bindparam, or_, select
 from sqlalchemy.orm import selectinload
 
 from core.extensions import db
-from courier.models import Shipment
+from courier import service as courier
 from dossiers.models import Dossier, DossierEvent, Procedure
 from payments.models import Payment
 from tracking.models import Feedback, TrackingLink
@@ -46,7 +48,7 @@ def _page_statement():
                    Dossier.service_point_id, Procedure.code.label("procedure_code"),
                    Procedure.name.label("procedure_name"), Procedure.name_en.label("procedure_name_en"),
                    Feedback.rating.label("feedback_rating"), Payment.id.label("payment_id"),
-                   Shipment.id.label("shipment_id"),
+                   courier.shipment_id_column(Dossier.id).label("shipment_id"),
                    DossierEvent.to_status.label("event_status"), DossierEvent.at.label("event_at"))
             .select_from(TrackingLink)
             .join(Dossier, Dossier.id == TrackingLink.dossier_id)
@@ -54,7 +56,6 @@ def _page_statement():
             .outerjoin(Feedback, Feedback.dossier_id == Dossier.id)
             .outerjoin(Payment, Payment.dossier_id == Dossier.id)
             .outerjoin(DossierEvent, DossierEvent.dossier_id == Dossier.id)
-            .outerjoin(Shipment, Shipment.dossier_id == Dossier.id)
             .where(*_open(bindparam("digest"), bindparam("closed_after")))
             .order_by(DossierEvent.id))
     return stmt

@@ -41,3 +41,28 @@ def test_no_package_imports_the_composition_root():
             if any(name == "app" or name.startswith("app.") for name in _imports(path)):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+FEATURES = ("dossiers", "geo", "agent_portal", "payments", "courier", "notify", "tracking", "backoffice")
+# A package uses another only through that package's service.py (ARCHITECTURE.md). The exceptions, each
+# (importing module, imported module): the dossier model and its status enums are the platform's shared
+# vocabulary; tracking's page query reads a payment's existence in its single round trip (courier's
+# shipment comes through courier.service.shipment_id_column instead).
+CROSS_PACKAGE_ALLOWED = {
+    ("agent_portal/views.py", "dossiers.models"), ("payments/bank.py", "dossiers.models"),
+    ("payments/service.py", "dossiers.models"), ("payments/provisional.py", "dossiers.models"),
+    ("courier/service.py", "dossiers.models"), ("courier/booking.py", "dossiers.models"),
+    ("notify/service.py", "dossiers.models"), ("tracking/service.py", "dossiers.models"),
+    ("tracking/repository.py", "dossiers.models"), ("tracking/repository.py", "payments.models"),
+}
+
+
+def test_packages_use_each_other_only_through_service_modules():
+    found = set()
+    for package in FEATURES:
+        for path in (ROOT / package).rglob("*.py"):
+            for name in _imports(path):
+                head, _, rest = name.partition(".")
+                if head in FEATURES and head != package and rest.split(".")[0] in ("models", "repository"):
+                    found.add((str(path.relative_to(ROOT)), name))
+    assert found - CROSS_PACKAGE_ALLOWED == set(), "import the other package's service.py instead"
