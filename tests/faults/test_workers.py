@@ -72,7 +72,10 @@ def test_a_sigkilled_worker_releases_its_scheduler_lock_to_the_next_worker(rq_ap
     lock = f"rq:scheduler-lock:{queue}"
     first = workers.start("tests.faults.workers.GateSimpleWorker", "--with-scheduler")
     holder = wait_until(lambda: connection.get(lock), what="the first worker's scheduler to take the lock", timeout=60)
-    scheduler_pid = int(connection.hget(f"rq:scheduler:{holder.decode()}", "pid") or 0)
+    # The worker takes the lock, then forks its scheduler: kill it only once the scheduler runs (killed
+    # before, no scheduler exists and the lock simply expires with its TTL).
+    scheduler_pid = wait_until(lambda: int(connection.hget(f"rq:scheduler:{holder.decode()}", "pid") or 0),
+                               what="the first worker's scheduler process to start", timeout=60)
 
     first.send_signal(signal.SIGKILL)  # the worker process alone: its scheduler child is not signalled
     first.wait(10)
