@@ -20,6 +20,8 @@ not, 2 when PostgreSQL or Redis is missing.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import hmac
 import json
 import os
 import platform
@@ -31,6 +33,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import psycopg
+from cryptography.fernet import Fernet
 from psycopg import sql
 from redis import Redis
 from redis.exceptions import RedisError
@@ -43,16 +46,25 @@ ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 TARGET_JOBS_PER_S = 200.0
 QUEUES = "default,payments,courier,notify"
+# The bench's own personal-data keys, given to the workers too: the phones are seeded encrypted, as the app stores them.
+PII_ENCRYPTION_KEY = Fernet.generate_key().decode()
+PII_HASH_KEY = Fernet.generate_key().decode()
+
+
+def _phone_columns(phone: str) -> tuple[str, str]:
+    """(ciphertext, blind index) of a phone, as core.pii writes them (EncryptedString, blind_index)."""
+    token = Fernet(PII_ENCRYPTION_KEY.encode()).encrypt(phone.encode()).decode("ascii")
+    return token, hmac.new(PII_HASH_KEY.encode(), f"phone:{phone}".encode(), hashlib.sha256).hexdigest()
 
 
 def seed(db_url: str, jobs: int, run: str) -> None:
     """``jobs`` SMS waiting to be sent, each with its outbox message, all due now."""
     now = datetime.now(timezone.utc)
     with psycopg.connect(db_url) as conn, conn.cursor() as cur:
-        with cur.copy("COPY sms_messages (event, dedupe_key, reference, phone, body, septets, status, attempts, "
-                      "created_at) FROM STDIN") as copy:
+        with cur.copy("COPY sms_messages (event, dedupe_key, reference, phone, phone_hash, body, septets, status, "
+                      "attempts, created_at) FROM STDIN") as copy:
             for n in range(jobs):
-                copy.write_row(("registered", f"bench:{run}:{n}", f"B{run}{n:06d}", f"+8490{n:07d}",
+                copy.write_row(("registered", f"bench:{run}:{n}", f"B{run}{n:06d}", *_phone_columns(f"+8490{n:07d}"),
                                 f"Ho so {run}-{n} da duoc tiep nhan.", 40, "created", 0, now))
         cur.execute("SELECT id FROM sms_messages WHERE dedupe_key LIKE %s ORDER BY id", (f"bench:{run}:%",))
         ids = [row[0] for row in cur.fetchall()]
@@ -97,7 +109,8 @@ def measure(label: str, worker_args: list[str], expected_workers: int, db_url: s
     seed(db_url, jobs, run)
     env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": redis_url, "JOBS_NAMESPACE": namespace,
            "JOBS_QUEUES": QUEUES, "OUTBOX_THREAD": "0", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT),
-           "FLASK_APP": "wsgi", "SMS_DEV_RECEIPT_DELAY_S": "3600"}  # the receipts come after the measurement
+           "FLASK_APP": "wsgi", "SMS_DEV_RECEIPT_DELAY_S": "3600",
+           "PII_ENCRYPTION_KEYS": PII_ENCRYPTION_KEY, "PII_HASH_KEY": PII_HASH_KEY}  # the receipts come after the measurement
     queues = [namespace + name for name in QUEUES.split(",")]
     procs = [start([*worker_args, "--url", redis_url, *queues], env, RESULTS / f"jobs-{label}-workers.log")]
     try:

@@ -218,21 +218,40 @@ def due_condition(now: datetime) -> ColumnElement[bool]:
     return or_(pending_due(now), claim_expired(now))
 
 
-def _claim(message_id: int, now: datetime) -> bool:
+def _write(statement, *, rows: bool = False):
+    """One statement of the outbox's own bookkeeping (a claim, a result), committed at once.
+
+    On PostgreSQL it runs on an autocommit connection: one round trip, where a transaction of the
+    session costs three (BEGIN, the statement, COMMIT). Elsewhere (SQLite) in the session, committed.
+    Returns the rows (``rows=True``) or the row count.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            result = connection.execute(statement)
+            return result.all() if rows else result.rowcount
+    result = db.session.execute(statement)
+    found = result.all() if rows else result.rowcount
+    db.session.commit()
+    return found
+
+
+def _claim(message_id: int, now: datetime):
+    """Claim the message in one atomic UPDATE; returns (topic, payload, attempts) if this runner got it."""
     # A queued message is the rq job the relay handed over: it was due when handed, so it is
     # taken whatever the worker's clock says; everything else must be due.
-    claimed = db.session.execute(
+    found = _write(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id,
                or_(OutboxMessage.status == "queued", due_condition(now)))
         .values(status="running", attempts=OutboxMessage.attempts + 1,
                 claimed_until=now + timedelta(seconds=CLAIM_S))
+        # What the runner needs comes back with the claim: no second statement to read the row.
+        .returning(OutboxMessage.topic, OutboxMessage.payload, OutboxMessage.attempts)
         # Not evaluated against rows loaded in the session (SQLite hands back naive times, which do not
-        # compare with ``now``): run_one reloads the message instead.
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.commit()
-    return claimed == 1
+        # compare with ``now``).
+        .execution_options(synchronize_session=False),
+        rows=True)
+    return found[0] if found else None
 
 
 def run_one(message_id: int, now: datetime | None = None) -> bool | None:
@@ -243,34 +262,53 @@ def run_one(message_id: int, now: datetime | None = None) -> bool | None:
     claiming or recording propagate (the rq job is then retried by rq).
     """
     now = now or utcnow()
-    if not _claim(message_id, now):
+    claimed = _claim(message_id, now)
+    if claimed is None:
         return None
-    message = db.session.get(OutboxMessage, message_id, populate_existing=True)
-    func = HANDLERS.get(message.topic)
+    topic, payload, attempts = claimed
+    func = HANDLERS.get(topic)
     try:
         if func is None:
-            raise LookupError(f"no handler for topic {message.topic!r}")
-        func(dict(message.payload))
+            raise LookupError(f"no handler for topic {topic!r}")
+        func(dict(payload))
     except Exception as exc:  # noqa: BLE001 - every failure is recorded and retried
         db.session.rollback()
-        message = db.session.get(OutboxMessage, message_id)
-        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        error = f"{type(exc).__name__}: {exc}"[:2000]
         limit = int(current_app.config.get("OUTBOX_MAX_ATTEMPTS", 8))
-        if message.attempts >= limit:
-            message.status = "failed"
-            message.finished_at = utcnow()
+        if attempts >= limit:
+            values = {"status": "failed", "finished_at": utcnow()}
         else:
-            message.status = "pending"
-            message.due_at = utcnow() + backoff(message.attempts)
-        message.claimed_until = None
-        db.session.commit()
-        log.warning("outbox %s #%s failed (attempt %s): %s", message.topic, message.id, message.attempts,
-                    message.last_error)
+            values = {"status": "pending", "due_at": utcnow() + backoff(attempts)}
+        _write(update(OutboxMessage).where(OutboxMessage.id == message_id)
+               .values(last_error=error, claimed_until=None, **values)
+               .execution_options(synchronize_session=False))
+        log.warning("outbox %s #%s failed (attempt %s): %s", topic, message_id, attempts, error)
         return False
-    message = db.session.get(OutboxMessage, message_id)
-    message.status, message.finished_at, message.claimed_until = "done", utcnow(), None
-    db.session.commit()
+    done = (update(OutboxMessage).where(OutboxMessage.id == message_id)
+            .values(status="done", finished_at=utcnow(), claimed_until=None)
+            .execution_options(synchronize_session=False))
+    if db.session().in_transaction():
+        # The handler left work in the session (no unit of work of its own): it commits with the result.
+        db.session.execute(done)
+        db.session.commit()
+    else:
+        _write(done)
     return True
+
+
+def run_batch(message_ids: list[int], now: datetime | None = None) -> list[bool | None]:
+    """Run several messages, each claimed, run and recorded on its own (``run_one``), in order.
+
+    One failing handler is recorded and retried alone; the others run. Database errors while
+    claiming or recording propagate (the caller's job is retried; what was done stays done).
+    """
+    results: list[bool | None] = []
+    for message_id in message_ids:
+        try:
+            results.append(run_one(int(message_id), now))
+        finally:
+            db.session.remove()  # each message starts from a clean session
+    return results
 
 
 def due_ids(now: datetime | None = None, limit: int = 100, topic: str | None = None) -> list[int]:
