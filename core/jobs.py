@@ -362,14 +362,28 @@ _app_pid: int | None = None
 _app_lock = threading.Lock()
 
 
+IDLE_PING_S = 1.0  # a worker's pooled connection idle longer than this is pinged before use
+
+
 def worker_app() -> Flask:
-    """The Flask app of a worker process, created once (``app.create_app()``, configured from the environment)."""
+    """The Flask app of a worker process, created once (``app.create_app()``, configured from the environment).
+
+    With ``DATABASE_PRE_PING`` on, a pooled connection is pinged at checkout only when it sat idle
+    in the pool for over ``IDLE_PING_S``: a worker checks a connection out several times per job
+    (each transaction), and a ping of one put back milliseconds ago is a round trip that finds nothing.
+    """
     global _app, _app_pid
     with _app_lock:
         if _app is None:
+            from core.config import load_config
+
+            pre_ping = bool(load_config().get("DATABASE_PRE_PING", True))
             # The composition root is looked up by name: core builds on nothing above it.
             create_app = importlib.import_module(APP_FACTORY_MODULE).create_app
-            _app = create_app({"OUTBOX_THREAD": False})
+            _app = create_app({"OUTBOX_THREAD": False, "DATABASE_PRE_PING": False})
+            if pre_ping:
+                with _app.app_context():
+                    outbox.ping_when_idle(db.engine, IDLE_PING_S)
             _app_pid = os.getpid()
         return _app
 
@@ -383,6 +397,7 @@ def _job_app() -> Flask:
     if _app_pid != os.getpid():  # a forked work horse: never reuse the parent's pooled connections
         with app.app_context():
             db.engine.dispose(close=False)
+        outbox.dispose_ledger(app)
         _app_pid = os.getpid()
     return app
 
