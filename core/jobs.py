@@ -3,7 +3,11 @@
 With ``REDIS_URL`` set, the relay claims due outbox rows in one statement (``pending`` →
 ``queued``, ``claimed_until`` = now + ``JOBS_HANDOFF_S``; ``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL so several relays share the work) and pushes one rq job per row in one Redis
-transaction (job id ``outbox-<id>``, queue chosen by the topic's prefix). The claim commits
+transaction, queue chosen by the topic's prefix: rows of one queue go ``BATCH_SIZE`` (20) to a job,
+``run_batch(ids)`` (job id ``outbox-<first id>-<how many more>``), a lone row is the job ``run_message(id)``
+(job id ``outbox-<id>``). A batch costs rq's ~40 Redis commands once instead of once per message;
+each of its messages is still claimed atomically on its own when its turn comes, so a batch handed
+over twice, or a message in a batch and in a single job, runs each message once. The claim commits
 only after Redis accepted every job: with Redis down it is rolled back and the rows stay
 pending. A row handed over but never run (the relay died after the push, Redis lost the job,
 a worker died) becomes due again when its claim expires (``JOBS_HANDOFF_S``, 30 s): the relay
@@ -17,8 +21,8 @@ memory-hungry work. Both come back after a Redis outage (rq's loop quits on one)
 scheduler process when they die, even by SIGKILL (the scheduler's lock is released, so the next
 worker's scheduler takes it).
 
-The job, ``run_message(id)``, calls ``outbox.run_one`` in an app context: its atomic claim
-makes a second job for the same row a no-op, handler failures are retried through the
+The job, ``run_message(id)`` (``run_batch(ids)``: each in turn), calls ``outbox.run_one`` in an app
+context: its atomic claim makes a second job for the same row a no-op, handler failures are retried through the
 database (a later ``due_at``), and only infrastructure failures (the database unreachable)
 escape to rq, which retries them after ``JOBS_RETRY_INTERVALS`` (``rq worker
 --with-scheduler``). Without ``REDIS_URL`` none of this runs: the embedded runner thread in
