@@ -59,6 +59,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    bindparam,
     create_engine,
     event,
     func,
@@ -297,7 +298,7 @@ def dispose_ledger(app: Flask) -> None:
         found[1].dispose(close=found[0] == os.getpid())
 
 
-def _write(statement, *, rows: bool = False):
+def _write(statement, params: dict | None = None, *, rows: bool = False):
     """One statement of the outbox's own bookkeeping (a claim, a result), committed at once.
 
     On PostgreSQL through ``ledger()`` (one round trip, asynchronous commit). Elsewhere (SQLite) in
@@ -305,30 +306,62 @@ def _write(statement, *, rows: bool = False):
     """
     if db.session.get_bind().dialect.name == "postgresql":
         with ledger().connect() as connection:
-            result = connection.execute(statement)
+            result = connection.execute(statement, params)
             return result.all() if rows else result.rowcount
-    result = db.session.execute(statement)
+    result = db.session.execute(statement, params)
     found = result.all() if rows else result.rowcount
     db.session.commit()
     return found
 
 
+def _forget(message_id: int) -> None:
+    """Expire the message if this session holds it: it was written by a statement, not through it
+    (sessions keep what they loaded after a commit, ``expire_on_commit=False``)."""
+    session = db.session()
+    held = session.identity_map.get(session.identity_key(OutboxMessage, message_id))
+    if held is not None:
+        session.expire(held)
+
+
+_statements: dict[str, object] = {}
+
+
+def _claim_statement():
+    """The claim, built once (its parameters bound at each run): building it costs more than running it."""
+    found = _statements.get("claim")
+    if found is None:
+        now = bindparam("now", type_=DateTime(timezone=True))
+        # A queued message is the rq job the relay handed over: it was due when handed, so it is
+        # taken whatever the worker's clock says; everything else must be due.
+        found = _statements["claim"] = (
+            update(OutboxMessage)
+            .where(OutboxMessage.id == bindparam("message_id"),
+                   or_(OutboxMessage.status == "queued", due_condition(now)))
+            .values(status="running", attempts=OutboxMessage.attempts + 1,
+                    claimed_until=bindparam("until", type_=DateTime(timezone=True)))
+            # What the runner needs comes back with the claim: no second statement to read the row.
+            .returning(OutboxMessage.topic, OutboxMessage.payload, OutboxMessage.attempts)
+            # Not evaluated against rows loaded in the session (SQLite hands back naive times, which do not
+            # compare with ``now``).
+            .execution_options(synchronize_session=False))
+    return found
+
+
+def _done_statement():
+    found = _statements.get("done")
+    if found is None:
+        found = _statements["done"] = (
+            update(OutboxMessage).where(OutboxMessage.id == bindparam("message_id"))
+            .values(status="done", finished_at=bindparam("finished_at", type_=DateTime(timezone=True)),
+                    claimed_until=None)
+            .execution_options(synchronize_session=False))
+    return found
+
+
 def _claim(message_id: int, now: datetime):
     """Claim the message in one atomic UPDATE; returns (topic, payload, attempts) if this runner got it."""
-    # A queued message is the rq job the relay handed over: it was due when handed, so it is
-    # taken whatever the worker's clock says; everything else must be due.
-    found = _write(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id,
-               or_(OutboxMessage.status == "queued", due_condition(now)))
-        .values(status="running", attempts=OutboxMessage.attempts + 1,
-                claimed_until=now + timedelta(seconds=CLAIM_S))
-        # What the runner needs comes back with the claim: no second statement to read the row.
-        .returning(OutboxMessage.topic, OutboxMessage.payload, OutboxMessage.attempts)
-        # Not evaluated against rows loaded in the session (SQLite hands back naive times, which do not
-        # compare with ``now``).
-        .execution_options(synchronize_session=False),
-        rows=True)
+    found = _write(_claim_statement(), {"message_id": message_id, "now": now,
+                                        "until": now + timedelta(seconds=CLAIM_S)}, rows=True)
     return found[0] if found else None
 
 
@@ -343,6 +376,7 @@ def run_one(message_id: int, now: datetime | None = None) -> bool | None:
     claimed = _claim(message_id, now)
     if claimed is None:
         return None
+    _forget(message_id)
     topic, payload, attempts = claimed
     func = HANDLERS.get(topic)
     try:
@@ -360,17 +394,17 @@ def run_one(message_id: int, now: datetime | None = None) -> bool | None:
         _write(update(OutboxMessage).where(OutboxMessage.id == message_id)
                .values(last_error=error, claimed_until=None, **values)
                .execution_options(synchronize_session=False))
+        _forget(message_id)
         log.warning("outbox %s #%s failed (attempt %s): %s", topic, message_id, attempts, error)
         return False
-    done = (update(OutboxMessage).where(OutboxMessage.id == message_id)
-            .values(status="done", finished_at=utcnow(), claimed_until=None)
-            .execution_options(synchronize_session=False))
+    done = {"message_id": message_id, "finished_at": utcnow()}
     if db.session().in_transaction():
         # The handler left work in the session (no unit of work of its own): it commits with the result.
-        db.session.execute(done)
+        db.session.execute(_done_statement(), done)
         db.session.commit()
     else:
-        _write(done)
+        _write(_done_statement(), done)
+    _forget(message_id)
     return True
 
 
