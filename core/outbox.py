@@ -283,7 +283,7 @@ def ledger() -> Engine:
     app = current_app._get_current_object()
     found = app.extensions.get("outbox_ledger")
     if found is None or found[0] != os.getpid():
-        engine = create_engine(db.engine.url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=8,
+        engine = create_engine(db.engine.url, isolation_level="AUTOCOMMIT", pool_size=1, max_overflow=4,
                                pool_recycle=1800, hide_parameters=True,
                                connect_args={"options": "-c synchronous_commit=off"})
         ping_when_idle(engine, LEDGER_IDLE_PING_S)
