@@ -3,7 +3,11 @@
 With ``REDIS_URL`` set, the relay claims due outbox rows in one statement (``pending`` →
 ``queued``, ``claimed_until`` = now + ``JOBS_HANDOFF_S``; ``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL so several relays share the work) and pushes one rq job per row in one Redis
-transaction (job id ``outbox-<id>``, queue chosen by the topic's prefix). The claim commits
+transaction, queue chosen by the topic's prefix: rows of one queue go ``BATCH_SIZE`` (20) to a job,
+``run_batch(ids)`` (job id ``outbox-<first id>-<how many more>``), a lone row is the job ``run_message(id)``
+(job id ``outbox-<id>``). A batch costs rq's ~40 Redis commands once instead of once per message;
+each of its messages is still claimed atomically on its own when its turn comes, so a batch handed
+over twice, or a message in a batch and in a single job, runs each message once. The claim commits
 only after Redis accepted every job: with Redis down it is rolled back and the rows stay
 pending. A row handed over but never run (the relay died after the push, Redis lost the job,
 a worker died) becomes due again when its claim expires (``JOBS_HANDOFF_S``, 30 s): the relay
@@ -17,8 +21,8 @@ memory-hungry work. Both come back after a Redis outage (rq's loop quits on one)
 scheduler process when they die, even by SIGKILL (the scheduler's lock is released, so the next
 worker's scheduler takes it).
 
-The job, ``run_message(id)``, calls ``outbox.run_one`` in an app context: its atomic claim
-makes a second job for the same row a no-op, handler failures are retried through the
+The job, ``run_message(id)`` (``run_batch(ids)``: each in turn), calls ``outbox.run_one`` in an app
+context: its atomic claim makes a second job for the same row a no-op, handler failures are retried through the
 database (a later ``due_at``), and only infrastructure failures (the database unreachable)
 escape to rq, which retries them after ``JOBS_RETRY_INTERVALS`` (``rq worker
 --with-scheduler``). Without ``REDIS_URL`` none of this runs: the embedded runner thread in
@@ -181,28 +185,67 @@ def claim_due(now: datetime, limit: int, handoff_s: float) -> list[Claimed]:
     return [Claimed(row.id, row.topic, reclaimed) for row, reclaimed in claimed]
 
 
-def hand_over(rows: list[tuple[int, str]], config: Mapping | None = None) -> None:
-    """Push one rq job per (id, topic) in ONE Redis transaction: all of them are accepted, or none."""
+BATCH_SIZE = 20  # messages of one queue per rq job (one job per message costs ~40 Redis commands)
+BATCHES_KEY = "outbox-batches"  # a Redis hash, message id -> the batch job that carries it
+
+
+def batch_job_id(message_ids: list[int], config: Mapping | None = None) -> str:
+    """A batch's job id: ``outbox-<first id>-<how many more>`` (rq allows letters, digits, ``_`` and ``-``)."""
+    return f"{job_id(message_ids[0], config)}-{len(message_ids) - 1}"
+
+
+def _batches_key(config: Mapping) -> str:
+    return f"{config.get('JOBS_NAMESPACE') or ''}{BATCHES_KEY}"
+
+
+def hand_over(rows: list[tuple[int, str]], config: Mapping | None = None, batch_size: int | None = None) -> None:
+    """Push the rows to rq in ONE Redis transaction: all of them are accepted, or none.
+
+    Rows of the same queue go ``batch_size`` (``BATCH_SIZE``) to a job, ``run_batch(ids)``, each
+    message still claimed atomically on its own when its turn comes; a batch of one is the job
+    ``run_message(id)`` (job id ``outbox-<id>``). Which batch job carries which message is kept in a
+    Redis hash (``outbox-batches``) for ``still_in_redis``.
+    """
     config = config if config is not None else current_app.config
+    size = max(1, int(batch_size or BATCH_SIZE))
     url = config["REDIS_URL"]
     connection = redis_connection(url)
     retry = retry_policy(config)
     # Never longer than run_one's claim: a job still running after it could be handed over again.
+    # A batch's members are each claimed when their turn comes, so each ends before its own claim does.
     timeout = min(int(config.get("JOBS_TIMEOUT_S", outbox.CLAIM_S)), outbox.CLAIM_S)
     result_ttl = int(config.get("JOBS_RESULT_TTL_S", 3600))
     by_queue: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for message_id, topic in rows:
         by_queue[queue_for(topic, config)].append((message_id, topic))
+    batches_key = _batches_key(config)
     with connection.pipeline(transaction=True) as pipe:
         for name, items in by_queue.items():
             queue = _queue(url, name)
-            ids = [job_id(message_id, config) for message_id, _ in items]
-            queue.enqueue_many([
-                Queue.prepare_data(run_message, args=(message_id,), job_id=rq_id, timeout=timeout,
-                                   result_ttl=result_ttl, retry=retry, description=f"outbox #{message_id} {topic}")
-                for (message_id, topic), rq_id in zip(items, ids, strict=True)
-            ], pipeline=pipe)
-            pipe.zrem(FailedJobRegistry(queue=queue).key, *ids)  # handed over again: no longer a failure
+            prepared, rq_ids, singles, members = [], [], [], {}
+            for start in range(0, len(items), size):
+                chunk = items[start:start + size]
+                ids = [message_id for message_id, _ in chunk]
+                if len(chunk) == 1:
+                    rq_id = job_id(ids[0], config)
+                    prepared.append(Queue.prepare_data(
+                        run_message, args=(ids[0],), job_id=rq_id, timeout=timeout, result_ttl=result_ttl,
+                        retry=retry, description=f"outbox #{ids[0]} {chunk[0][1]}"))
+                    singles.append(ids[0])
+                else:
+                    rq_id = batch_job_id(ids, config)
+                    topics = sorted({topic for _, topic in chunk})
+                    prepared.append(Queue.prepare_data(
+                        run_batch, args=(ids,), job_id=rq_id, timeout=timeout, result_ttl=result_ttl, retry=retry,
+                        description=f"outbox #{ids[0]}…#{ids[-1]} ({len(ids)}) {', '.join(topics)}"))
+                    members.update({message_id: rq_id for message_id in ids})
+                rq_ids.append(rq_id)
+            queue.enqueue_many(prepared, pipeline=pipe)
+            pipe.zrem(FailedJobRegistry(queue=queue).key, *rq_ids)  # handed over again: no longer a failure
+            if members:
+                pipe.hset(batches_key, mapping=members)
+            if singles:
+                pipe.hdel(batches_key, *singles)
         pipe.execute()
 
 
@@ -213,17 +256,22 @@ def still_in_redis(rows: list[tuple[int, str]], config: Mapping | None = None) -
     """Of these messages, those whose rq job Redis still holds: waiting in its queue, scheduled or running.
 
     Asked of rows whose claim expired before the relay hands them over again: a job that is merely
-    waiting behind a backlog is not lost, and pushing it again would only grow the backlog.
+    waiting behind a backlog is not lost, and pushing it again would only grow the backlog. A
+    message's job is its own (``outbox-<id>``) or the batch that carries it (``outbox-batches``).
     """
     config = config if config is not None else current_app.config
     if not rows:
         return set()
     url = config["REDIS_URL"]
     connection = redis_connection(url)
-    ids = [job_id(message_id, config) for message_id, _ in rows]
+    batches = connection.hmget(_batches_key(config), [message_id for message_id, _ in rows])
+    candidates = [(message_id, topic, job_id(message_id, config)) for message_id, topic in rows]
+    candidates += [(message_id, topic, batch.decode()) for (message_id, topic), batch in zip(rows, batches, strict=True)
+                   if batch is not None]
     alive: set[int] = set()
-    for (message_id, topic), job in zip(rows, Job.fetch_many(ids, connection=connection), strict=True):
-        if job is None:
+    jobs = Job.fetch_many([rq_id for _, _, rq_id in candidates], connection=connection)
+    for (message_id, topic, _), job in zip(candidates, jobs, strict=True):
+        if job is None or message_id in alive:
             continue
         status = job.get_status(refresh=False)
         if status in _ALIVE or (status == JobStatus.QUEUED and
@@ -318,16 +366,44 @@ _app_pid: int | None = None
 _app_lock = threading.Lock()
 
 
+IDLE_PING_S = 1.0  # a worker's pooled connection idle longer than this is pinged before use
+
+
 def worker_app() -> Flask:
-    """The Flask app of a worker process, created once (``app.create_app()``, configured from the environment)."""
+    """The Flask app of a worker process, created once (``app.create_app()``, configured from the environment).
+
+    With ``DATABASE_PRE_PING`` on, a pooled connection is pinged at checkout only when it sat idle
+    in the pool for over ``IDLE_PING_S``: a worker checks a connection out several times per job
+    (each transaction), and a ping of one put back milliseconds ago is a round trip that finds nothing.
+    """
     global _app, _app_pid
     with _app_lock:
         if _app is None:
+            from core.config import load_config
+
+            pre_ping = bool(load_config().get("DATABASE_PRE_PING", True))
             # The composition root is looked up by name: core builds on nothing above it.
             create_app = importlib.import_module(APP_FACTORY_MODULE).create_app
-            _app = create_app({"OUTBOX_THREAD": False})
+            _app = create_app({"OUTBOX_THREAD": False, "DATABASE_PRE_PING": False})
+            if pre_ping:
+                with _app.app_context():
+                    outbox.ping_when_idle(db.engine, IDLE_PING_S)
             _app_pid = os.getpid()
         return _app
+
+
+def _job_app() -> Flask:
+    """The app a job runs in: the current one (an in-process worker, the tests), else the worker's."""
+    global _app_pid
+    if has_app_context():
+        return current_app._get_current_object()
+    app = worker_app()
+    if _app_pid != os.getpid():  # a forked work horse: never reuse the parent's pooled connections
+        with app.app_context():
+            db.engine.dispose(close=False)
+        outbox.dispose_ledger(app)
+        _app_pid = os.getpid()
+    return app
 
 
 def run_message(message_id: int) -> bool | None:
@@ -336,20 +412,33 @@ def run_message(message_id: int) -> bool | None:
     Inside an app context (an in-process worker, the tests) that app is used; otherwise the
     worker's app. Database errors propagate, so rq retries the job.
     """
-    global _app_pid
-    if has_app_context():
-        app = current_app._get_current_object()
-    else:
-        app = worker_app()
-        if _app_pid != os.getpid():  # a forked work horse: never reuse the parent's pooled connections
-            with app.app_context():
-                db.engine.dispose(close=False)
-            _app_pid = os.getpid()
+    app = _job_app()
     with app.app_context():
         try:
             return outbox.run_one(int(message_id))
         finally:
             db.session.remove()
+
+
+def run_batch(message_ids: list[int]) -> list[bool | None]:
+    """The rq job for a batch: run each message once (``outbox.run_batch``), then forget the batch's members.
+
+    A message another job already took (a batch handed over twice, a single job for the same row)
+    is a no-op here: each claim is its own atomic UPDATE. Database errors propagate (rq retries the
+    whole batch; what was done stays done, so only the rest runs).
+    """
+    app = _job_app()
+    with app.app_context():
+        try:
+            results = outbox.run_batch([int(i) for i in message_ids])
+        finally:
+            db.session.remove()
+        if app.config.get("REDIS_URL"):
+            try:
+                redis_connection().hdel(_batches_key(app.config), *message_ids)
+            except RedisError:  # a stale entry only makes the relay ask about a finished job
+                log.warning("outbox batch: could not forget its %s member(s) in Redis", len(message_ids))
+        return results
 
 
 # ---------------------------------------------------------------- looking at jobs (flask jobs …)

@@ -30,6 +30,28 @@ def by_provider_id(provider_message_id: str, *, lock: bool = False) -> SmsMessag
     return db.session.scalars(query.execution_options(populate_existing=True)).one_or_none()
 
 
+def commit_without_waiting_for_disk() -> None:
+    """This transaction's commit does not wait for its WAL to be flushed (PostgreSQL; a no-op elsewhere).
+
+    Only for writes that a crash of the database may lose without harm: it stays visible and
+    atomic, and a later synchronous commit flushes it too.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL synchronous_commit = off"))
+
+
+def record_sent(sms_id: int, provider_message_id: str, sent_at: datetime) -> tuple[bool, bool]:
+    """Store the provider's id and the time sent, unless the row has a provider id already: one UPDATE,
+    which takes the row's lock. Returns (stored, whether receipts for that id came before it)."""
+    early = (select(SmsReceipt.id).where(SmsReceipt.provider_message_id == provider_message_id,
+                                         SmsReceipt.outcome == "unknown").exists())
+    row = db.session.execute(
+        update(SmsMessage).where(SmsMessage.id == sms_id, SmsMessage.provider_message_id.is_(None))
+        .values(provider_message_id=provider_message_id, sent_at=sent_at, last_error=None)
+        .returning(early).execution_options(synchronize_session=False)).first()
+    return (row is not None, bool(row[0]) if row is not None else False)
+
+
 def lock_phone(phone: str) -> None:
     """Serialise the rate-limit check per phone until the transaction ends (PostgreSQL; SQLite has one writer)."""
     if db.session.get_bind().dialect.name != "postgresql":

@@ -246,10 +246,15 @@ def _send(sms_id: int) -> tuple[str, SmsRetry | None]:
         provider_id = sender.send(phone, body, reference)
     except providers.ProviderError as exc:
         return _send_failed(sms_id, exc)
-    sms = repository.by_id(sms_id, lock=True)
-    if sms.provider_message_id is None:
-        sms.provider_message_id, sms.sent_at, sms.last_error = provider_id, utcnow(), None
-        _apply_early_receipts(sms)
+    # Should PostgreSQL crash before this commit reaches the disk, the message is 'sending' without a
+    # provider id again, as if this process had died: the retry sends the same reference, which the
+    # provider deduplicates. So this commit need not wait for the disk (the one before the call does).
+    repository.commit_without_waiting_for_disk()
+    # One UPDATE stores the provider's id under the row's lock (unless a concurrent try stored one)
+    # and says whether receipts came before it; only then is the row loaded to apply them.
+    stored, early_receipts = repository.record_sent(sms_id, provider_id, utcnow())
+    if stored and early_receipts:
+        _apply_early_receipts(repository.by_id(sms_id, lock=True))
     return "sent", None
 
 

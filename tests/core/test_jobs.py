@@ -443,8 +443,11 @@ def test_rq_dashboard_actions_keep_csrf_protection(app, dashboard_app):
 
 
 @pytest.mark.redis
-def test_a_lost_job_is_handed_over_again_within_the_handoff_and_a_waiting_one_is_not_duplicated(rq_app, clock):
+def test_a_lost_job_is_handed_over_again_within_the_handoff_and_a_waiting_one_is_not_duplicated(rq_app, clock,
+                                                                                                 monkeypatch):
     from core.config import load_config
+
+    monkeypatch.setattr(jobs, "BATCH_SIZE", 1)  # one job per message (batches: tests/core/test_job_batches.py)
 
     handoff = load_config()["JOBS_HANDOFF_S"]
     assert handoff <= 60  # a job Redis lost runs within a minute, by default
