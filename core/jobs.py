@@ -3,7 +3,7 @@
 With ``REDIS_URL`` set, the relay claims due outbox rows in one statement (``pending`` →
 ``queued``, ``claimed_until`` = now + ``JOBS_HANDOFF_S``; ``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL so several relays share the work) and pushes one rq job per row in one Redis
-transaction, queue chosen by the topic's prefix: rows of one queue go ``BATCH_SIZE`` (20) to a job,
+transaction, queue chosen by the topic's prefix: rows of one queue go ``JOBS_BATCH_SIZE`` (20) to a job,
 ``run_batch(ids)`` (job id ``outbox-<first id>-<how many more>``), a lone row is the job ``run_message(id)``
 (job id ``outbox-<id>``). A batch costs rq's ~40 Redis commands once instead of once per message;
 each of its messages is still claimed atomically on its own when its turn comes, so a batch handed
@@ -201,13 +201,13 @@ def _batches_key(config: Mapping) -> str:
 def hand_over(rows: list[tuple[int, str]], config: Mapping | None = None, batch_size: int | None = None) -> None:
     """Push the rows to rq in ONE Redis transaction: all of them are accepted, or none.
 
-    Rows of the same queue go ``batch_size`` (``BATCH_SIZE``) to a job, ``run_batch(ids)``, each
+    Rows of the same queue go ``batch_size`` (``JOBS_BATCH_SIZE``) to a job, ``run_batch(ids)``, each
     message still claimed atomically on its own when its turn comes; a batch of one is the job
     ``run_message(id)`` (job id ``outbox-<id>``). Which batch job carries which message is kept in a
     Redis hash (``outbox-batches``) for ``still_in_redis``.
     """
     config = config if config is not None else current_app.config
-    size = max(1, int(batch_size or BATCH_SIZE))
+    size = max(1, int(batch_size or config.get("JOBS_BATCH_SIZE") or BATCH_SIZE))
     url = config["REDIS_URL"]
     connection = redis_connection(url)
     retry = retry_policy(config)

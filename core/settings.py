@@ -226,6 +226,8 @@ class Settings:
     jobs_queues = Setting(str, "default,payments,courier,notify", "rq queues in worker priority order")
     jobs_namespace = Setting(str, "", "a prefix for queue names and job ids when deployments share one Redis")
     jobs_relay_batch = Setting(int, 500, "rows per relay claim and Redis transaction")
+    jobs_batch_size = Setting(int, 20, "due outbox messages of one queue handed to rq as one job (each message "
+                              "still claimed and run on its own)")
     jobs_relay_poll_s = Setting(float, 1.0, "the relay's longest sleep")
     jobs_handoff_s = Setting(float, 30.0, "how long a message handed to rq stays claimed; then the relay asks "
                              "Redis and hands it over again if Redis lost the job")

@@ -112,7 +112,7 @@ def test_a_batch_job_runs_each_message_once(rq_app):
 
 
 def test_batches_hold_at_most_the_batch_size(rq_app, monkeypatch):
-    monkeypatch.setattr(jobs, "BATCH_SIZE", 2)
+    monkeypatch.setitem(rq_app.config, "JOBS_BATCH_SIZE", 2)
     ids = add(rq_app, 1, 2, 3, 4, 5)
     assert relay(rq_app) == 5
     with rq_app.app_context():
@@ -159,7 +159,7 @@ def test_a_batch_handed_over_twice_runs_each_message_once(rq_app):
 
 
 def test_a_lost_batch_is_handed_over_again_and_a_waiting_one_is_not_duplicated(rq_app, clock, monkeypatch):
-    monkeypatch.setattr(jobs, "BATCH_SIZE", 2)
+    monkeypatch.setitem(rq_app.config, "JOBS_BATCH_SIZE", 2)
     ids = add(rq_app, 1, 2, 3, 4)
     assert relay(rq_app) == 4
     with rq_app.app_context():

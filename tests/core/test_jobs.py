@@ -447,7 +447,7 @@ def test_a_lost_job_is_handed_over_again_within_the_handoff_and_a_waiting_one_is
                                                                                                  monkeypatch):
     from core.config import load_config
 
-    monkeypatch.setattr(jobs, "BATCH_SIZE", 1)  # one job per message (batches: tests/core/test_job_batches.py)
+    monkeypatch.setitem(rq_app.config, "JOBS_BATCH_SIZE", 1)  # one job a message: batches are tested apart
 
     handoff = load_config()["JOBS_HANDOFF_S"]
     assert handoff <= 60  # a job Redis lost runs within a minute, by default
