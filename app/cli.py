@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 from redis.exceptions import RedisError
 
 from app.demo import DEMO_PASSWORD, USERS, load_demo
-from core import accounts, jobs, outbox
+from core import accounts, jobs, jobs_admin, outbox
 from core.errors import DomainError
 from core.settings import settings
 from dossiers import catalogue
@@ -195,14 +195,14 @@ def _one_line(text: str | None, width: int = 100) -> str:
 @jobs_cli.command("failed")
 def jobs_failed():
     """List failed outbox messages (attempts used up) and, with REDIS_URL, rq's failed jobs."""
-    messages = jobs.failed_messages()
+    messages = jobs_admin.failed_messages()
     click.echo(f"outbox: {len(messages)} failed message(s)")
     for m in messages:
         finished = m.finished_at.strftime("%Y-%m-%d %H:%M:%S") if m.finished_at else "-"
         click.echo(f"  #{m.id}\t{m.topic}\tattempts {m.attempts}\t{finished}\t{_one_line(m.last_error)}")
     if settings().redis_url:
         try:
-            failed = jobs.failed_jobs()
+            failed = jobs_admin.failed_jobs()
         except RedisError as exc:
             raise click.ClickException(f"Redis unreachable: {exc}") from exc
         click.echo(f"rq: {len(failed)} failed job(s)")
@@ -218,14 +218,14 @@ def jobs_requeue(ids: tuple[int, ...], everything: bool):
     if not ids and not everything:
         raise click.UsageError("give outbox message ids, or --all")
     wanted = None if everything else list(ids)
-    requeued = jobs.requeue_messages(wanted)
+    requeued = jobs_admin.requeue_messages(wanted)
     click.echo(f"outbox: {len(requeued)} message(s) back to pending" +
                (f": {' '.join(f'#{i}' for i in requeued)}" if requeued else ""))
     if wanted is not None and (skipped := sorted(set(wanted) - set(requeued))):
         click.echo(f"  not failed, left as they are: {' '.join(f'#{i}' for i in skipped)}")
     if settings().redis_url:
         try:
-            rq_jobs = jobs.requeue_jobs(wanted)
+            rq_jobs = jobs_admin.requeue_jobs(wanted)
         except RedisError as exc:
             raise click.ClickException(f"Redis unreachable: {exc}") from exc
         click.echo(f"rq: {len(rq_jobs)} failed job(s) requeued" + (f": {' '.join(rq_jobs)}" if rq_jobs else ""))
@@ -235,7 +235,7 @@ def jobs_requeue(ids: tuple[int, ...], everything: bool):
 def jobs_stats():
     """Outbox messages by status and topic; with REDIS_URL, the rq queues."""
     try:
-        result = jobs.stats()
+        result = jobs_admin.stats()
     except RedisError as exc:
         raise click.ClickException(f"Redis unreachable: {exc}") from exc
     click.echo("status\ttopic\tmessages")

@@ -526,7 +526,7 @@ def _loop(app: Flask, stop: threading.Event | None = None) -> None:
 
 
 def init_outbox(app: Flask) -> None:
-    from core.jobs import init_jobs  # the rq side: the admin dashboard when asked for
+    from core.jobs_admin import init_jobs  # the rq side: the admin dashboard when asked for
 
     init_jobs(app)
     if not app.config.get("OUTBOX_THREAD", True):

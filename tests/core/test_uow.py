@@ -29,6 +29,7 @@ ALLOWED = {
     "core/uow.py": "the unit of work itself",
     "core/outbox.py": "the outbox runner: each claim, and each handler's result, is its own committed statement",
     "core/jobs.py": "the relay commits its claim only after Redis took every job, and rolls it back otherwise",
+    "core/jobs_admin.py": "flask jobs requeue puts failed messages back in one statement of its own",
     "core/health.py": "the health check rolls back the failed probe so the pooled connection is reusable",
     "core/errors.py": "the 503 for a lost database connection rolls back the session the connection died under",
     "sandboxes/": "the dev sandboxes: stand-ins for external services (a gateway, a courier), each API call "

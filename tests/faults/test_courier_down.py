@@ -200,9 +200,9 @@ def test_a_courier_outage_longer_than_the_booking_jobs_retries_is_booked_by_the_
     assert len(carrier.shipments) == 1 and len(carrier.pickups) == 1
     # The operator puts the failed booking job back (flask jobs requeue): it finds the work done.
     with app.app_context():
-        from core import jobs
+        from core import jobs_admin
 
-        assert jobs.requeue_messages(None) == [booking(app).id]
+        assert jobs_admin.requeue_messages(None) == [booking(app).id]
     run_outbox(app)
     assert booking(app).status == "done"
     assert len(carrier.shipments) == 1 and len(carrier.pickups) == 1 and carrier.calls("POST", "/pickups",
