@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.settings import PROJECT_ROOT, load_config, normalise_database_url
+from core.settings import PROJECT_ROOT, is_production, load_config, normalise_database_url
 
 __all__ = ["PROJECT_ROOT", "check_production_secrets", "engine_options", "load_config", "normalise_database_url"]
 
@@ -20,10 +20,6 @@ DEVELOPMENT_SECRETS = {
 
 class InsecureConfiguration(RuntimeError):
     """Production was asked for with a development secret still in place."""
-
-
-def is_production(config) -> bool:
-    return str(config.get("APP_ENV", "")).strip().lower() in ("production", "prod")
 
 
 def check_production_secrets(config) -> None:

@@ -93,8 +93,9 @@ def _legacy_failure_rate(environ: Mapping[str, str]) -> float:
     return float(environ.get("COURIER_SANDBOX_FAILURE_RATE") or 0.15)
 
 
-def _production(environ: Mapping[str, str]) -> bool:
-    return (environ.get("APP_ENV") or "").strip().lower() in ("production", "prod")
+def is_production(values: Mapping[str, Any]) -> bool:
+    """``APP_ENV`` says production (``production`` or ``prod``), in the environment or an app's config."""
+    return str(values.get("APP_ENV") or "").strip().lower() in ("production", "prod")
 
 
 def _public_base_url(environ: Mapping[str, str]) -> str:
@@ -135,7 +136,7 @@ class Settings:
     port = Setting(str, "5000", "the port `make run` listens on (and the default of PUBLIC_BASE_URL)")
     trusted_proxy_count = Setting(int, 0, "reverse proxies in front of the app trusted for X-Forwarded-For/-Proto/"
                                   "-Host (0: none; one TLS-terminating proxy: 1)")
-    session_cookie_secure = Setting(bool, _production, "session, language and device cookies Secure on every "
+    session_cookie_secure = Setting(bool, is_production, "session, language and device cookies Secure on every "
                                     "request (on https requests they always are); default: on in production")
     hsts_max_age_s = Setting(int, 365 * 24 * 3600, "Strict-Transport-Security max-age on https responses (0: none)")
     sign_in_ip_limit = Setting(str, "20 per 15 minutes", "failed sign-ins one client IP may make (limits syntax; "

@@ -24,9 +24,10 @@ from types import ModuleType
 from flask import Flask
 from sqlalchemy import MetaData
 
+from core.settings import is_production
+
 log = logging.getLogger(__name__)
 
-PRODUCTION_ENVS = ("production", "prod")
 
 
 class SandboxRefused(RuntimeError):
@@ -46,9 +47,9 @@ def wanted(config: Mapping) -> list[ModuleType]:
 def problems(config: Mapping) -> list[str]:
     """Why the configuration may not mount the sandboxes it asks for (empty: it may)."""
     found: list[str] = []
-    env = str(config.get("APP_ENV") or "").strip().lower()
+    production = is_production(config)
     for plugin in wanted(config):
-        if env in PRODUCTION_ENVS:
+        if production:
             found.append(f"{plugin.TITLE} would be mounted ({plugin.WHY}) but APP_ENV={config.get('APP_ENV')}")
         found.extend(f"{plugin.TITLE}: {problem}" for problem in plugin.conflicts(config))
     return found
