@@ -24,7 +24,7 @@ from core.extensions import db
 from core.messages import Text
 from core.roles import Role
 from core.settings import settings
-from core.timeutil import LOCAL_TZ, to_local, utcnow
+from core.timeutil import LOCAL_TZ, as_utc, to_local, utcnow
 from core.uow import unit_of_work
 from dossiers import catalogue, files, repository
 from dossiers.deadlines import deadline_for
@@ -296,7 +296,8 @@ def search(principal: Principal, query: str = "", status: Status | None = None,
             except ValidationError:
                 criteria["number"] = query.upper()
     if day is not None:
-        start = datetime.combine(day, time(0), tzinfo=LOCAL_TZ)
+        # The local day's bounds in UTC, as received_at is stored (SQLite keeps the digits as given).
+        start = as_utc(datetime.combine(day, time(0), tzinfo=LOCAL_TZ))
         criteria.update(received_from=start, received_to=start + timedelta(days=1))
     return repository.search_dossiers(_scope(principal), status=status, limit=limit, **criteria)
 
