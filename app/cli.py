@@ -231,6 +231,17 @@ def jobs_requeue(ids: tuple[int, ...], everything: bool):
         click.echo(f"rq: {len(rq_jobs)} failed job(s) requeued" + (f": {' '.join(rq_jobs)}" if rq_jobs else ""))
 
 
+@jobs_cli.command("schedule")
+def jobs_schedule():
+    """Put the next occurrence of every periodic job (nightly reconciliation, alerts) in the outbox."""
+    from core.periodic import SCHEDULES, ensure_scheduled
+
+    added = ensure_scheduled()
+    for topic, schedule in sorted(SCHEDULES.items()):
+        when = schedule.at.strftime("%H:%M") if schedule.at else f"every {schedule.every}"
+        click.echo(f"{topic}: {when} Hanoi time{' (scheduled now)' if topic in added else ''}")
+
+
 @jobs_cli.command("stats")
 def jobs_stats():
     """Outbox messages by status and topic; with REDIS_URL, the rq queues."""

@@ -35,6 +35,7 @@ class Principal:
     organisation_id: int | None = None
     user_id: int | None = None
     service_point_id: int | None = None
+    agent_point_id: int | None = None  # an agent user's point (post office, tablet); None for an organisation key
     label: str = ""
 
 
@@ -287,7 +288,8 @@ def principal_for(user: User) -> Principal | None:
     if not user.is_active or (user.organisation is not None and not user.organisation.is_active):
         return None
     return Principal(user.role, 0, organisation_id=user.organisation_id, user_id=user.id,
-                     service_point_id=user.service_point_id, label=f"user:{user.email}")
+                     service_point_id=user.service_point_id, agent_point_id=user.agent_point_id,
+                     label=f"user:{user.email}")
 
 
 def list_keys() -> list[ApiKey]:
@@ -336,7 +338,8 @@ def _lookup(digest: str, now: datetime) -> _Known | None:
     row = db.session.execute(
         select(ApiKey.id, ApiKey.revoked_at, ApiKey.last_used_at, ApiKey.user_id,
                Organisation.id.label("org_id"), Organisation.code, Organisation.is_active.label("org_active"),
-               User.role, User.email, User.is_active.label("user_active"), User.service_point_id)
+               User.role, User.email, User.is_active.label("user_active"), User.service_point_id,
+               User.agent_point_id)
         .outerjoin(User, User.id == ApiKey.user_id)
         .outerjoin(Organisation, Organisation.id == func.coalesce(ApiKey.organisation_id, User.organisation_id))
         .where(ApiKey.key_hash == digest)
@@ -351,6 +354,6 @@ def _lookup(digest: str, now: datetime) -> _Known | None:
     else:
         principal = Principal(
             row.role, row.id, organisation_id=row.org_id, user_id=row.user_id,
-            service_point_id=row.service_point_id, label=f"user:{row.email}",
+            service_point_id=row.service_point_id, agent_point_id=row.agent_point_id, label=f"user:{row.email}",
         )
     return _Known(principal, as_utc(row.last_used_at) if row.last_used_at else None, expires)

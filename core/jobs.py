@@ -328,6 +328,11 @@ def relay_forever(app: Flask, stop: threading.Event | None = None) -> None:
     stop = stop or threading.Event()
     outage_since: float | None = None
     wait = 0.0
+    with app.app_context():
+        from core.periodic import ensure_scheduled_quietly
+
+        ensure_scheduled_quietly()
+        db.session.remove()
     while not stop.is_set():
         if wait > 0:
             outbox.wait_for_work(wait)

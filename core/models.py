@@ -40,6 +40,33 @@ class Organisation(db.Model):
     users: Mapped[list[User]] = relationship(back_populates="organisation")
 
 
+class AgentPointKind(enum.StrEnum):
+    POST_OFFICE = "post_office"  # a counter at a post office (bưu cục)
+    TABLET = "tablet"  # a mobile agent with a tablet, out in the communes
+    ONLINE = "online"  # a technology company's own channel (app, website) through the API
+
+
+class AgentPoint(db.Model):
+    """Where an agent organisation takes dossiers: a post office, a tablet, an online channel.
+
+    The unit finance statements and cash holdings are kept by: the cash a post office collected is
+    held there until it is handed over to the centre.
+    """
+
+    __tablename__ = "agent_points"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[AgentPointKind] = mapped_column(enum_column(AgentPointKind, "agent_point_kind"))
+    address: Mapped[str | None] = mapped_column(String(400))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (
@@ -56,6 +83,8 @@ class User(UserMixin, db.Model):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     # A branch officer works at one service point; none means all points (supervisor).
     service_point_id: Mapped[int | None] = mapped_column(ForeignKey("service_points.id"))
+    # An agent works at one agent point (a post office, a tablet); the dossiers it takes are that point's.
+    agent_point_id: Mapped[int | None] = mapped_column(ForeignKey("agent_points.id"), index=True)
     is_active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

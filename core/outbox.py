@@ -512,6 +512,11 @@ def stop_runner(timeout: float = 10.0) -> None:
 def _loop(app: Flask, stop: threading.Event | None = None) -> None:
     poll = float(app.config.get("OUTBOX_POLL_S", 2.0))
     stop = stop or threading.Event()
+    with app.app_context():
+        from core.periodic import ensure_scheduled_quietly
+
+        ensure_scheduled_quietly()
+        db.session.remove()
     while not stop.is_set():
         wait_for_work(poll)
         if stop.is_set():

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from babel.dates import format_datetime
 from babel.numbers import format_currency, format_decimal
-from flask import Flask, g, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel, get_locale
 from flask_babel import lazy_gettext as _l
@@ -113,6 +113,11 @@ def role_label(role: Role) -> str:
     return str(ROLE_LABELS[role])
 
 
+def has_endpoint(name: str) -> bool:
+    """Whether this app serves ``name`` (menus link only to the workspaces that are mounted)."""
+    return name in current_app.view_functions
+
+
 def init_web(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "vi")
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh")
@@ -135,7 +140,7 @@ def init_web(app: Flask) -> None:
     app.after_request(_remember_language)
     app.jinja_env.filters.update(money=money, number=number, local_datetime=local_datetime,
                                  mask_id=mask_id, mask_phone=mask_phone, mask_name=mask_name)
-    app.jinja_env.globals.update(role_label=role_label)
+    app.jinja_env.globals.update(role_label=role_label, has_endpoint=has_endpoint)
 
     @app.context_processor
     def _languages():

@@ -77,6 +77,8 @@ class Dossier(db.Model):
 
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     agent_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The agent point (post office, tablet) that took it: the unit of finance statements and cash.
+    agent_point_id: Mapped[int | None] = mapped_column(ForeignKey("agent_points.id"), index=True)
     agent_reference: Mapped[str | None] = mapped_column(String(100))
 
     service_point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"), index=True)

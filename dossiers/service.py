@@ -123,6 +123,7 @@ def register(principal: Principal, data: dict, idempotency_key: str) -> Registra
         "citizen_address": citizen.get("address"),
         "lat": location["lat"], "lon": location["lon"], "location_source": location["source"],
         "organisation_id": principal.organisation_id, "agent_user_id": principal.user_id,
+        "agent_point_id": principal.agent_point_id,
         "agent_reference": data.get("agent_reference"),
         "service_point_id": point_id, "routing": routing,
         "outside_service_radius": routing["outside_service_radius"],
