@@ -8,8 +8,8 @@ and benchmarks share it.
   eligible points are found.
 - Eligibility: the point receives the procedure's level (and tier, when asked), is
   active on the day, open at the time of routing, and under today's daily capacity.
-  When no point meets all of that, capacity and then opening hours are given up, and
-  the decision says so.
+  When no point meets all of that, one rule is given up at a time (capacity, else opening
+  hours, else both), and the decision says which.
 - Distance: exact geodesic on WGS84 for the candidates; travel minutes from a
   travel-time provider (offline model by default).
 - Choice: least travel time in whole minutes, ties broken by load (share of today's
@@ -190,7 +190,10 @@ class Network:
             i = self.by_code.get(code)
             if i is not None and self.points[i].daily_capacity is not None and load >= self.points[i].daily_capacity:
                 full[i] = True
-        return [((), open_now & ~full), (RELAX_ORDER[:1], open_now), (RELAX_ORDER, static)]
+        # One rule given up at a time, then both: after hours with room everywhere only the hours are given up
+        # (and said), never the capacity too.
+        return [((), open_now & ~full), (("capacity",), open_now), (("opening_hours",), static & ~full),
+                (RELAX_ORDER, static)]
 
     def within_km(self, xy: tuple[float, float], radius_km: float) -> np.ndarray:
         """Indices of points within ``radius_km`` of projected ``xy`` (padded for the projection).

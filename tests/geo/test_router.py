@@ -104,7 +104,23 @@ def test_opening_hours_at_the_time_of_routing():
     night = ctx(local=datetime(2026, 3, 2, 21, 0, tzinfo=LOCAL_TZ))
     assert route(21.03, 105.85, "province", pts, ctx=night).chosen.point.code == "P002"
     only_office = route(21.03, 105.85, "province", [pts[0]], ctx=night)
-    assert only_office.chosen.point.code == "P001" and only_office.relaxed == ("capacity", "opening_hours")
+    # After hours with no load, only the opening hours are given up, and only they are named.
+    assert only_office.chosen.point.code == "P001" and only_office.relaxed == ("opening_hours",)
+    assert "ngoài giờ" in only_office.explanation_vi and "chỉ tiêu" not in only_office.explanation_vi
+    assert "closed" in only_office.explanation_en and "capacity" not in only_office.explanation_en
+
+
+def test_rules_are_given_up_one_at_a_time_then_both():
+    office = point(1, 21.03, 105.85, hours=OFFICE, daily_capacity=10)
+    night = ctx(local=datetime(2026, 3, 2, 21, 0, tzinfo=LOCAL_TZ), loads={"P001": 10})
+    both = route(21.03, 105.85, "province", [office], ctx=night)
+    assert both.chosen.point.code == "P001" and both.relaxed == ("capacity", "opening_hours")
+    assert "chỉ tiêu" in both.explanation_vi and "ngoài giờ" in both.explanation_vi
+    # An open point that is full is preferred to a closed one with room: capacity is given up first.
+    open_full = point(2, 21.10, 105.85, daily_capacity=10)
+    day = ctx(local=datetime(2026, 3, 2, 21, 0, tzinfo=LOCAL_TZ), loads={"P002": 10})
+    first = route(21.03, 105.85, "province", [point(1, 21.03, 105.85, hours=OFFICE), open_full], ctx=day)
+    assert first.chosen.point.code == "P002" and first.relaxed == ("capacity",)
 
 
 def test_ties_in_travel_time_go_to_the_less_loaded_point():
@@ -198,7 +214,8 @@ def test_router_equals_a_brute_force_oracle(here, drawn, level, hour, use_tree):
     active = [p for p in pts if level in p.levels and p.is_active_on(hour.date())]
     open_ = [p for p in active if p.is_open(hour, False)]
     free = [p for p in open_ if p.daily_capacity is None or loads.get(p.code, 0) < p.daily_capacity]
-    pool = free or open_ or active
+    roomy = [p for p in active if p.daily_capacity is None or loads.get(p.code, 0) < p.daily_capacity]
+    pool = free or open_ or roomy or active  # one rule given up at a time: capacity, then hours, then both
     if not pool:
         assert decision.chosen is None
         return
