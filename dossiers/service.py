@@ -101,6 +101,9 @@ def register(principal: Principal, data: dict, idempotency_key: str) -> Registra
         procedure, point_id, routing = _route(data, location)
         if located is not None:
             routing["location"] = located
+        leg = _delivery_leg(data, routing)
+        if leg is not None:
+            routing["delivery"] = leg
         routing.update(outside_hanoi=not inside, outside_hanoi_reason=None if inside else override)
     except DomainError:
         # A retry of an accepted request replays it even if the catalogue or network moved since.
@@ -168,6 +171,22 @@ def _location(data: dict) -> tuple[dict, dict | None]:
     located = {"source": found.source, "precision": found.precision, "approximate": found.approximate,
                "label": found.label}
     return {"lat": found.lat, "lon": found.lon, "source": "address"}, located
+
+
+def _delivery_leg(data: dict, routing: dict) -> dict | None:
+    """Where the courier takes the result: the receiving point to the delivery address, which prices the
+    courier fee (payments.service.delivery_km). An address that names no unit that can be placed offline
+    (a street alone) is priced on the distance to the registration location instead, and says so
+    (``precision: "registration_location"``): the courier still delivers to the address as written."""
+    delivery = data["delivery"]
+    if delivery["method"] is not DeliveryMethod.COURIER:
+        return None
+    leg = geo.delivery_leg(routing["chosen"]["service_point_code"], delivery["address"])
+    if leg is None:
+        chosen = routing["chosen"]
+        return {"distance_km": chosen["distance_km"], "precision": "registration_location", "approximate": True,
+                "source": "registration", "label": None, "from_service_point_code": chosen["service_point_code"]}
+    return leg
 
 
 def _route(data: dict, location: dict) -> tuple[Procedure, int, dict]:

@@ -28,7 +28,7 @@ from geo.hours import parse_hours
 from geo.models import ServicePoint
 from geo.router import Network, PointCandidate, RouteOption, RoutingContext, RoutingDecision, explain, option_for
 from geo.router import route as route_pure
-from geo.rules import RadiusRule
+from geo.rules import RadiusRule, geodesic_km
 from geo.territory import in_hanoi, in_vietnam
 from geo.travel import Mode, OfflineTravelModel, OfflineTravelTime, Speed, TravelTimeProvider
 
@@ -190,6 +190,19 @@ def locate_address(text: str) -> AddressLocation | None:
     url = settings().nominatim_url
     geocoder = _nominatim(url, settings().nominatim_user_agent) if url else None
     return resolve_location(text, geocoder, default_province=HOME_PROVINCE)
+
+
+def delivery_leg(point_code: str, address: str) -> dict | None:
+    """The courier's leg: from the receiving point to the delivery address (located as ``locate_address``
+    does), as the geodesic distance with how precisely the address was placed; None if it cannot be placed."""
+    point = repository.by_code(point_code)
+    found = locate_address(address) if point is not None else None
+    if found is None:
+        return None
+    km = geodesic_km(point.lat, point.lon, found.lat, found.lon)
+    return {"lat": found.lat, "lon": found.lon, "distance_km": round(km, 3), "precision": found.precision,
+            "approximate": found.approximate, "source": found.source, "label": found.label,
+            "from_service_point_code": point.code}
 
 
 def point_by_id(point_id: int) -> ServicePoint | None:

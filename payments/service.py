@@ -49,11 +49,15 @@ def _rules(organisation_id: int) -> list[fees.ServiceFeeRule]:
 
 
 def delivery_km(dossier: Dossier) -> float | None:
-    """How far the courier carries the result: the receiving point to the citizen's location."""
+    """How far the courier carries the result: the receiving point to the delivery address.
+
+    Measured at registration (``routing["delivery"]``, dossiers.service). Dossiers registered before that
+    carry only the distance from the citizen's location to the point, which stands in for it."""
     if dossier.delivery_method is not DeliveryMethod.COURIER:
         return None
-    chosen = (dossier.routing or {}).get("chosen") or {}
-    return float(chosen.get("distance_km") or 0.0)
+    routing = dossier.routing or {}
+    leg = routing.get("delivery") or routing.get("chosen") or {}
+    return float(leg.get("distance_km") or 0.0)
 
 
 def quote_for(dossier: Dossier) -> fees.Quote:

@@ -7,6 +7,7 @@ import io
 import pytest
 
 from payments import vietqr
+from tests import factories
 from tests.factories import auth
 from tests.payments.conftest import card, ledger_rows, pay, run_outbox
 
@@ -40,7 +41,7 @@ def _statement(*lines: tuple[str, str, int, str]) -> bytes:
 
 
 def test_vietqr_transfer_is_confirmed_from_the_bank_statement_once(app, client, agent_key, finance_key, client_b=None):
-    from tests import factories
+
 
     first = factories.create_dossier(client, agent_key, procedure_code="HN-TP-001")["number"]
     second = factories.create_dossier(client, agent_key, procedure_code="HN-TP-001")["number"]
@@ -120,7 +121,7 @@ def test_refunds_partial_then_rest_never_more_reversed_in_the_ledger(app, client
 
 
 def test_service_fee_rules_are_versioned_per_organisation(app, client, agent_key, finance_key):
-    from tests import factories
+
 
     rules = "/api/v1/organisations/VNPOST-HN/fee-rules"
     old = client.post(rules, json={"effective_from": "2026-01-01", "flat_vnd": 20_000}, headers=auth(finance_key))
@@ -140,3 +141,28 @@ def test_service_fee_rules_are_versioned_per_organisation(app, client, agent_key
     assert quote["service_fee"] == 20_000  # 10% of 200.000 ₫, within 15.000–50.000
     assert quote["courier_fee"] > 0 and quote["delivery_km"] is not None
     assert quote["total_vnd"] == 200_000 + 20_000 + quote["courier_fee"]
+
+
+def test_the_courier_fee_is_priced_from_the_receiving_point_to_the_delivery_address(client, agent_key):
+    """Registered in Hoàn Kiếm (the point is close by), delivered to Sóc Sơn, 30-odd km away: the courier's
+    leg, not the citizen's walk to the point, sets the fee (issue 14.4)."""
+    number = factories.create_dossier(client, agent_key, procedure_code="HN-TP-001",
+                                      delivery={"method": "courier", "address": "Xã Sóc Sơn, Thành phố Hà Nội"})[
+        "number"]
+    with client.application.app_context():
+        from core.extensions import db
+        from dossiers.models import Dossier
+        from geo.rules import geodesic_km
+        from geo.service import get_point
+
+        dossier = db.session.scalars(db.select(Dossier).where(Dossier.number == number)).one()
+        leg, chosen = dossier.routing["delivery"], dossier.routing["chosen"]
+        point = get_point(chosen["service_point_code"])
+        assert leg["from_service_point_code"] == point.code and leg["precision"] != "registration_location"
+        assert leg["distance_km"] == pytest.approx(geodesic_km(point.lat, point.lon, leg["lat"], leg["lon"]), abs=1e-3)
+    quote = client.get(f"/api/v1/dossiers/{number}/quote", headers=auth(agent_key)).get_json()
+    assert chosen["distance_km"] < 3 < 20 < quote["delivery_km"] == leg["distance_km"]
+    near = factories.create_dossier(client, agent_key, procedure_code="HN-TP-001",
+                                    delivery={"method": "courier", "address": "5 Lý Thái Tổ, Hoàn Kiếm"})["number"]
+    near_quote = client.get(f"/api/v1/dossiers/{near}/quote", headers=auth(agent_key)).get_json()
+    assert quote["courier_fee"] > near_quote["courier_fee"] > 0
