@@ -207,6 +207,8 @@ class Settings:
                                      env=False)
     sandbox_gateway_webhook_transport = Setting(object, None, "tests only: the sandbox's webhook transport",
                                                 env=False)
+    service_fee_cap_vnd = Setting(int, 50_000, "the most an agent's service fee may add on top of a dossier's "
+                                  "state fee (agent services must add no financial burden); 0: no cap")
     provisional_transfer_days = Setting(int, 3, "days a VietQR transfer the agent marked as shown at the counter "
                                         "may wait for its bank-statement line before finance is shown it")
     vietqr_bank_bin = Setting(str, "970436", "the BIN of the bank VietQR transfers go to (a test bank)")

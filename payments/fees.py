@@ -30,6 +30,13 @@ class ServiceFeeRule:
         if self.maximum_vnd is not None and self.maximum_vnd < self.minimum_vnd:
             raise ValueError("the maximum is below the minimum")
 
+    def highest(self) -> int | None:
+        """The most this rule can charge on any state fee; None when a percentage has no maximum."""
+        if self.percent > 0:
+            return self.maximum_vnd
+        total = max(self.minimum_vnd, self.flat_vnd)
+        return min(total, self.maximum_vnd) if self.maximum_vnd is not None else total
+
     def amount(self, state_fee_vnd: int) -> int:
         variable = (Decimal(state_fee_vnd) * self.percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
         total = max(self.minimum_vnd, self.flat_vnd + int(variable))
@@ -75,14 +82,30 @@ def courier_fee(distance_km: float, bands: Sequence[CourierBand] = DEFAULT_COURI
     raise ValueError("the courier bands do not cover this distance")
 
 
+def on_top(rule: ServiceFeeRule | None, state_fees: Sequence[int], cap_vnd: int | None = None) -> list[dict]:
+    """What the citizen pays on top of each of ``state_fees`` for the agent's service under ``rule``."""
+    rows = []
+    for state_fee in state_fees:
+        service = service_fee(rule, state_fee, cap_vnd)
+        rows.append({"state_fee_vnd": state_fee, "service_fee_vnd": service, "total_vnd": state_fee + service})
+    return rows
+
+
+def service_fee(rule: ServiceFeeRule | None, state_fee_vnd: int, cap_vnd: int | None = None) -> int:
+    """The rule's service fee, never above the cap (a rule older than the cap may say more)."""
+    amount = rule.amount(state_fee_vnd) if rule else 0
+    return min(amount, cap_vnd) if cap_vnd else amount
+
+
 def quote(state_fee_vnd: int, service_rules: Sequence[ServiceFeeRule], day: date,
-          delivery_km: float | None = None, bands: Sequence[CourierBand] = DEFAULT_COURIER_BANDS) -> Quote:
-    """The price of a dossier on ``day``; ``delivery_km`` when the result goes back by courier."""
+          delivery_km: float | None = None, bands: Sequence[CourierBand] = DEFAULT_COURIER_BANDS,
+          cap_vnd: int | None = None) -> Quote:
+    """The price of a dossier on ``day``; ``delivery_km`` when the result goes back by courier; the service
+    fee at most ``cap_vnd`` (None or 0: no cap)."""
     if state_fee_vnd < 0:
         raise ValueError("a state fee is never negative")
-    rule = rule_on(service_rules, day)
     return Quote(
         state_fee_vnd,
-        rule.amount(state_fee_vnd) if rule else 0,
+        service_fee(rule_on(service_rules, day), state_fee_vnd, cap_vnd),
         courier_fee(delivery_km, bands) if delivery_km is not None else 0,
     )

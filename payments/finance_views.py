@@ -213,6 +213,7 @@ def _fee_rules_page(code: str, form: FeeRuleForm | None = None, *, error: str | 
     rules = service.fee_rules(code)  # NotFound → the error page
     organisation = accounts.get_organisation(code)
     page = render_template("payments/finance_fee_rules.html", organisation=organisation, rules=rules["rules"],
+                           cap=rules["cap_vnd"], on_top=rules["on_top_today"],
                            form=form or FeeRuleForm(formdata=None), error=error)
     return _no_store(page, status)
 

@@ -138,9 +138,19 @@ class FeeRuleSchema(FeeRuleInSchema):
     created_at = UtcDateTime()
 
 
+class OnTopSchema(Schema):
+    state_fee_vnd = fields.Integer()
+    service_fee_vnd = fields.Integer(metadata={"description": "what the citizen pays the agent on top"})
+    total_vnd = fields.Integer()
+
+
 class FeeRulesSchema(Schema):
     organisation = fields.String()
     rules = fields.List(fields.Nested(FeeRuleSchema))
+    cap_vnd = fields.Integer(allow_none=True, metadata={
+        "description": "the most a service fee may add on top of the state fee (SERVICE_FEE_CAP_VND); null: no cap"})
+    on_top_today = fields.List(fields.Nested(OnTopSchema), metadata={
+        "description": "for example state fees, what the rule in effect today adds on top"})
 
 
 class RefundIdempotencyHeaderSchema(IdempotencyHeaderSchema):

@@ -18,11 +18,12 @@ from sqlalchemy import select
 
 from core import outbox
 from core.accounts import Principal
-from core.errors import Conflict, Forbidden, NotFound, invalid
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound, invalid
 from core.extensions import db
 from core.messages import Text
 from core.models import Organisation, Role
 from core.outbox import enqueue
+from core.settings import settings
 from core.timeutil import to_local, utcnow
 from core.uow import commit_point, unit_of_work
 from dossiers import service as dossiers
@@ -62,7 +63,8 @@ def delivery_km(dossier: Dossier) -> float | None:
 
 def quote_for(dossier: Dossier) -> fees.Quote:
     day: date = to_local(dossier.received_at).date()
-    return fees.quote(int(dossier.fee_vnd), _rules(dossier.organisation_id), day, delivery_km(dossier))
+    return fees.quote(int(dossier.fee_vnd), _rules(dossier.organisation_id), day, delivery_km(dossier),
+                      cap_vnd=settings().service_fee_cap_vnd)
 
 
 def quote(principal: Principal, number: str) -> dict:
@@ -431,10 +433,20 @@ def set_fee_rule(principal: Principal, organisation_code: str, data: dict) -> di
         raise NotFound(Text(f"Không tìm thấy tổ chức {organisation_code}.",
                             f"Organisation {organisation_code} not found."))
     try:
-        fees.ServiceFeeRule(data["effective_from"], data.get("flat_vnd", 0), data.get("percent", 0),
-                            data.get("minimum_vnd", 0), data.get("maximum_vnd"))
+        candidate = fees.ServiceFeeRule(data["effective_from"], data.get("flat_vnd", 0), data.get("percent", 0),
+                                        data.get("minimum_vnd", 0), data.get("maximum_vnd"))
     except ValueError as exc:
         raise invalid("maximum_vnd", "The maximum is below the minimum.") from exc
+    cap = settings().service_fee_cap_vnd
+    highest = candidate.highest()
+    if cap and (highest is None or highest > cap):
+        raise InvalidInput(
+            Text(f"Phí dịch vụ của đại lý không được vượt {cap:,} đồng mỗi hồ sơ trên phí nhà nước"
+                 .replace(",", ".") + (": biểu phí theo tỷ lệ cần có mức tối đa." if highest is None else "."),
+                 f"An agent's service fee may add at most {cap:,} VND per dossier on top of the state fee"
+                 + (": a percentage rule needs a maximum." if highest is None else ".")),
+            errors=[{"field": "maximum_vnd", "location": "json",
+                     "message_vi": f"Tối đa {cap:,} đồng.".replace(",", "."), "message_en": f"At most {cap:,} VND."}])
     existing = db.session.scalars(select(ServiceFeeRule).where(
         ServiceFeeRule.organisation_id == org.id, ServiceFeeRule.effective_from == data["effective_from"])).first()
     if existing is not None:
@@ -456,12 +468,20 @@ def ensure_fee_rule(organisation_code: str, data: dict, created_by: str) -> None
         db.session.add(ServiceFeeRule(organisation_id=org.id, created_by=created_by, **data))
 
 
+EXAMPLE_STATE_FEES = (0, 50_000, 200_000, 1_000_000)  # what the fee rules page shows the citizen pays on top
+
+
 def fee_rules(organisation_code: str) -> dict:
     org = db.session.scalars(select(Organisation).where(Organisation.code == organisation_code)).one_or_none()
     if org is None:
         raise NotFound(Text(f"Không tìm thấy tổ chức {organisation_code}.",
                             f"Organisation {organisation_code} not found."))
-    return {"organisation": org.code, "rules": repository.fee_rules(org.id)}
+    rules = repository.fee_rules(org.id)
+    cap = settings().service_fee_cap_vnd or None
+    today = to_local(utcnow()).date()
+    current = fees.rule_on(_rules(org.id), today)
+    return {"organisation": org.code, "rules": rules, "cap_vnd": cap,
+            "on_top_today": fees.on_top(current, EXAMPLE_STATE_FEES, cap)}
 
 
 # ---------------------------------------------------------------- what the API shows

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from payments import ledger
 from payments.fees import CourierBand, ServiceFeeRule, courier_fee, quote, rule_on
 from payments.ledger import Account, Entry, Transaction, UnbalancedTransaction
+from tests.factories import auth
 
 dong = st.integers(min_value=0, max_value=50_000_000)
 
@@ -81,3 +82,31 @@ def test_cash_is_owed_by_the_agent_who_collected_it():
     books = [ledger.payment("cash-1", {"state_fee": 200_000, "service_fee": 20_000}, Account.CASH_AT_AGENTS,
                             agent="VNPOST-HN")]
     assert ledger.balances(books)[(Account.CASH_AT_AGENTS, "VNPOST-HN")] == 220_000
+
+
+def test_the_service_fee_never_exceeds_the_cap_and_says_what_it_adds_on_top():
+    from payments.fees import on_top, service_fee
+
+    steep = ServiceFeeRule(date(2025, 1, 1), percent=Decimal("10"))  # no maximum: 10% of 1.000.000 is 100.000
+    assert steep.highest() is None and ServiceFeeRule(date(2025, 1, 1), flat_vnd=20_000).highest() == 20_000
+    assert service_fee(steep, 1_000_000) == 100_000 and service_fee(steep, 1_000_000, cap_vnd=50_000) == 50_000
+    assert quote(1_000_000, [steep], date(2026, 1, 2), cap_vnd=50_000).service_fee_vnd == 50_000
+    assert on_top(steep, [0, 200_000], 50_000) == [
+        {"state_fee_vnd": 0, "service_fee_vnd": 0, "total_vnd": 0},
+        {"state_fee_vnd": 200_000, "service_fee_vnd": 20_000, "total_vnd": 220_000}]
+
+
+def test_a_fee_rule_that_could_charge_more_than_the_cap_is_refused(client, finance_key, agent_key):
+    rules = "/api/v1/organisations/VNPOST-HN/fee-rules"
+    for body in ({"effective_from": "2027-01-01", "percent": "5"},  # a percentage needs a maximum
+                 {"effective_from": "2027-01-01", "flat_vnd": 60_000},
+                 {"effective_from": "2027-01-01", "percent": "5", "maximum_vnd": 80_000}):
+        refused = client.post(rules, json=body, headers=auth(finance_key))
+        assert refused.status_code == 422, body
+        problem = refused.get_json()
+        assert "50.000" in problem["detail_vi"] and "50,000" in problem["detail_en"]
+        assert problem["errors"][0]["field"] == "maximum_vnd"
+    assert client.get(rules, headers=auth(finance_key)).get_json()["rules"] == []  # nothing was written
+    ok = client.post(rules, json={"effective_from": "2027-01-01", "percent": "5", "maximum_vnd": 50_000},
+                     headers=auth(finance_key))
+    assert ok.status_code == 201 and ok.get_json()["cap_vnd"] == 50_000
