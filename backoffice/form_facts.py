@@ -3,8 +3,9 @@
 The dossier comes through ``dossiers.service.get``, scoped as every read is (an officer bound to a point
 sees only its dossiers: another point's is a 404). A form that does not apply yet is a 404 too: no
 supplement requested, no refusal recorded, no apology given. Form 02 is filled from the latest
-SUPPLEMENT_REQUESTED event's reason (one item a line), form 03 from the REJECTED event's reason, form 04
-from the latest apology (``dossiers.apologies``), or the one asked for.
+SUPPLEMENT_REQUESTED event's reason (one item a line), form 03 from the REJECTED event's reason, each
+signed by the officer who made that move (else the one printing); form 04 from the latest apology
+(``dossiers.apologies``), or the one asked for.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from backoffice.official_forms import (
     Refusal,
     SupplementRequest,
 )
+from core import accounts
 from core.accounts import Principal
 from core.errors import NotFound
 from core.messages import Text
@@ -48,6 +50,16 @@ def facts(dossier, officer_name: str | None) -> DossierFacts:
         delivery=delivery, officer_name=officer_name)
 
 
+def _actor_name(label: str | None) -> str | None:
+    """The name of the officer behind an event's actor label (``user:<email>``), if it is one."""
+    if not label or not label.startswith("user:"):
+        return None
+    try:
+        return accounts.get_user(label.removeprefix("user:").split(" ", 1)[0]).full_name
+    except NotFound:
+        return None
+
+
 def _latest_event(dossier, status: Status):
     found = [event for event in dossier.events if event.to_status == status.value
              and event.from_status != status.value]
@@ -68,12 +80,12 @@ def build(principal: Principal, number: str, form: str, officer_name: str | None
         if event is None:
             raise _not_applicable(number, form)
         items = tuple(line.strip(" -•\t") for line in (event.reason or "").splitlines() if line.strip(" -•\t"))
-        return SupplementRequest(d, as_utc(event.at), items).render()
+        return SupplementRequest(d, as_utc(event.at), items, officer_name=_actor_name(event.actor)).render()
     if form == "refusal":
         event = _latest_event(dossier, Status.REJECTED)
         if event is None:
             raise _not_applicable(number, form)
-        return Refusal(d, as_utc(event.at), event.reason or "").render()
+        return Refusal(d, as_utc(event.at), event.reason or "", officer_name=_actor_name(event.actor)).render()
     records = apologies.apologies_of(dossier.id)
     if apology_id is not None:
         records = [a for a in records if a.id == apology_id]

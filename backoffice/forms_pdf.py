@@ -77,17 +77,13 @@ def render_pdf(form: OfficialForm, *, qr_url: str | None = None) -> bytes:
     pdf.ln(4)
 
     for line in form.lines:
-        if line.kind == "field":
+        if line.kind == "field":  # the label in bold, the value flowing after it as on the paper form
+            pdf.set_x(pdf.l_margin)
             font(10.5, "B")
-            label = _nfc(line.text)
-            label_w = min(pdf.get_string_width(label) + 2, width * 0.6)
-            y0 = pdf.get_y()
-            pdf.multi_cell(label_w, 6, label, align="L", new_x="RIGHT", new_y="TOP")
-            y_label = pdf.get_y()
+            pdf.write(6, _nfc(line.text) + " ")
             font(10.5)
-            pdf.set_xy(pdf.l_margin + label_w, y0)
-            pdf.multi_cell(width - label_w, 6, _nfc(line.value), align="L", new_x="LMARGIN", new_y="NEXT")
-            pdf.set_y(max(pdf.get_y(), y_label, y0 + 6))
+            pdf.write(6, _nfc(line.value))
+            pdf.ln(6)
         elif line.kind == "item":
             cell_at(pdf.l_margin + 6, width - 6, 6, line.text, 10.5, align="L")
         else:

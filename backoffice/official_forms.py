@@ -262,7 +262,6 @@ class Apology:
             Line("text", f"Sự chậm trễ này đã gây phiền hà, tốn kém chi phí đi lại của Ông/Bà, {point} xin lỗi "
                          "Ông/Bà và sẽ trả kết quả giải quyết hồ sơ cho Ông/Bà vào "
                          f"{time_text(self.new_deadline)}."),
-            Line("field", "Ngày hẹn trả kết quả mới:", time_text(self.new_deadline)),
             Line("text", "Xin trân trọng cảm ơn sự hợp tác của Ông/Bà./."),
         ]
         return _form("apology", "Mẫu số 04", "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ",

@@ -109,6 +109,12 @@ def test_supplement_and_refusal_forms_come_from_their_events(app, client, branch
     assert TITLES["supplement"] in text and branch.number in text and "Nguyễn Văn An" in text
     assert "(1) Bản chụp giấy tờ chứng minh nơi cư trú" in text and "(2) Tờ khai có chữ ký" in text
     assert "Hà Nội, ngày 10 tháng 03 năm 2026" in text
+    with app.app_context():
+        factories.create_user("admin", email="quantri@test.vn")
+    admin = app.test_client()
+    sign_in(admin, "quantri@test.vn")
+    text = pdf_text(admin.get(f"/branch/dossiers/{branch.number}/forms/supplement.pdf").data)
+    assert "NGƯỜI HƯỚNG DẪN" in text and "Test branch_officer" in text  # who asked, whoever prints it
     move(client, branch.officer_key, branch.number, "rejected", "Người yêu cầu không bổ sung hồ sơ")
     html = client.get(f"/branch/dossiers/{branch.number}/forms/refusal").get_data(as_text=True)
     assert TITLES["refusal"] in html and "Người yêu cầu không bổ sung hồ sơ" in html
