@@ -103,4 +103,12 @@ def apologise(data, number):
     is a 409.
     """
     apology = apologies.apologise(current_principal(), number, data["reason"], data["new_date"])
-    return apology, 201, {"Location": url_for("branch_forms.form_html", number=number, form="apology")}
+    return apology, 201, {"Location": url_for("dossiers.list_apologies", number=number)}
+
+
+@blp.route("/<number>/apologies", methods=["GET"])
+@allow(*EVERYONE)
+@blp.response(200, ApologySchema(many=True))
+def list_apologies(number):
+    """A dossier's apologies for lateness, oldest first (the caller's dossiers only)"""
+    return apologies.for_dossier(current_principal(), number)

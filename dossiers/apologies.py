@@ -120,5 +120,6 @@ def apologies_of(dossier_id: int) -> list[DossierApology]:
                                    .order_by(DossierApology.id)))
 
 
-def apology_by_id(apology_id: int) -> DossierApology | None:
-    return db.session.get(DossierApology, apology_id)
+def for_dossier(principal: Principal, number: str) -> list[DossierApology]:
+    """The apologies of a dossier the caller may see (scoped as every read: else a 404)."""
+    return apologies_of(service.get(principal, number).id)

@@ -56,7 +56,10 @@ EVENTS = frozenset({"received", "paid", "result_ready", "out_for_delivery", "del
 RATE_WINDOW = timedelta(hours=1)
 PURGE_LOCAL_TIME = time(2, 0)  # the nightly purge runs at 02:00 in Hanoi
 # A message that would arrive after the dossier went past it is not sent.
-SUPERSEDED_BY = {"out_for_delivery": {Status.DELIVERED, Status.CLOSED, Status.COLLECTED}}
+SUPERSEDED_BY = {"out_for_delivery": {Status.DELIVERED, Status.CLOSED, Status.COLLECTED},
+                 # a new date once the result is ready (or the dossier refused, cancelled) would only mislead
+                 "apology": {Status.RESULT_READY, Status.OUT_FOR_DELIVERY, Status.DELIVERED, Status.COLLECTED,
+                             Status.CLOSED, Status.REJECTED, Status.CANCELLED}}
 
 
 class SmsRetry(RuntimeError):
@@ -170,6 +173,12 @@ def dossier_event(dossier_id: int, event: str, **extra) -> int | None:
         return existing.id
 
 
+def _later_apology(dossier: Dossier, event: str, extra: dict) -> bool:
+    """An apology's new date that another apology has since replaced: only the latest date is sent."""
+    promised = _when(extra.get("new_deadline")) if event == "apology" else None
+    return promised is not None and promised != as_utc(dossier.deadline_at)
+
+
 def _create(dossier_id: int, event: str, extra: dict, keys: list[str]) -> int | None:
     dossier = dossiers.by_id(dossier_id)
     if dossier is None:
@@ -179,7 +188,7 @@ def _create(dossier_id: int, event: str, extra: dict, keys: list[str]) -> int | 
     existing = repository.by_dedupe_key(key)
     if existing is not None:  # already created: nothing to do
         return existing.id
-    if dossier.status in SUPERSEDED_BY.get(event, ()):
+    if dossier.status in SUPERSEDED_BY.get(event, ()) or _later_apology(dossier, event, extra):
         return None
     now = utcnow()
     template, values = _values(dossier, event, extra, now)

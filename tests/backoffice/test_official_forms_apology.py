@@ -106,11 +106,18 @@ def test_the_api_route(app, client, branch):
     assert data["number"] == branch.number and data["reason"] == body["reason"]
     assert data["new_deadline"].startswith("2026-03-31T10:00:00")  # 17:00 in Hanoi
     assert data["old_deadline"].startswith("2026-03-24T10:00:00")
-    assert created.headers["Location"].endswith(f"/branch/dossiers/{branch.number}/forms/apology")
+    assert created.headers["Location"].endswith(path)
+    listed = client.get(path, headers=auth(branch.agent_key))  # the registering agent sees it too
+    assert listed.status_code == 200 and [a["id"] for a in listed.get_json()] == [data["id"]]
+    assert client.get(path, headers=auth(branch.other_key)).status_code == 404
     dossier = client.get(f"/api/v1/dossiers/{branch.number}", headers=auth(branch.officer_key)).get_json()
     assert dossier["deadline_at"] == data["new_deadline"]
     again = client.post(path, json={**body, "new_date": "2026-03-31"}, headers=auth(branch.officer_key))
     assert again.status_code == 422  # no longer after the deadline, which is now that day
+    later = client.post(path, json={**body, "new_date": "2026-04-02"}, headers=auth(branch.officer_key))
+    assert later.status_code == 201
+    run_outbox(app)  # the first date was replaced before its SMS went: only the latest is sent
+    assert [s.body.split("hen lai ")[1][:10] for s in sms_rows(app) if s.event == "apology"] == ["02/04/2026"]
     spec = client.get("/api/v1/openapi.json").get_json()
     operation = spec["paths"]["/api/v1/dossiers/{number}/apologies"]["post"]
     assert {"201", "403", "404", "409", "422"} <= set(operation["responses"])
