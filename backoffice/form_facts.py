@@ -34,6 +34,11 @@ def _not_applicable(number: str, form: str) -> NotFound:
                          f"Dossier {number} has no such form yet ({form})."))
 
 
+def _national(phone: str | None) -> str | None:
+    """``+84912345678`` → ``0912345678``, as people write a Vietnamese mobile number."""
+    return "0" + phone[3:] if phone and phone.startswith("+84") else phone
+
+
 def facts(dossier, officer_name: str | None) -> DossierFacts:
     point = dossiers.receiving_point(dossier)
     if dossier.delivery_method is DeliveryMethod.COURIER:
@@ -44,7 +49,7 @@ def facts(dossier, officer_name: str | None) -> DossierFacts:
         number=dossier.number, citizen_name=dossier.citizen_name, procedure_name=dossier.procedure.name,
         processing_days=dossier.procedure.processing_days, received_at=as_utc(dossier.received_at),
         deadline_at=as_utc(dossier.deadline_at), point_name=point.name, point_address=point.address,
-        citizen_address=dossier.citizen_address, citizen_phone=dossier.citizen_phone,
+        citizen_address=dossier.citizen_address, citizen_phone=_national(dossier.citizen_phone),
         citizen_email=dossier.citizen_email,
         documents=tuple(f"{doc.filename} ({doc.kind})" for doc in dossier.documents),
         delivery=delivery, officer_name=officer_name)
