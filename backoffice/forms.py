@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, FloatField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import (
+    DateField,
+    EmailField,
+    FloatField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from core.roles import OrganisationKind, Role
@@ -54,3 +63,10 @@ class UserForm(FlaskForm):
 class KeyForm(FlaskForm):
     owner = StringField(_l("Organisation code or user email"), validators=[REQUIRED, Length(max=254)])
     name = StringField(_l("Key name"), validators=[REQUIRED, Length(max=100)], default="default")
+
+
+class ApologyForm(FlaskForm):
+    """The apology for a late dossier: why, and the new date (the rules are checked by the use case)."""
+
+    reason = TextAreaField(_l("Reason for the delay"), validators=[Length(max=2000)])
+    new_date = DateField(_l("New date for the result"), validators=[Optional()])

@@ -1,4 +1,4 @@
-"""The agents' dossier API: register, read, list, documents, transitions."""
+"""The agents' dossier API: register, read, list, documents, transitions, apologies for lateness."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from marshmallow import EXCLUDE
 from core.api import Blueprint
 from core.auth import EVERYONE, allow, current_principal
 from core.roles import Role
-from dossiers import service
+from dossiers import apologies, service
 from dossiers.schemas import (
+    ApologyCreateSchema,
+    ApologySchema,
     DocumentFormSchema,
     DocumentSchema,
     DossierCreateSchema,
@@ -86,3 +88,27 @@ def upload_document(form, number):
     """Attach a scanned document (PDF, JPEG, PNG, WebP, HEIC); type sniffed from content"""
     upload = form["file"]
     return service.add_document(current_principal(), number, form["kind"], upload.filename, upload.stream)
+
+
+@blp.route("/<number>/apologies", methods=["POST"])
+@allow(Role.BRANCH_OFFICER, Role.ADMIN)
+@blp.arguments(ApologyCreateSchema())
+@blp.response(201, ApologySchema)
+def apologise(data, number):
+    """Apologise for a late dossier and set a new date (branch officers, admin)
+
+    Circular 01/2018/TT-VPCP, form 04: the reason and a new date (a working day after today and after
+    the current deadline); the deadline moves to that day's end of office hours, the timeline records it
+    and the citizen gets an SMS with the new date. A dossier whose result is ready, or that is closed,
+    is a 409.
+    """
+    apology = apologies.apologise(current_principal(), number, data["reason"], data["new_date"])
+    return apology, 201, {"Location": url_for("dossiers.list_apologies", number=number)}
+
+
+@blp.route("/<number>/apologies", methods=["GET"])
+@allow(*EVERYONE)
+@blp.response(200, ApologySchema(many=True))
+def list_apologies(number):
+    """A dossier's apologies for lateness, oldest first (the caller's dossiers only)"""
+    return apologies.for_dossier(current_principal(), number)

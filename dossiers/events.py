@@ -1,4 +1,5 @@
-"""What this package tells the others: one event, ``dossiers.status_changed``, whoever listens.
+"""What this package tells the others, whoever listens: ``dossiers.status_changed`` and
+``dossiers.apologised`` (a late dossier's apology and new date, ``dossiers.apologies``).
 
 The subscribers (the citizen's SMS in ``notify``, the courier's shipment in ``courier``) live in
 their own packages and decide there what a move means to them; this package names none of them.
@@ -11,6 +12,7 @@ from datetime import datetime
 from core import outbox
 
 STATUS_CHANGED = outbox.declare_event("dossiers.status_changed")
+APOLOGISED = outbox.declare_event("dossiers.apologised")
 
 
 def status_changed(dossier_id: int | None, from_status, to_status, delivery_method, at: datetime,
@@ -22,3 +24,9 @@ def status_changed(dossier_id: int | None, from_status, to_status, delivery_meth
 
 def _value(value):
     return getattr(value, "value", value)
+
+
+def apologised(dossier_id: int, apology_id: int, new_deadline: datetime, at: datetime) -> dict:
+    """The apology event's payload: which dossier, which apology (one SMS each), the new deadline (UTC)."""
+    return {"dossier_id": dossier_id, "apology_id": apology_id, "new_deadline": new_deadline.isoformat(),
+            "at": at.isoformat()}

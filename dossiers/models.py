@@ -155,3 +155,20 @@ class DossierCounter(db.Model):
     unit_code: Mapped[str] = mapped_column(String(32), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     last_value: Mapped[int] = mapped_column(Integer)
+
+
+class DossierApology(db.Model):
+    """A late (or soon late) dossier's apology and new date (Circular 01/2018/TT-VPCP, form 04)."""
+
+    __tablename__ = "dossier_apologies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    old_deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    new_deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    officer: Mapped[str] = mapped_column(String(300))  # the principal's label (user:email)
+    officer_name: Mapped[str | None] = mapped_column(String(200))  # as printed on the form
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    dossier: Mapped[Dossier] = relationship()

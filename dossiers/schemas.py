@@ -223,3 +223,24 @@ class DossierListQuerySchema(Schema):
 class TransitionSchema(Schema):
     to = fields.Enum(Status, by_value=True, required=True)
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class ApologyCreateSchema(Schema):
+    """A late dossier's apology (Circular 01/2018/TT-VPCP, form 04): why, and the new date."""
+
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000), metadata={
+        "description": "Why the result is late; required (a blank reason is refused with the other checks)"})
+    new_date = fields.Date(required=True, metadata={
+        "description": "The new day the result is due (Hanoi): a working day after today and after the "
+                       "current deadline; the deadline becomes its end of office hours (17:00)"})
+
+
+class ApologySchema(Schema):
+    id = fields.Integer()
+    number = fields.Function(lambda a: a.dossier.number, metadata={"description": "The dossier's number"})
+    reason = fields.String()
+    old_deadline = UtcDateTime()
+    new_deadline = UtcDateTime()
+    officer = fields.String(metadata={"description": "Who recorded it"})
+    officer_name = fields.String(allow_none=True, metadata={"description": "Their name, as printed on the form"})
+    at = UtcDateTime()

@@ -37,7 +37,7 @@ from dossiers.errors import (
     NoServicePoint,
     UnsupportedFileType,
 )
-from dossiers.events import STATUS_CHANGED, status_changed
+from dossiers.events import APOLOGISED, STATUS_CHANGED, status_changed
 from dossiers.lifecycle import DOCUMENTS_OPEN, REASON_REQUIRED, TERMINAL, allowed_next, may_move
 from dossiers.models import DeliveryMethod, Document, Dossier, DossierEvent, Procedure, Status
 from dossiers.storage import LocalDocumentStore
@@ -346,7 +346,7 @@ def transition(principal: Principal, number: str, target: Status, reason: str | 
     return dossier
 
 
-__all__ = ["STATUS_CHANGED"]  # the event other packages subscribe to (``dossiers.events``)
+__all__ = ["APOLOGISED", "STATUS_CHANGED"]  # the events other packages subscribe to (``dossiers.events``)
 
 
 def _move(dossier: Dossier, target: Status, reason: str | None, actor: str, actor_role: str) -> None:

@@ -18,6 +18,13 @@ def status_changed(change: dict) -> None:
         service.dossier_event(int(change["dossier_id"]), event)
 
 
+@subscriber(dossiers.APOLOGISED, name="notify")
+def apologised(payload: dict) -> None:
+    """``{"dossier_id", "apology_id", "new_deadline", "at"}``: the apology and the new date, once per apology."""
+    service.dossier_event(int(payload["dossier_id"]), "apology", apology_id=payload["apology_id"],
+                          new_deadline=payload["new_deadline"])
+
+
 @subscriber(payments.PAID, name="notify")
 def paid(payload: dict) -> None:
     service.dossier_event(int(payload["dossier_id"]), "paid")

@@ -1,7 +1,8 @@
 """SMS use cases: one message per dossier event, sent once, its delivery followed, purged in time.
 
 - ``dossier_event`` (the subscriptions in ``notify/jobs.py``: ``dossiers.status_changed`` through
-  ``sms_event_for``, ``payments.paid``, ``courier.attempt_failed``, ``courier.returned_to_branch``):
+  ``sms_event_for``, ``payments.paid``, ``courier.attempt_failed``, ``courier.returned_to_branch``,
+  ``dossiers.apologised``: the apology for lateness with the new date, once per apology):
   checks the message does not exist yet
   (``dedupe_key`` = ``"<dossier>:<event>[:<n>]"``), renders the template with a new tracking
   link, stores it ``created`` and enqueues ``notify.send_sms`` in the same transaction.
@@ -51,11 +52,14 @@ PURGE_TOPIC = "notify.purge"
 SIGNATURE_HEADER = "X-SMS-Signature"
 # The events a dossier's SMS is sent for (the payload's "event"; templates may have variants of them).
 EVENTS = frozenset({"received", "paid", "result_ready", "out_for_delivery", "delivered", "attempt_failed",
-                    "returned_to_branch"})
+                    "returned_to_branch", "apology"})
 RATE_WINDOW = timedelta(hours=1)
 PURGE_LOCAL_TIME = time(2, 0)  # the nightly purge runs at 02:00 in Hanoi
 # A message that would arrive after the dossier went past it is not sent.
-SUPERSEDED_BY = {"out_for_delivery": {Status.DELIVERED, Status.CLOSED, Status.COLLECTED}}
+SUPERSEDED_BY = {"out_for_delivery": {Status.DELIVERED, Status.CLOSED, Status.COLLECTED},
+                 # a new date once the result is ready (or the dossier refused, cancelled) would only mislead
+                 "apology": {Status.RESULT_READY, Status.OUT_FOR_DELIVERY, Status.DELIVERED, Status.COLLECTED,
+                             Status.CLOSED, Status.REJECTED, Status.CANCELLED}}
 
 
 class SmsRetry(RuntimeError):
@@ -103,7 +107,9 @@ def _entries(dossier: Dossier, status: Status) -> int:
 def _dedupe_key(dossier: Dossier, event: str, extra: dict) -> str:
     """``"<dossier>:<event>"``, with the attempt for the events that come once per delivery attempt."""
     suffix = None
-    if event == "out_for_delivery":
+    if event == "apology":  # one per apology: a second new date is a second message
+        suffix = extra.get("apology_id")
+    elif event == "out_for_delivery":
         suffix = extra.get("attempt") or _entries(dossier, Status.OUT_FOR_DELIVERY)
     elif event == "attempt_failed":
         suffix = extra.get("attempt")
@@ -139,6 +145,9 @@ def _values(dossier: Dossier, event: str, extra: dict, now: datetime) -> tuple[s
             values["point"] = dossiers.receiving_point(dossier).name
     elif event == "returned_to_branch":
         values["point"] = extra.get("point") or dossiers.receiving_point(dossier).name
+    elif event == "apology":
+        new_deadline = _when(extra.get("new_deadline")) or as_utc(dossier.deadline_at)
+        values["date"] = to_local(new_deadline).date()
     elif event in ("out_for_delivery", "attempt_failed"):
         slot = _when(extra.get("slot"))
         if slot is None:
@@ -164,6 +173,12 @@ def dossier_event(dossier_id: int, event: str, **extra) -> int | None:
         return existing.id
 
 
+def _later_apology(dossier: Dossier, event: str, extra: dict) -> bool:
+    """An apology's new date that another apology has since replaced: only the latest date is sent."""
+    promised = _when(extra.get("new_deadline")) if event == "apology" else None
+    return promised is not None and promised != as_utc(dossier.deadline_at)
+
+
 def _create(dossier_id: int, event: str, extra: dict, keys: list[str]) -> int | None:
     dossier = dossiers.by_id(dossier_id)
     if dossier is None:
@@ -173,7 +188,7 @@ def _create(dossier_id: int, event: str, extra: dict, keys: list[str]) -> int | 
     existing = repository.by_dedupe_key(key)
     if existing is not None:  # already created: nothing to do
         return existing.id
-    if dossier.status in SUPERSEDED_BY.get(event, ()):
+    if dossier.status in SUPERSEDED_BY.get(event, ()) or _later_apology(dossier, event, extra):
         return None
     now = utcnow()
     template, values = _values(dossier, event, extra, now)

@@ -11,7 +11,8 @@ feed) counts 2 (escape + character); any other character is refused (``NotGsm7``
 
 The budget (a test renders every template at these maxima): the dossier number up to
 ``NUMBER_MAX``, the tracking link up to ``link_max(base_max)`` (the public base URL, ``/t/``
-and a 22-character token), the amount up to ``AMOUNT_MAX_VND``, a time as ``dd/mm HH:MM``.
+and a 22-character token), the amount up to ``AMOUNT_MAX_VND``, a time as ``dd/mm HH:MM``, a date as
+``dd/mm/yyyy``.
 The service point's name is the one elastic part: shortened (``short_point``) and cut at a
 word to the room left, never below ``POINT_MIN`` characters at the maxima.
 """
@@ -21,7 +22,7 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
-from datetime import datetime
+from datetime import date, datetime
 
 from core.timeutil import to_local
 
@@ -38,7 +39,7 @@ AMOUNT_MAX_VND = 9_999_999_999  # "9.999.999.999d"
 POINT_MAX = 48  # a point name is never longer than this in an SMS
 POINT_MIN = 16  # the room a point name always has, everything else at its longest
 
-PLACEHOLDERS = ("number", "link", "amount", "slot", "point")
+PLACEHOLDERS = ("number", "link", "amount", "slot", "point", "date")
 
 # event -> variants, most informative first; render uses the first whose variables are all given.
 TEMPLATES: dict[str, tuple[str, ...]] = {
@@ -55,6 +56,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
                        "Ho so {number} giao chua duoc. Chon lich giao lai: {link}"),
     "returned_to_branch": ("Giao ho so {number} that bai, moi nhan tai {point}. {link}",
                            "Giao ho so {number} that bai, moi nhan tai diem tiep nhan. {link}"),
+    "apology": ("Xin loi, ho so {number} tra cham, hen lai {date}. {link}",),
 }
 
 
@@ -112,6 +114,13 @@ def format_slot(when: datetime) -> str:
     return to_local(when).strftime("%d/%m %H:%M")
 
 
+def format_date(day: date | datetime) -> str:
+    """A day as ``dd/mm/yyyy`` (a datetime: its day in Hanoi)."""
+    if isinstance(day, datetime):
+        day = to_local(day).date()
+    return day.strftime("%d/%m/%Y")
+
+
 def link_max(base_max: int = LINK_BASE_MAX) -> int:
     return base_max + len("/t/") + TOKEN_LENGTH
 
@@ -160,6 +169,8 @@ def _clean(name: str, value) -> str:
         return format_amount(int(value))
     if name == "slot" and isinstance(value, datetime):
         return format_slot(value)
+    if name == "date" and isinstance(value, date):
+        return format_date(value)
     text = unaccent(str(value))
     if name == "number" and len(text) > NUMBER_MAX:
         raise ValueError(f"a dossier number longer than {NUMBER_MAX}: {text!r}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -34,13 +34,14 @@ LINK_BASE_MAX = int(load_config()["SMS_LINK_BASE_MAX"])
 LONGEST_BASE = "https://" + "~" * 2 + "a" * (LINK_BASE_MAX - len("https://") - 2)
 LONGEST_LINK = LONGEST_BASE + "/t/" + "A" * TOKEN_LENGTH
 SLOT = datetime(2026, 12, 31, 16, 59, tzinfo=timezone.utc)  # 31/12 23:59 in Hanoi
+DAY = date(2026, 12, 31)  # every date is ten characters
 
 VARIANTS = [(event, variant) for event, variants in TEMPLATES.items() for variant in variants]
 
 
 def longest_values(variant: str) -> dict:
     values = {"number": LONGEST_NUMBER, "link": LONGEST_LINK, "amount": AMOUNT_MAX_VND, "slot": SLOT,
-              "point": LONGEST_POINT}
+              "point": LONGEST_POINT, "date": DAY}
     return {name: values[name] for name in fields(variant)}
 
 
@@ -49,6 +50,7 @@ def test_the_longest_values_are_the_longest():
     assert len(LONGEST_BASE) == LINK_BASE_MAX
     assert templates.format_amount(AMOUNT_MAX_VND) == "9.999.999.999d"
     assert templates.format_slot(SLOT) == "31/12 23:59"
+    assert templates.format_date(DAY) == "31/12/2026" and templates.format_date(SLOT) == "31/12/2026"
 
 
 @pytest.mark.parametrize(("event", "variant"), VARIANTS, ids=[f"{e}-{i}" for i, (e, _) in enumerate(VARIANTS)])
@@ -75,6 +77,8 @@ def test_realistic_messages_read_as_written():
     assert render("returned_to_branch", number="HN-X00126-261124-0001", link=link,
                   point="Điểm tiếp nhận Quận Hoàn Kiếm") == (
         f"Giao ho so HN-X00126-261124-0001 that bai, moi nhan tai Diem tiep nhan Quan Hoan Kiem. {link}")
+    assert render("apology", number="HN-CN02-261124-0001", date=date(2026, 12, 7), link=link) == (
+        f"Xin loi, ho so HN-CN02-261124-0001 tra cham, hen lai 07/12/2026. {link}")
     # No slot known: the variant without it.
     assert render("out_for_delivery", number="HN-CN02-261124-0001", link=link, slot=None).startswith(
         "Ho so HN-CN02-261124-0001 dang duoc giao den ban.")
