@@ -64,6 +64,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     import courier.models  # noqa: F401
     import dossiers.models  # noqa: F401
     import finance.models  # noqa: F401
+    import finance.recon_models  # noqa: F401
     import geo.models  # noqa: F401
     import notify.models  # noqa: F401
     import payments.models  # noqa: F401
