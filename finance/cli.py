@@ -28,7 +28,7 @@ def _day(ctx, param, value):
 @click.option("--to", "period_to", required=True, callback=_day, help="last day, included (YYYY-MM-DD)")
 def reconcile_command(period_from, period_to):
     """Fetch the gateway's side of a period, match it with the ledger and the bank, print a summary per class."""
-    steps = len(KINDS) + 3  # the matching's statements, the queue, the clearing, the bank lines
+    steps = len(KINDS) + 4  # the pairs, the classes, the queue, the clearing, the bank lines
     with click.progressbar(length=steps, label="Đối soát / Reconciling", show_pos=True) as bar:
         fetched = [0]
 

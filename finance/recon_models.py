@@ -23,7 +23,7 @@ class GatewayTransaction(db.Model):
     """One balance transaction as the gateway gave it."""
 
     __tablename__ = "finance_gateway_transactions"
-    __table_args__ = (Index("ix_finance_gateway_transactions_created", "created"),)
+    __table_args__ = (Index("ix_finance_gateway_transactions_type_created", "type", "created"),)
 
     id: Mapped[str] = mapped_column(String(100), primary_key=True)  # txn_…
     type: Mapped[str] = mapped_column(String(40))  # charge | payment | refund | payout | adjustment | …

@@ -32,7 +32,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_finance_gateway_transactions'))
     )
     with op.batch_alter_table('finance_gateway_transactions', schema=None) as batch_op:
-        batch_op.create_index('ix_finance_gateway_transactions_created', ['created'], unique=False)
+        batch_op.create_index('ix_finance_gateway_transactions_type_created', ['type', 'created'], unique=False)
         batch_op.create_index(batch_op.f('ix_finance_gateway_transactions_source'), ['source'], unique=False)
         batch_op.create_index(batch_op.f('ix_finance_gateway_transactions_payment_intent'), ['payment_intent'],
                               unique=False)
