@@ -118,3 +118,24 @@ def test_two_runs_give_the_same_items_and_a_fixed_mismatch_is_cleared(app, clien
     cleared = reconcile(app)
     assert cleared["counts"]["cleared"] == 1
     assert [k for k, _, _ in open_items(app)] == ["refund_without_payment"]
+
+
+def test_demo_seed_gives_an_item_of_each_class_and_is_idempotent(app, client, agent_key):
+    from datetime import date
+
+    from finance.demo_recon import seed_demo
+    from finance.recon_sql import KINDS
+
+    for _ in range(4):
+        paid_by_card(app, client, agent_key)
+    with app.app_context():
+        from core.timeutil import to_local, utcnow
+        today = to_local(utcnow()).date()
+        first = seed_demo(date(today.year, today.month, 1))
+    items = open_items(app)
+    kinds = {kind for kind, _, _ in items}
+    assert kinds >= {k.value for k in KINDS} - {"payout_not_in_bank"}, kinds
+    assert first["run"]
+    with app.app_context():
+        seed_demo(date(today.year, today.month, 1))
+    assert open_items(app) == items
