@@ -14,6 +14,7 @@ from core import accounts, jobs, jobs_admin, outbox
 from core.errors import DomainError
 from core.settings import settings
 from dossiers import catalogue
+from finance.cli import finance_cli
 from geo import service as geo
 from geo.cli import geo_cli
 from notify.cli import notify_cli
@@ -285,5 +286,6 @@ def pii_rotate():
 
 
 def register_cli(app: Flask) -> None:
-    for group in (demo_cli, agents_cli, users_cli, catalog_cli, geo_cli, jobs_cli, notify_cli, pii_cli):
+    for group in (demo_cli, agents_cli, users_cli, catalog_cli, geo_cli, jobs_cli, notify_cli, pii_cli,
+                  finance_cli):
         app.cli.add_command(group)

@@ -211,6 +211,9 @@ class Settings:
                                   "state fee (agent services must add no financial burden); 0: no cap")
     provisional_transfer_days = Setting(int, 3, "days a VietQR transfer the agent marked as shown at the counter "
                                         "may wait for its bank-statement line before finance is shown it")
+    finance_payout_bank_days = Setting(int, 2, "working days a gateway payout may take to show on the bank "
+                                       "statement: the window matching a line to a payout by amount, and when a "
+                                       "payout not seen there goes to the exception queue")
     vietqr_bank_bin = Setting(str, "970436", "the BIN of the bank VietQR transfers go to (a test bank)")
     vietqr_account_number = Setting(str, "0011009999999", "the centre's account number (a test account)")
     vietqr_account_name = Setting(str, "TT PVHCC HA NOI", "the account holder's name")

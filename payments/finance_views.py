@@ -42,6 +42,7 @@ OUTCOME_LABELS = {
     "unmatched": _l("No dossier reference"),
     "wrong_amount": _l("Wrong amount"),
     "already_paid": _l("Already paid"),
+    "payout": _l("Gateway payout"),
 }
 COMPONENT_LABELS = {"state_fee": _l("State fee"), "service_fee": _l("Service fee"), "courier_fee": _l("Courier fee")}
 REFUND_STATUS_LABELS = {"pending": _l("Pending"), "succeeded": _l("Refunded"), "failed": _l("Failed")}

@@ -91,9 +91,12 @@ def list_balance_transactions(params: dict, idempotency_key: str | None) -> tupl
         filters.append(SandboxBalanceTransaction.payout == params["payout"])
     if params.get("source"):
         filters.append(SandboxBalanceTransaction.source == params["source"])
+    filters.extend(money.created_filters(SandboxBalanceTransaction, params.get("created")))
+    expand_source = "data.source" in (params.get("expand") or [])
     now = now_ts()
     return money.paginate(SandboxBalanceTransaction, params, request.path,
-                          lambda t: objects.balance_transaction_object(t, now), *filters), 200
+                          lambda t: objects.balance_transaction_object(t, now, expand_source=expand_source),
+                          *filters), 200
 
 
 @bp.get("/balance_transactions/<txn_id>")
@@ -109,7 +112,8 @@ def get_balance_transaction(txn_id: str, params: dict, idempotency_key: str | No
 @bp.get("/payouts")
 @gateway_view
 def list_payouts(params: dict, idempotency_key: str | None) -> tuple[dict, int]:
-    return money.paginate(SandboxPayout, params, request.path, objects.payout_object), 200
+    return money.paginate(SandboxPayout, params, request.path, objects.payout_object,
+                          *money.created_filters(SandboxPayout, params.get("created"))), 200
 
 
 @bp.get("/payouts/<payout_id>")

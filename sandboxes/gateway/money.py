@@ -143,6 +143,21 @@ def run_daily_payout(day: date | None = None) -> SandboxPayout | None:
 
 # ---------------------------------------------------------------- lists
 
+def created_filters(model: Any, created: Any) -> list:
+    """Stripe's ``created`` filter: a timestamp, or ``created[gte|gt|lte|lt]``."""
+    if created in (None, ""):
+        return []
+    bounds = created if isinstance(created, dict) else {"eq": created}
+    filters = []
+    for op, value in bounds.items():
+        if op not in ("gte", "gt", "lte", "lt", "eq") or not str(value).isdigit():
+            raise invalid(f"Invalid created[{op}]: {value}", param=f"created[{op}]", code="parameter_invalid_integer")
+        column, ts = model.created, int(value)
+        filters.append({"gte": column >= ts, "gt": column > ts, "lte": column <= ts, "lt": column < ts,
+                        "eq": column == ts}[op])
+    return filters
+
+
 def paginate(model: Any, params: dict, url: str, serialise: Callable[[Any], dict], *filters: Any) -> dict:
     """Stripe's list object, newest first, with ``limit`` (1–100), ``starting_after``, ``ending_before``."""
     raw_limit = params.get("limit") or "10"

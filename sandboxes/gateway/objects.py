@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 from flask import has_request_context, request
+from sqlalchemy import select
 
+from core.extensions import db
 from sandboxes.gateway.base import now_ts, public_base
 from sandboxes.gateway.models import (
     SandboxBalanceTransaction,
@@ -64,7 +66,10 @@ def refund_object(refund: SandboxRefund) -> dict:
     }
 
 
-def balance_transaction_object(txn: SandboxBalanceTransaction, now: int | None = None) -> dict:
+def balance_transaction_object(txn: SandboxBalanceTransaction, now: int | None = None,
+                               expand_source: bool = False) -> dict:
+    """Stripe's balance transaction; with ``expand_source`` its ``source`` is the charge, refund or
+    payout object (``expand[]=data.source``), as Stripe expands it."""
     now = now_ts() if now is None else now
     fee_details = [{"amount": txn.fee, "application": None, "currency": txn.currency,
                     "description": "Stripe processing fees", "type": "stripe_fee"}] if txn.fee else []
@@ -72,7 +77,8 @@ def balance_transaction_object(txn: SandboxBalanceTransaction, now: int | None =
         "id": txn.id, "object": "balance_transaction", "amount": txn.amount,
         "available_on": txn.available_on, "created": txn.created, "currency": txn.currency,
         "description": txn.description, "exchange_rate": None, "fee": txn.fee, "fee_details": fee_details,
-        "net": txn.net, "reporting_category": txn.type, "source": txn.source,
+        "net": txn.net, "reporting_category": txn.type,
+        "source": _source_object(txn.source) if expand_source else txn.source,
         "status": "available" if txn.available_on <= now else "pending", "type": txn.type,
     }
 
@@ -90,3 +96,17 @@ def payout_object(payout: SandboxPayout) -> dict:
 def event_object(event: SandboxEvent) -> dict:
     return json.loads(event.body)
 
+
+
+def _source_object(source: str) -> dict | str:
+    if source.startswith("ch_"):
+        pi = db.session.scalars(select(SandboxPaymentIntent)
+                                .where(SandboxPaymentIntent.latest_charge == source)).first()
+        return charge_object(pi) if pi is not None else source
+    if source.startswith("re_"):
+        refund = db.session.scalars(select(SandboxRefund).where(SandboxRefund.id == source)).first()
+        return refund_object(refund) if refund is not None else source
+    if source.startswith("po_"):
+        payout = db.session.scalars(select(SandboxPayout).where(SandboxPayout.id == source)).first()
+        return payout_object(payout) if payout is not None else source
+    return source

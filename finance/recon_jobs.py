@@ -1,0 +1,23 @@
+"""Background entry points of the reconciliation: the nightly run, and payouts matched on statement import."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from core import outbox
+from core.periodic import periodic
+from core.timeutil import to_local
+from finance import recon
+from payments.bank import STATEMENT_IMPORTED
+
+
+@periodic("finance.nightly_reconcile", at=time(2, 0))
+def nightly_reconcile(occurrence: datetime) -> None:
+    """At 02:00 Hanoi time, the previous local day (the occurrence says which night, even when run late)."""
+    day = to_local(occurrence).date() - timedelta(days=1)
+    recon.reconcile(day, day, actor="system:nightly")
+
+
+@outbox.subscriber(STATEMENT_IMPORTED, name="finance.recon_bank_lines")
+def payouts_on_statement(payload: dict) -> None:
+    recon.match_bank_lines(int(payload["import_id"]))
