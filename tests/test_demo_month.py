@@ -1,0 +1,72 @@
+"""The demo month (app/demo_month.py): every screen gets something, through the platform's use cases, once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.demo import load_demo
+from app.demo_agents import AGENT_POINTS
+from app.demo_month import MARKER, generate
+from core.extensions import db
+from core.models import AgentPoint
+from core.outbox import OutboxMessage
+from core.timeutil import as_utc, current_clock, to_local
+from dossiers.models import DeliveryMethod, Dossier, DossierEvent, Status
+from payments.models import Payment, PaymentStatus, Refund
+from tracking.models import Feedback
+
+pytestmark = pytest.mark.smoke
+
+OPEN = [Status.RECEIVED, Status.ROUTED, Status.ACCEPTED, Status.PROCESSING, Status.SUPPLEMENT_REQUESTED]
+
+
+def _demo():
+    return Dossier.agent_reference.like(f"{MARKER}%")
+
+
+def test_a_month_with_something_on_every_screen_made_once(app, clock):
+    with app.app_context():
+        load_demo(month=False)
+        now = clock.now()
+        result = generate(days=30, volume=0.12, now=now)
+        assert current_clock() is clock  # the test's clock is back
+        assert result["created"] > 60 and result["month_start"] == to_local(now).date() - timedelta(days=30)
+
+        dossiers = db.session.scalars(select(Dossier).where(_demo())).all()
+        assert len(dossiers) == result["dossiers"]
+        assert len({to_local(as_utc(d.received_at)).date() for d in dossiers}) >= 20
+        assert all(as_utc(d.received_at) <= now for d in dossiers)
+
+        methods = set(db.session.scalars(select(Payment.method).where(
+            Payment.status.in_((PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)))))
+        assert {m.value for m in methods} == {"card", "vietqr", "cash"}
+        assert db.session.scalar(select(func.count()).select_from(Refund).where(Refund.status == "succeeded")) >= 1
+
+        ready = dict(db.session.execute(select(DossierEvent.dossier_id, func.min(DossierEvent.at)).where(
+            DossierEvent.to_status == Status.RESULT_READY.value).group_by(DossierEvent.dossier_id)).tuples().all())
+        late = [d for d in dossiers if d.id in ready and as_utc(ready[d.id]) > as_utc(d.deadline_at)]
+        overdue = [d for d in dossiers if d.status in OPEN and as_utc(d.deadline_at) < now]
+        assert late and overdue
+        assert any(d.outside_service_radius for d in dossiers)
+
+        ratings = set(db.session.scalars(select(Feedback.rating)))
+        assert ratings == {1, 2, 3, 4, 5}
+        codes = {p.id: p.code for p in db.session.scalars(select(AgentPoint))}
+        assert {codes[d.agent_point_id] for d in dossiers} == {p.code for p in AGENT_POINTS}
+
+        # Nothing of the past month is left to run when the app starts, but the bookings of results still
+        # waiting for a courier.
+        pending = db.session.execute(select(OutboxMessage.topic, OutboxMessage.payload).where(
+            OutboxMessage.status == "pending")).all()
+        waiting = {d.id for d in dossiers
+                   if d.status is Status.RESULT_READY and d.delivery_method is DeliveryMethod.COURIER}
+        assert all(topic == "courier@dossiers.status_changed" and payload["dossier_id"] in waiting
+                   for topic, payload in pending), pending
+
+        again = generate(days=30, volume=0.12, now=now)
+        assert again["created"] == 0
+        assert db.session.scalar(select(func.count()).select_from(Dossier).where(_demo())) == len(dossiers)
+        assert again["month_start"] >= result["month_start"]  # the first day that has a dossier
