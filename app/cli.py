@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from redis.exceptions import RedisError
 
 from app.demo import DEMO_PASSWORD, USERS, load_demo
+from app.demo_agents import AGENT_POINTS
 from core import accounts, jobs, jobs_admin, outbox
 from core.errors import DomainError
 from core.settings import settings
@@ -63,6 +64,10 @@ def demo_logins():
     for email, name, role, org, point in USERS:
         where = org or point or "-"
         click.echo(f"  {role.value:<15} {email:<32} {name} [{where}]")
+    listed = {email for email, *_ in USERS}
+    for spec in AGENT_POINTS:
+        if spec.email not in listed:
+            click.echo(f"  {'agent':<15} {spec.email:<32} {spec.agent_name} [{spec.organisation}: {spec.name}]")
     click.echo("API keys: flask agents create-key VNPOST-HN  |  flask users create-key EMAIL")
 
 

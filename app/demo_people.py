@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import random
 
+from marshmallow import ValidationError
+
+from dossiers.validators import normalise_mobile
+
 FAMILY = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ",
           "Ngô", "Dương", "Lý", "Đinh", "Trịnh", "Mai", "Cao")
 FAMILY_WEIGHTS = (38, 11, 9, 7, 5, 2, 4, 4, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1)
@@ -36,8 +40,18 @@ def citizen(rng: random.Random) -> dict:
     province = "001" if rng.random() < 0.8 else rng.choice(("030", "034", "036", "037", "038", "040", "022"))
     century_sex = (0 if year < 2000 else 2) + (0 if male else 1)
     cccd = f"{province}{century_sex}{year % 100:02d}{rng.randint(0, 999_999):06d}"
-    phone = rng.choice(MOBILE_PREFIXES) + f"{rng.randint(0, 9_999_999):07d}"
-    return {"full_name": f"{family} {middle} {given}", "cccd": cccd, "phone": phone, "address": address(rng)}
+    return {"full_name": f"{family} {middle} {given}", "cccd": cccd, "phone": mobile(rng), "address": address(rng)}
+
+
+def mobile(rng: random.Random) -> str:
+    """A mobile number in its national form, one that the platform accepts as able to receive SMS."""
+    while True:
+        phone = rng.choice(MOBILE_PREFIXES) + f"{rng.randint(0, 9_999_999):07d}"
+        try:
+            normalise_mobile(phone)
+            return phone
+        except ValidationError:
+            continue
 
 
 def address(rng: random.Random) -> str:

@@ -17,8 +17,9 @@ from app import demo_people
 from app.demo_agents import AGENT_POINTS, DemoAgentPoint
 from core.calendar import is_public_holiday, is_working_day
 from core.models import AgentPointKind
-from core.timeutil import LOCAL_TZ, as_utc, to_local
+from core.timeutil import LOCAL_TZ, to_local
 from dossiers.enums import Status
+from geo.territory import in_hanoi
 from payments import vietqr
 
 MARKER = "demo-month-"
@@ -184,6 +185,8 @@ def _plan(rng: random.Random, seq: int, at: datetime, point: DemoAgentPoint, pro
     online = point.kind is AgentPointKind.ONLINE
     spread = 0.03 if online else 0.008 if point.kind is AgentPointKind.TABLET else 0.012
     lat, lon = rng.gauss(point.lat, spread), rng.gauss(point.lon, spread)
+    while not in_hanoi(lat, lon):  # near the outline: closer to the point
+        lat, lon = (lat + point.lat) / 2, (lon + point.lon) / 2
     courier = rng.random() < (0.8 if online else 0.5)
     body = {"procedure_code": procedure.code, "citizen": person,
             "location": {"lat": round(lat, 6), "lon": round(lon, 6), "source": "gps"},
@@ -396,7 +399,3 @@ def statement_csv(transfers: list[tuple[datetime, Plan, int]], rng: random.Rando
         rows.append(f"{to_local(at):%d/%m/%Y %H:%M:%S};FT{to_local(at):%y%m%d}9{plan.seq:04d};;{amount};"
                     f"{name} CHUYEN TIEN NOP PHI")
     return ("\n".join(rows) + "\n").encode("utf-8")
-
-
-def utc(value: datetime) -> datetime:
-    return as_utc(value)

@@ -70,3 +70,28 @@ def test_a_month_with_something_on_every_screen_made_once(app, clock):
         assert again["created"] == 0
         assert db.session.scalar(select(func.count()).select_from(Dossier).where(_demo())) == len(dossiers)
         assert again["month_start"] >= result["month_start"]  # the first day that has a dossier
+
+
+def test_agent_points_and_their_users_are_made_once(app):
+    from core import accounts
+    from core.errors import Conflict
+    from core.models import AgentPointKind
+    from core.roles import OrganisationKind, Role
+
+    with app.app_context():
+        post = accounts.ensure_organisation("VNPOST-HN", "Bưu điện", OrganisationKind.POSTAL)
+        tech = accounts.ensure_organisation("HNTECH", "HNTECH", OrganisationKind.TECHNOLOGY)
+        user = accounts.ensure_user("daily@test.vn", "Đại lý", Role.AGENT, "correct horse battery staple", post)
+        assert user.agent_point_id is None
+        point = accounts.ensure_agent_point(post, "VNPOST-HN-HK", "Bưu điện Hoàn Kiếm", AgentPointKind.POST_OFFICE)
+        assert accounts.ensure_agent_point(post, "VNPOST-HN-HK", "other name", AgentPointKind.TABLET).id == point.id
+        with pytest.raises(Conflict):
+            accounts.ensure_agent_point(tech, "VNPOST-HN-HK", "x", AgentPointKind.ONLINE)
+        # An agent made before agent points gets the one named; another organisation's point is not taken.
+        other = accounts.ensure_agent_point(tech, "HNTECH-ONLINE", "Online", AgentPointKind.ONLINE)
+        assert accounts.ensure_user("daily@test.vn", "x", Role.AGENT, "x", post, agent_point_id=other.id
+                                    ).agent_point_id is None
+        again = accounts.ensure_user("daily@test.vn", "x", Role.AGENT, "x", post, agent_point_id=point.id)
+        assert again.id == user.id and again.agent_point_id == point.id
+        assert accounts.principal_for(again).agent_point_id == point.id
+        db.session.commit()
