@@ -41,7 +41,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from marshmallow import ValidationError
-from sqlalchemy import event, func, select, text, update
+from sqlalchemy import event, func, select, update
 
 from app import demo_plan
 from app.demo_plan import Plan
@@ -332,9 +332,7 @@ def _bulk_load() -> Iterator[None]:
     finally:
         db.session.remove()
         event.remove(engine, "connect", fast)
-        engine.dispose()  # later connections are back to the default
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        engine.dispose()  # later connections are back to the defaults
 
 
 @contextmanager

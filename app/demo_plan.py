@@ -67,7 +67,7 @@ class Plan:
     cards: tuple[str, ...] = ("pm_card_visa",)
     transfer_after: timedelta | None = None  # VietQR: when the citizen transfers (None: not yet)
     transfer_short_vnd: int = 0  # a transfer of less than was asked
-    outcome: str = "on_time"  # early | on_time | late | overdue | rejected | cancelled
+    outcome: str = "on_time"  # early | on_time | late | overdue | stuck | rejected | cancelled
     supplement_reason: str | None = None
     reject_reason: str = REJECTIONS[0]
     cancel_reason: str = CANCELS[0]
@@ -232,7 +232,7 @@ def _outcome(plan: Plan) -> None:
 
 def _feedback(plan: Plan) -> None:
     rng = plan.rng
-    if plan.outcome in ("rejected", "cancelled", "overdue") or rng.random() > 0.65:
+    if plan.outcome in ("rejected", "cancelled", "overdue", "stuck") or rng.random() > 0.65:
         return
     weights = (2, 3, 8, 30, 57) if plan.outcome != "late" else (15, 20, 25, 25, 15)
     set_rating(plan, rng.choices((1, 2, 3, 4, 5), weights)[0])
@@ -257,21 +257,22 @@ def _guarantee(plans: list[Plan], now: datetime, procedures: list[Procedure]) ->
     province = [p for p in procedures if p.level == "province"]
     early = [p for p in weekday if now - p.received_at > timedelta(days=12)]
     spare = iter(early[len(AGENT_POINTS):] or early)
+    forced: set[int] = set()
 
     def take(**changes) -> Plan | None:
         plan = next(spare, None)
         if plan is None:
             return None
+        forced.add(plan.seq)
         for name, value in changes.items():
             setattr(plan, name, value)
         return plan
 
-    for _ in range(2):
-        for outcome in ("late", "overdue"):
-            plan = take(outcome=outcome, supplement_reason=None, refund=None)
+    for index in range(2):
+        for outcome in ("late", "stuck"):  # stuck: never answered, overdue now
+            plan = take(outcome=outcome, supplement_reason=None, refund=None, rating=None)
             if plan is not None and quick:
-                _set_procedure(plan, quick[0])
-                plan.rating = None
+                _set_procedure(plan, quick[index % len(quick)])
     refund_plans = [take(outcome="rejected", method="card", cards=("pm_card_visa",), refund="full",
                          refund_reason="Hoàn phí do hồ sơ bị từ chối", rating=None),
                     take(outcome="cancelled", method="vietqr", transfer_after=timedelta(minutes=10),
@@ -284,12 +285,12 @@ def _guarantee(plans: list[Plan], now: datetime, procedures: list[Procedure]) ->
         plan = take(outcome="early", supplement_reason=None, refund=None)
         if plan is not None:
             if quick:
-                _set_procedure(plan, quick[0])
+                _set_procedure(plan, quick[rating % len(quick)])
             if rating == 4 and plan.point.kind is not AgentPointKind.ONLINE:
                 plan.method = "cash"
             set_rating(plan, rating)
     for index, plan in enumerate(plans):
-        if index % 37 == 5 and province and plan.point.kind is not AgentPointKind.ONLINE:
+        if index % 37 == 5 and province and plan.point.kind is not AgentPointKind.ONLINE and plan.seq not in forced:
             lat, lon = FAR[index % len(FAR)]
             plan.body["location"] = {"lat": lat + plan.rng.uniform(-0.004, 0.004),
                                      "lon": lon + plan.rng.uniform(-0.004, 0.004), "source": "gps"}
@@ -322,6 +323,8 @@ def lifecycle(plan: Plan) -> list[tuple[datetime, str]]:
     processing = step(next_work_time(accepted, rng.randint(5, 120)), "process")
     if plan.outcome == "rejected":
         step(next_work_time(processing, rng.randint(60, 2 * WORK_MINUTES)), "reject")
+        return steps
+    if plan.outcome == "stuck":  # forgotten in a queue: overdue once its deadline passes
         return steps
     span = max(deadline - processing, timedelta(minutes=30))
     pause = timedelta()
