@@ -56,6 +56,7 @@ from dossiers.models import DeliveryMethod, Dossier, Procedure, Status
 from dossiers.schemas import DossierCreateSchema
 from payments import bank, refunds
 from payments import service as payments
+from payments.client import gateway
 from payments.errors import PaymentDeclined
 from payments.models import Method, Payment, PaymentStatus, Refund
 from tracking import service as tracking
@@ -85,6 +86,7 @@ def generate(days: int = 30, *, seed: int = 2026, volume: float = 1.0, now: date
         with _bulk_load(), _quiet_side_effects():
             player = _Player(plans, now)
             player.play()
+            _payout()
             _settle_outbox(first_message)
     finally:
         use_clock(previous)
@@ -248,6 +250,20 @@ class _Player:
     def _rate(self, plan: Plan) -> None:
         dossier_id = dossiers.get(self.officer(plan), plan.number).id
         tracking.give_feedback(dossier_id, plan.rating, plan.comment)
+
+
+def _payout() -> None:
+    """The embedded sandbox gateway pays the card takings out to the centre's bank (its daily payout, run
+    now), booked in the ledger by the use case the ``payout.paid`` webhook job calls. With a real gateway
+    (``PAYMENT_GATEWAY_URL``) payouts are its own business: nothing is asked.
+
+    The sandbox dates its objects by the system's clock, not the platform's: the payout is of its day."""
+    if current_app.config.get("PAYMENT_GATEWAY_URL"):
+        return
+    answer = gateway().request("POST", "/_sandbox/payouts/run", {},
+                               idempotency_key=f"{MARKER}payout-{wallclock.time():.0f}")
+    if answer.get("payout"):
+        payments.record_payout(answer["payout"])
 
 
 def _settle_outbox(first_message: int) -> None:

@@ -15,7 +15,7 @@ from core.models import AgentPoint
 from core.outbox import OutboxMessage
 from core.timeutil import as_utc, current_clock, to_local
 from dossiers.models import DeliveryMethod, Dossier, DossierEvent, Status
-from payments.models import Payment, PaymentStatus, Refund
+from payments.models import LedgerTransaction, Payment, PaymentStatus, Refund
 from tracking.models import Feedback
 
 pytestmark = pytest.mark.smoke
@@ -66,10 +66,20 @@ def test_a_month_with_something_on_every_screen_made_once(app, clock):
         assert all(topic == "courier@dossiers.status_changed" and payload["dossier_id"] in waiting
                    for topic, payload in pending), pending
 
+        # The gateway paid the card takings out, and the ledger has the payout.
+        assert db.session.scalar(select(func.count()).select_from(LedgerTransaction).where(
+            LedgerTransaction.kind == "payout")) == 1
+
         again = generate(days=30, volume=0.12, now=now)
         assert again["created"] == 0
         assert db.session.scalar(select(func.count()).select_from(Dossier).where(_demo())) == len(dossiers)
         assert again["month_start"] >= result["month_start"]  # the first day that has a dossier
+
+    # `flask demo load` a second time: nothing added, the month's summary printed.
+    output = app.test_cli_runner().invoke(args=["demo", "load"]).output
+    assert "demo month:     0 dossiers created" in output and f"{len(dossiers)} in all" in output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Dossier).where(_demo())) == len(dossiers)
 
 
 def test_agent_points_and_their_users_are_made_once(app):
