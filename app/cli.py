@@ -49,8 +49,9 @@ def demo_load(no_month: bool):
                    f"from {month['month_start'].isoformat()} over {month['days']} days")
         click.echo(f"  by status:    {_pairs(month['by_status'])}")
         click.echo(f"  paid by:      {_pairs(month['paid_by_method'])}; refunds: {month['refunds']}")
-        click.echo(f"  outside the service radius: {month['outside_radius']}; overdue now: {month['overdue']}; "
-                   f"ratings: {_pairs(month['ratings'])}")
+        click.echo(f"  results:      {month['results_on_time']} on time, {month['results_late']} late; "
+                   f"overdue now: {month['overdue']}; outside the service radius: {month['outside_radius']}")
+        click.echo(f"  ratings:      {_pairs(month['ratings'])}")
 
 
 def _pairs(counts: dict) -> str:

@@ -21,10 +21,18 @@ system clock back afterwards:
 Side effects (the outbox): what a past month's jobs would have done is not replayed. The gateway's fee of
 each card charge is booked when it happens (``payments.gateway_fee``, run at once under the frozen clock);
 the sandbox gateway's webhooks are not sent for the month (the API answers were applied, as the portal
-does); the citizens' SMS and the courier bookings of results already handed over are marked done when
-the month ends, so starting the app sends no SMS and books no courier for month-old events. Only the
-courier bookings of results still waiting for their courier stay pending: they run when the app starts,
-as they would on that day.
+does), and at the end its daily payout pays the card takings out (booked by ``payments.record_payout``).
+The citizens' SMS and the courier bookings of results already handed over are marked done when the
+month ends, so starting the app sends no SMS and books no courier for month-old events. Only the courier
+bookings of results still waiting for their courier stay pending: they run when the app starts, as they
+would on that day. While the month plays no outbox runner thread starts (``OUTBOX_THREAD`` held off: the
+in-process gateway's requests would start one, working by the frozen clock).
+
+The sandbox gateway dates its own objects (charges, balance transactions, the payout) by the system's
+clock, not the platform's: on the gateway's side the month's card payments are of the day it was loaded.
+
+Speed: ~700 dossiers and ~6,000 use cases; on SQLite each commit skips the wait for the disk while the
+month is written (``_bulk_load``).
 
 Idempotent: dossiers carry ``agent_reference`` ``demo-month-NNNN``; when one exists nothing is added.
 """
@@ -52,7 +60,7 @@ from core.outbox import OutboxMessage
 from core.timeutil import FrozenClock, as_utc, to_local, use_clock, utcnow
 from core.uow import unit_of_work
 from dossiers import service as dossiers
-from dossiers.models import DeliveryMethod, Dossier, Procedure, Status
+from dossiers.models import DeliveryMethod, Dossier, DossierEvent, Procedure, Status
 from dossiers.schemas import DossierCreateSchema
 from payments import bank, refunds
 from payments import service as payments
@@ -68,7 +76,7 @@ MARKER = demo_plan.MARKER
 FINANCE_EMAIL = "taichinh@demo.hanoi.vn"
 SUPERVISOR_EMAIL = "canbo.giamsat@demo.hanoi.vn"
 COURIER_TOPIC = "courier@dossiers.status_changed"
-RUN_AT_ONCE = ("payments.gateway_fee",)  # booked in the ledger as the charge happens
+GATEWAY_FEE_TOPIC = "payments.gateway_fee"  # run as the charge happens: the gateway's fee is in the ledger
 
 
 def generate(days: int = 30, *, seed: int = 2026, volume: float = 1.0, now: datetime | None = None) -> dict:
@@ -91,7 +99,8 @@ def generate(days: int = 30, *, seed: int = 2026, volume: float = 1.0, now: date
     finally:
         use_clock(previous)
         db.session.remove()
-    result = {**summary(month_start), "created": len(plans), "skipped": player.skipped,
+    registered = sum(1 for plan in plans if plan.number is not None)
+    result = {**summary(month_start), "created": registered, "skipped": player.skipped,
               "seconds": round(wallclock.perf_counter() - started, 1)}
     log.info("demo month: %s", result)
     return result
@@ -100,7 +109,9 @@ def generate(days: int = 30, *, seed: int = 2026, volume: float = 1.0, now: date
 # ---------------------------------------------------------------- playing the plan
 
 class _Player:
-    """Runs every planned action at its time, in time order; an action whose moment is after ``now`` waits."""
+    """Runs every planned action at its time, in time order. Actions planned after ``now`` are left undone:
+    the month ends there, with dossiers in every state. A step the dossier's state no longer allows (a
+    payment that failed, a cancelled dossier) is counted in ``skipped`` and the plan goes on."""
 
     def __init__(self, plans: list[Plan], now: datetime):
         self.plans, self.now = plans, now
@@ -172,7 +183,7 @@ class _Player:
                     break
                 except PaymentDeclined:  # recorded; the citizen tries another card
                     continue
-            outbox.run_due(topic=RUN_AT_ONCE[0])
+            outbox.run_due(topic=GATEWAY_FEE_TOPIC)
 
     def _transfer(self, plan: Plan) -> None:
         payment = payments.get(self.principal(plan.agent_email), plan.number)[1]
@@ -311,6 +322,12 @@ def summary(month_start: date) -> dict:
     refunded = db.session.scalar(select(func.count()).select_from(Refund).join(Payment).join(
         Dossier, Dossier.id == Payment.dossier_id).where(demo, Refund.status == "succeeded"))
     open_statuses = [s for s in Status if s not in demo_plan.RESULT_GIVEN]
+    answered = db.session.execute(
+        select(Dossier.deadline_at, func.min(DossierEvent.at))
+        .join(DossierEvent, DossierEvent.dossier_id == Dossier.id)
+        .where(demo, DossierEvent.to_status == Status.RESULT_READY.value)
+        .group_by(Dossier.id, Dossier.deadline_at)).all()
+    late = sum(1 for deadline, ready in answered if as_utc(ready) > as_utc(deadline))
     return {
         "month_start": month_start,
         "dossiers": count(),
@@ -319,6 +336,8 @@ def summary(month_start: date) -> dict:
             select(Dossier.status, func.count()).where(demo).group_by(Dossier.status)).tuples().all()},
         "paid_by_method": {str(getattr(m, "value", m)): n for m, n in methods.items()},
         "refunds": refunded,
+        "results_on_time": len(answered) - late,
+        "results_late": late,
         "outside_radius": count(Dossier.outside_service_radius.is_(True)),
         "overdue": count(Dossier.status.in_(open_statuses), Dossier.deadline_at < now),
         "ratings": {int(r): n for r, n in sorted(ratings.items())},
