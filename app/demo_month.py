@@ -247,7 +247,7 @@ class _Player:
 
     def _after_handover(self, plan: Plan) -> None:
         if plan.rating is not None:
-            self.push(utcnow() + plan.rating_after, "rate", plan)
+            self.push(demo_plan.waking(utcnow() + plan.rating_after), "rate", plan)
         if plan.refund == "partial":
             self._refund_later(plan)
 

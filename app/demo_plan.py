@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from app import demo_people
@@ -80,7 +80,6 @@ class Plan:
     number: str | None = None
     service_point_code: str | None = None
     deadline_at: datetime | None = None
-    steps: list = field(default_factory=list)
 
     @property
     def reference(self) -> str:
@@ -122,8 +121,14 @@ def next_work_time(at: datetime, minutes: int = 0) -> datetime:
         moment = closes
 
 
-def _between(start: datetime, end: datetime, share: float) -> datetime:
-    return start + (end - start) * share
+def waking(at: datetime) -> datetime:
+    """``at``, or the next 07:00 when it falls at night (22:00–07:00): when a citizen rates on their phone."""
+    moment = to_local(at)
+    if moment.hour >= 22:
+        moment = datetime.combine(moment.date() + timedelta(days=1), time(7, moment.minute), tzinfo=LOCAL_TZ)
+    elif moment.hour < 7:
+        moment = datetime.combine(moment.date(), time(7, moment.minute), tzinfo=LOCAL_TZ)
+    return moment.astimezone(timezone.utc)
 
 
 # ---------------------------------------------------------------- the month
@@ -292,8 +297,9 @@ def _guarantee(plans: list[Plan], now: datetime, procedures: list[Procedure]) ->
     for index, plan in enumerate(plans):
         if index % 37 == 5 and province and plan.point.kind is not AgentPointKind.ONLINE and plan.seq not in forced:
             lat, lon = FAR[index % len(FAR)]
-            plan.body["location"] = {"lat": lat + plan.rng.uniform(-0.004, 0.004),
-                                     "lon": lon + plan.rng.uniform(-0.004, 0.004), "source": "gps"}
+            near = (lat + plan.rng.uniform(-0.004, 0.004), lon + plan.rng.uniform(-0.004, 0.004))
+            lat, lon = near if in_hanoi(*near) else (lat, lon)
+            plan.body["location"] = {"lat": round(lat, 6), "lon": round(lon, 6), "source": "gps"}
             _set_procedure(plan, province[index % len(province)])
 
 

@@ -105,3 +105,34 @@ def test_agent_points_and_their_users_are_made_once(app):
         assert again.id == user.id and again.agent_point_id == point.id
         assert accounts.principal_for(again).agent_point_id == point.id
         db.session.commit()
+
+
+def test_the_plan_is_seeded_and_keeps_to_office_hours():
+    from datetime import datetime, time
+
+    from app import demo_plan
+    from core.models import AgentPointKind
+    from core.timeutil import LOCAL_TZ
+    from geo.territory import in_hanoi
+
+    procedures = [demo_plan.Procedure("C1", "commune", 1), demo_plan.Procedure("D3", "district", 3),
+                  demo_plan.Procedure("P10", "province", 10)]
+    now = datetime(2026, 3, 10, 9, 0, tzinfo=LOCAL_TZ)
+    plans = demo_plan.plan_month(30, seed=1, volume=0.5, now=now, procedures=procedures)
+    again = demo_plan.plan_month(30, seed=1, volume=0.5, now=now, procedures=procedures)
+    assert [(p.received_at, p.point.code, p.body) for p in plans] == [(p.received_at, p.point.code, p.body)
+                                                                      for p in again]
+    assert {p.point.code for p in plans} == {p.code for p in AGENT_POINTS}
+    assert all(in_hanoi(p.body["location"]["lat"], p.body["location"]["lon"]) for p in plans)
+    for plan in plans:
+        moment = to_local(plan.received_at)
+        if plan.point.kind is not AgentPointKind.ONLINE:
+            assert moment.weekday() < 6 and time(7, 30) <= moment.time() < time(17, 0)
+    assert {p.outcome for p in plans} >= {"early", "on_time", "late", "stuck", "rejected", "cancelled"}
+    assert {p.rating for p in plans} >= {1, 2, 3, 4, 5}
+
+    # Office time: 08:00–17:00 on working days (Saturday 14 March 2026 and Sunday are not).
+    friday_late = datetime(2026, 3, 13, 16, 30, tzinfo=LOCAL_TZ)
+    assert to_local(demo_plan.next_work_time(friday_late, 60)) == datetime(2026, 3, 16, 8, 30, tzinfo=LOCAL_TZ)
+    assert to_local(demo_plan.waking(datetime(2026, 3, 13, 23, 10, tzinfo=LOCAL_TZ))) == datetime(
+        2026, 3, 14, 7, 10, tzinfo=LOCAL_TZ)
