@@ -7,7 +7,8 @@ step (``core.timeutil.use_clock(FrozenClock(...))``, as the tests' ``clock`` fix
 system clock back afterwards:
 
 - each dossier is registered by its point's agent user (``dossiers.service.register``, the principal from
-  ``core.accounts.principal_for``), at a location near the point, a few far away (outside the radius);
+  ``core.accounts.principal_for``), at a location near the point, a few far away (outside the radius),
+  with its scanned request form attached (``dossiers.service.add_document``; app/demo_documents.py);
 - it is paid through ``payments.service``: card through the gateway (the embedded sandbox; a few declined
   first), VietQR confirmed from a bank statement that finance imports the next working morning
   (``payments.bank.import_statement``, a few lines with a wrong amount, one without a reference), or cash
@@ -40,6 +41,7 @@ Idempotent: dossiers carry ``agent_reference`` ``demo-month-NNNN``; when one exi
 from __future__ import annotations
 
 import heapq
+import io
 import logging
 import random
 import time as wallclock
@@ -51,7 +53,7 @@ from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import event, func, select, update
 
-from app import demo_plan
+from app import demo_documents, demo_plan
 from app.demo_plan import Plan
 from core import accounts, outbox
 from core.errors import DomainError
@@ -121,6 +123,7 @@ class _Player:
         self.transfers: list[tuple[datetime, Plan, int]] = []  # VietQR transfers made, waiting for the statement
         self.statement_rng = random.Random(len(plans))
         self.skipped: dict[str, int] = {}
+        self.forms: dict[str, bytes] = {}  # each procedure's scanned request form
         for plan in plans:
             self.push(plan.received_at, "register", plan)
         for day in demo_plan.statement_days(plans, now):
@@ -157,9 +160,16 @@ class _Player:
 
     def _register(self, plan: Plan) -> None:
         data = DossierCreateSchema().load(plan.body)
-        dossier = dossiers.register(self.principal(plan.agent_email), data, plan.reference).dossier
+        agent = self.principal(plan.agent_email)
+        dossier = dossiers.register(agent, data, plan.reference).dossier
         plan.number, plan.service_point_code = dossier.number, dossier.routing["chosen"]["service_point_code"]
         plan.deadline_at = as_utc(dossier.deadline_at)
+        procedure = dossier.procedure
+        form = self.forms.get(procedure.code)
+        if form is None:
+            form = self.forms[procedure.code] = demo_documents.request_form(
+                procedure.code, procedure.name, list(procedure.required_documents or []))
+        dossiers.add_document(agent, plan.number, "application_form", "to-khai.pdf", io.BytesIO(form))
         for at, kind in demo_plan.lifecycle(plan):
             self.push(at, kind, plan)
 

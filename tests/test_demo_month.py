@@ -39,6 +39,7 @@ def test_a_month_with_something_on_every_screen_made_once(app, clock):
         assert len(dossiers) == result["dossiers"]
         assert len({to_local(as_utc(d.received_at)).date() for d in dossiers}) >= 20
         assert all(as_utc(d.received_at) <= now for d in dossiers)
+        assert all([doc.content_type for doc in d.documents] == ["application/pdf"] for d in dossiers)
 
         methods = set(db.session.scalars(select(Payment.method).where(
             Payment.status.in_((PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)))))
