@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from redis.exceptions import RedisError
 
 from app.demo import DEMO_PASSWORD, USERS, load_demo
+from app.demo_agents import AGENT_POINTS
 from core import accounts, jobs, jobs_admin, outbox
 from core.errors import DomainError
 from core.settings import settings
@@ -33,12 +34,29 @@ jobs_cli = AppGroup("jobs", help="Background jobs: the outbox, the relay to rq, 
 
 
 @demo_cli.command("load")
-def demo_load():
-    """Load the Hanoi network, the demo catalogue, organisations and users (idempotent)."""
-    result = load_demo()
+@click.option("--no-month", is_flag=True, help="Skip the demo month of dossiers (app/demo_month.py).")
+def demo_load(no_month: bool):
+    """Load the Hanoi network, the demo catalogue, organisations, agent points, users and a month of
+    dossiers (idempotent)."""
+    result = load_demo(month=not no_month)
     p, c = result["points"], result["procedures"]
     click.echo(f"service points: {p.created} created, {p.updated} checked, {len(p.rejected)} rejected")
     click.echo(f"procedures:     {c.created} created, {c.updated} checked, {len(c.rejected)} rejected")
+    click.echo(f"agent points:   {result['agent_points']}")
+    month = result.get("month")
+    if month is not None:
+        took = f" in {month['seconds']} s" if month.get("seconds") is not None else ""
+        click.echo(f"demo month:     {month['created']} dossiers created{took}; {month['dossiers']} in all, "
+                   f"from {month['month_start'].isoformat()} over {month['days']} days")
+        click.echo(f"  by status:    {_pairs(month['by_status'])}")
+        click.echo(f"  paid by:      {_pairs(month['paid_by_method'])}; refunds: {month['refunds']}")
+        click.echo(f"  results:      {month['results_on_time']} on time, {month['results_late']} late; "
+                   f"overdue now: {month['overdue']}; outside the service radius: {month['outside_radius']}")
+        click.echo(f"  ratings:      {_pairs(month['ratings'])}")
+
+
+def _pairs(counts: dict) -> str:
+    return ", ".join(f"{key} {value}" for key, value in counts.items()) or "-"
 
 
 @demo_cli.command("logins")
@@ -48,6 +66,10 @@ def demo_logins():
     for email, name, role, org, point in USERS:
         where = org or point or "-"
         click.echo(f"  {role.value:<15} {email:<32} {name} [{where}]")
+    listed = {email for email, *_ in USERS}
+    for spec in AGENT_POINTS:
+        if spec.email not in listed:
+            click.echo(f"  {'agent':<15} {spec.email:<32} {spec.agent_name} [{spec.organisation}: {spec.name}]")
     click.echo("API keys: flask agents create-key VNPOST-HN  |  flask users create-key EMAIL")
 
 

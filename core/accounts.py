@@ -15,7 +15,7 @@ from core import sign_in_guard, versions
 from core.errors import Conflict, NotFound, Unauthorized, invalid
 from core.extensions import db
 from core.messages import Text
-from core.models import ApiKey, Organisation, User
+from core.models import AgentPoint, AgentPointKind, ApiKey, Organisation, User
 from core.roles import OrganisationKind, Role
 from core.timeutil import as_utc, utcnow
 from core.uow import unit_of_work
@@ -100,6 +100,22 @@ def ensure_organisation(code: str, name: str, kind: OrganisationKind) -> Organis
     return org
 
 
+def ensure_agent_point(organisation: Organisation, code: str, name: str, kind: AgentPointKind,
+                       address: str | None = None) -> AgentPoint:
+    """Create the organisation's agent point (post office, tablet, online channel) if absent; an existing
+    one is left as it is. A code taken by another organisation's point is refused."""
+    point = db.session.scalar(select(AgentPoint).where(AgentPoint.code == code))
+    if point is None:
+        point = AgentPoint(organisation_id=organisation.id, code=code, name=name, kind=AgentPointKind(kind),
+                           address=address)
+        db.session.add(point)
+        db.session.flush()
+    elif point.organisation_id != organisation.id:
+        raise Conflict(Text(f"Mã điểm đại lý {code} đã thuộc tổ chức khác.",
+                            f"The agent point code {code} belongs to another organisation."))
+    return point
+
+
 def ensure_user(
     email: str,
     full_name: str,
@@ -107,8 +123,10 @@ def ensure_user(
     password: str,
     organisation: Organisation | None = None,
     service_point_id: int | None = None,
+    agent_point_id: int | None = None,
 ) -> User:
-    """Create the user if absent; an existing user is left as it is."""
+    """Create the user if absent; an existing user is left as it is, except that an agent without an
+    agent point is given the one named (users created before agent points existed)."""
     email = email.lower()
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
@@ -116,10 +134,15 @@ def ensure_user(
             raise invalid("organisation", "Missing data for required field.")
         user = User(
             email=email, full_name=full_name, role=role, password_hash=hash_password(password),
-            organisation=organisation, service_point_id=service_point_id,
+            organisation=organisation, service_point_id=service_point_id, agent_point_id=agent_point_id,
         )
         db.session.add(user)
         db.session.flush()
+    elif agent_point_id is not None and user.agent_point_id is None and user.role is Role.AGENT:
+        point = db.session.get(AgentPoint, agent_point_id)
+        if point is not None and point.organisation_id == user.organisation_id:
+            user.agent_point_id = agent_point_id
+            versions.bump(versions.ACCESS)  # principals carry the point: known keys are read again
     return user
 
 

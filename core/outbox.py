@@ -539,5 +539,7 @@ def init_outbox(app: Flask) -> None:
 
     @app.before_request
     def _ensure_runner() -> None:  # started lazily: after gunicorn forks, once per worker
-        if _runner is None or not _runner.is_alive():
+        # OUTBOX_THREAD turned off at run time holds it back (the demo month plays its past outbox itself;
+        # its in-process gateway requests must not start a runner working by the frozen clock).
+        if (_runner is None or not _runner.is_alive()) and app.config.get("OUTBOX_THREAD", True):
             start_runner(app)
