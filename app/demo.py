@@ -57,7 +57,19 @@ def load_demo(month: bool = True) -> dict:
         from app import demo_month  # uses the data above
 
         result["month"] = demo_month.generate()
+        result["finance"] = _seed_finance(result["month"]["month_start"])
     return result
+
+
+# Each finance section adds its part of the month on top of it (idempotent), in this order: cash handed
+# over, the gateway and bank reconciled, statements issued, the queue worked on.
+FINANCE_SEEDS = ("finance.demo_recon",)
+
+
+def _seed_finance(month_start) -> dict:
+    import importlib
+
+    return {name.rsplit(".", 1)[1]: importlib.import_module(name).seed_demo(month_start) for name in FINANCE_SEEDS}
 
 
 @unit_of_work()  # one transaction: the importers and the fee rules inside it are nested units
