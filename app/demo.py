@@ -69,7 +69,13 @@ FINANCE_SEEDS = ("finance.demo_recon",)
 def _seed_finance(month_start) -> dict:
     import importlib
 
-    return {name.rsplit(".", 1)[1]: importlib.import_module(name).seed_demo(month_start) for name in FINANCE_SEEDS}
+    from app.demo_month import quiet_side_effects
+
+    # Like the month: the in-process gateway's requests start no runner thread that would write to the
+    # (SQLite) database while a seed does; what the seeds enqueue runs once the app serves.
+    with quiet_side_effects():
+        return {name.rsplit(".", 1)[1]: importlib.import_module(name).seed_demo(month_start)
+                for name in FINANCE_SEEDS}
 
 
 @unit_of_work()  # one transaction: the importers and the fee rules inside it are nested units

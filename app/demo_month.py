@@ -93,7 +93,7 @@ def generate(days: int = 30, *, seed: int = 2026, volume: float = 1.0, now: date
     first_message = db.session.scalar(select(func.max(OutboxMessage.id))) or 0
     previous = use_clock(FrozenClock(now))
     try:
-        with _bulk_load(), _quiet_side_effects():
+        with _bulk_load(), quiet_side_effects():
             player = _Player(plans, now)
             player.play()
             _payout()
@@ -381,7 +381,7 @@ def _bulk_load() -> Iterator[None]:
 
 
 @contextmanager
-def _quiet_side_effects() -> Iterator[None]:
+def quiet_side_effects() -> Iterator[None]:
     """While the month plays: the sandbox gateway sends no webhooks (the payments are applied from its
     answers, as the portal does), and its in-process requests start no outbox runner thread (the month's
     outbox is settled by ``_settle_outbox``, not run by a thread reading the frozen clock)."""
