@@ -95,6 +95,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from dossiers.api import blp as dossiers_blp
     from dossiers.api_catalogue import blp as procedures_blp
     from dossiers.labels import status_label
+    from finance.cash_api import blp as finance_cash_blp
+    from finance.cash_views import bp as finance_cash_bp
     from geo.api import blp as geo_blp
     from geo.api_admin import blp as points_admin_blp
     from geo.api_coverage import blp as coverage_blp
@@ -111,11 +113,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_web(app)
     app.jinja_env.globals.update(status_label=status_label, payment_label=payment_label, method_label=method_label)
     for blueprint in (procedures_blp, geo_blp, geocode_blp, coverage_blp, points_admin_blp, dossiers_blp,
-                      payments_blp, notify_blp, courier_blp, keys_blp):
+                      payments_blp, notify_blp, courier_blp, keys_blp, finance_cash_blp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer keys carry no cookie; session calls are checked in core.auth
     for blueprint in (health_bp, coverage_page_bp, web_bp, portal_bp, receipts_bp, tracking_bp, payments_pages_bp,
-                      finance_payments_bp, backoffice_bp):
+                      finance_payments_bp, finance_cash_bp, backoffice_bp):
         app.register_blueprint(blueprint)
     sandboxes.init_app(app)  # dev plugins, only while no real gateway/courier is configured; never in production
     if app.config["SMS_PROVIDER"] == "dev":  # /dev/sms exists only while the dev outbox is the provider
@@ -123,6 +125,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_auth(app)
     init_security(app)  # proxy trust, security headers, log redaction
     import courier.jobs  # noqa: F401 - registers the outbox handlers
+    import finance.cash_jobs  # noqa: F401 - registers the outbox handlers
     import notify.jobs  # noqa: F401 - registers the outbox handlers
     import payments.jobs  # noqa: F401 - registers the outbox handlers
     from core.outbox import init_outbox

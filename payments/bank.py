@@ -13,6 +13,7 @@ import hashlib
 
 from sqlalchemy import select
 
+from core import outbox
 from core.accounts import Principal
 from core.errors import Conflict, Forbidden, InvalidInput
 from core.extensions import db
@@ -24,6 +25,9 @@ from dossiers.models import Dossier
 from payments import repository, statements, vietqr
 from payments.models import BankStatementImport, BankStatementLine, Payment
 from payments.service import OPEN, mark_transfer_paid
+
+# A statement file was imported (payload: ``import_id``): finance matches agents' cash deposits in its lines.
+STATEMENT_IMPORTED = outbox.declare_event("payments.statement_imported")
 
 
 @unit_of_work()
@@ -60,6 +64,7 @@ def import_statement(principal: Principal, filename: str, data: bytes) -> BankSt
                                          booked_at=as_utc(line.booked_at), amount_vnd=line.amount_vnd,
                                          description=line.description[:1000], payment_id=payment_id, outcome=outcome))
     record.summary = summary
+    outbox.publish(STATEMENT_IMPORTED, {"import_id": record.id}, dedupe_key=str(record.id))
     return record
 
 
@@ -81,7 +86,8 @@ def _match(line: statements.StatementLine) -> tuple[str, int | None, bool]:
 
 
 def lines_needing_attention(limit: int = 200) -> list[BankStatementLine]:
-    return list(db.session.scalars(select(BankStatementLine).where(BankStatementLine.outcome != "matched")
+    explained = ("matched", "cash_deposit")  # a VietQR transfer, an agent's cash deposit (finance.cash)
+    return list(db.session.scalars(select(BankStatementLine).where(BankStatementLine.outcome.notin_(explained))
                                    .order_by(BankStatementLine.id.desc()).limit(limit)))
 
 
