@@ -292,8 +292,8 @@ def handover_history(*, organisation_code: str | None = None, agent_point_code: 
         query = query.where(CashHandover.agent_point_id == (point.id if point else -1))
     rows = list(db.session.scalars(query.limit(limit).offset(offset)))
     ids = [r.id for r in rows]
-    reversed_by = dict(db.session.execute(select(CashHandover.reverses_id, CashHandover.id).where(
-        CashHandover.reverses_id.in_(ids)))) if ids else {}
+    reversed_by = {original: reversal for original, reversal in db.session.execute(
+        select(CashHandover.reverses_id, CashHandover.id).where(CashHandover.reverses_id.in_(ids)))} if ids else {}
     orgs = {o.id: o for o in db.session.scalars(select(Organisation).where(
         Organisation.id.in_({r.organisation_id for r in rows})))} if rows else {}
     point_ids = {r.agent_point_id for r in rows if r.agent_point_id}

@@ -120,5 +120,5 @@ def release(handover: CashHandover) -> None:
 def line_references(line_ids: set[int]) -> dict[int, str]:
     if not line_ids:
         return {}
-    return dict(db.session.execute(select(BankStatementLine.id, BankStatementLine.bank_reference)
-                                   .where(BankStatementLine.id.in_(line_ids))))
+    return {line_id: reference for line_id, reference in db.session.execute(
+        select(BankStatementLine.id, BankStatementLine.bank_reference).where(BankStatementLine.id.in_(line_ids)))}
