@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from finance.models import HandoverMethod
@@ -18,8 +19,8 @@ class HandoverForm(FlaskForm):
     amount = MoneyField(_l("Amount handed over (đồng)"), validators=[InputRequired(_l("Enter the amount."))])
     handed_over_on = DateField(_l("Handed over on"), validators=[InputRequired(_l("Enter the date of the handover."))])
     method = RadioField(_l("How"), choices=[
-        (HandoverMethod.BANK_DEPOSIT.value, _l("Deposit into the centre's bank account")),
-        (HandoverMethod.COUNTER.value, _l("At the centre's counter"))],
+        SelectChoice(HandoverMethod.BANK_DEPOSIT.value, _l("Deposit into the centre's bank account")),
+        SelectChoice(HandoverMethod.COUNTER.value, _l("At the centre's counter"))],
                         default=HandoverMethod.BANK_DEPOSIT.value,
                         validators=[DataRequired(_l("Choose how the cash was handed over."))])
     reference = StringField(_l("Bank reference or counter receipt number"), validators=[

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from wtforms.fields.choices import SelectChoice
 
 from core.auth import allow, current_principal
 from core.errors import DomainError
@@ -26,11 +27,15 @@ def _says(exc: DomainError) -> str:
     return (exc.detail or exc.title).get(str(get_locale()))
 
 
-def _choices() -> list[tuple[str, str]]:
-    choices = [("", _("Choose…"))]
+def _choices() -> list[SelectChoice]:
+    """Every organisation's points (and its own, pointless, dossiers), grouped by organisation."""
+    choices = [SelectChoice("", _("Choose…"))]
     for org in cash.organisations_and_points():
-        choices.append((f"{org['code']}/", _("%(code)s — the organisation's own dossiers", code=org["code"])))
-        choices += [(f"{org['code']}/{p['code']}", f"{org['code']} · {p['code']} — {p['name']}") for p in org["points"]]
+        group = f"{org['code']} — {org['name']}"
+        choices += [SelectChoice(f"{org['code']}/{p['code']}", f"{p['code']} — {p['name']}", optgroup=group)
+                    for p in org["points"]]
+        choices.append(SelectChoice(f"{org['code']}/", _("%(code)s: the organisation's own dossiers (API)",
+                                                        code=org["code"]), optgroup=group))
     return choices
 
 
