@@ -217,7 +217,7 @@ def _record(principal: Principal, data: dict) -> CashHandover:
     handover.ledger_transaction_id = payments.book_ledger(entry, memo=f"{method.value} {reference}"[:500])
     if method is HandoverMethod.BANK_DEPOSIT:
         cash_deposits.match_recorded(handover)
-    sweep_overdue(unit=unit)
+    sweep_overdue(unit=unit, raise_new=False)
     return handover
 
 
@@ -254,7 +254,7 @@ def _reverse(principal: Principal, handover_id: int, reason: str) -> CashHandove
         "cash_handover_reversal", f"handover-{original.id}")
     reversal.ledger_transaction_id = payments.book_ledger(entry, memo=reason[:500])
     cash_deposits.release(original)
-    sweep_overdue(unit=Unit(original.organisation_id, original.agent_point_id))
+    sweep_overdue(unit=Unit(original.organisation_id, original.agent_point_id), raise_new=False)
     return reversal
 
 
@@ -314,8 +314,12 @@ def _overdue_key(unit: Unit, day: date) -> str:
     return f"cash_overdue:{unit.organisation_id}:{unit.key[1]}:{day.isoformat()}"
 
 
-def sweep_overdue(on: date | None = None, *, unit: Unit | None = None) -> dict:
-    """Raise an exception item per unit and collection day whose cash is overdue; clear those handed over."""
+def sweep_overdue(on: date | None = None, *, unit: Unit | None = None, raise_new: bool = True) -> dict:
+    """Raise an exception item per unit and collection day whose cash is overdue; clear those handed over.
+
+    A handover or a reversal sweeps its own unit with ``raise_new=False``: it clears at once what it
+    covered; raising is the morning job's (one run a day, so the queue's age is the job's view).
+    """
     on = on or today()
     days = handover_days()
     found = holdings(unit=unit)
@@ -335,7 +339,7 @@ def sweep_overdue(on: date | None = None, *, unit: Unit | None = None) -> dict:
                 ours={"organisation": org.code, "agent_point": point.code if point else None,
                       "collected_on": d.day.isoformat(), "due_by": due.isoformat(), "not_handed_over_vnd": d.amount_vnd,
                       "held_vnd": h.held_vnd, "working_days_allowed": days}))
-    raised = exceptions.raise_items(items)
+    raised = exceptions.raise_items(items) if raise_new else 0
     still = {item.dedupe_key for item in items}
     open_now = exceptions.open_keys(ExceptionKind.CASH_OVERDUE)
     if unit is not None:
