@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from core.accounts import Principal
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -381,7 +381,7 @@ def agent_banner(principal: Principal) -> AgentBanner | None:
 def organisations_and_points() -> list[dict]:
     """The choices of the handover form: every active organisation and its points."""
     orgs = list(db.session.scalars(select(Organisation).order_by(Organisation.code)))
-    points = list(db.session.scalars(select(AgentPoint).where(or_(AgentPoint.is_active.is_(True)))
+    points = list(db.session.scalars(select(AgentPoint).where(AgentPoint.is_active.is_(True))
                                      .order_by(AgentPoint.code)))
     return [{"code": o.code, "name": o.name,
              "points": [{"code": p.code, "name": p.name} for p in points if p.organisation_id == o.id]}

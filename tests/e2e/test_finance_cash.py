@@ -45,6 +45,7 @@ def test_finance_records_a_handover_and_the_points_holding_drops(app, held, brow
     row = page.locator("#cash-points tr[data-unit='VNPOST-HN/BC-HK']")
     expect(row.locator(".held")).to_contain_text("400.000")
     expect(row).to_contain_text("05/03/2026")  # held since
+    expect(row.locator(".age")).to_have_text("3 ngày làm việc")  # Fri 6, Mon 9, Tue 10
     expect(row.locator(".tag-bad")).to_be_visible()  # overdue
     violations = Axe().run(page).response["violations"]
     assert violations == [], [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.extensions import db
+from dossiers.deadlines import add_working_days
+from finance.cash_holdings import working_days_between
 from finance.models import CashHandover
 from payments.models import LedgerEntry
 from tests import factories
@@ -177,3 +181,11 @@ def test_only_finance_and_admin_reach_the_cash_api(app, client, clock, setup):
     _nothing_recorded(app)
     spec = client.get("/api/v1/openapi.json").get_json()
     assert "/api/v1/finance/cash/handovers" in spec["paths"]
+
+
+@given(start=st.dates(min_value=date(2025, 1, 1), max_value=date(2027, 12, 31)), days=st.integers(0, 30))
+def test_working_days_between_counts_what_add_working_days_adds(start, days):
+    due = add_working_days(start, days)
+    assert working_days_between(start, due) == days
+    assert working_days_between(start, due - timedelta(days=1)) == max(days - 1, 0)
+    assert working_days_between(due, start) == 0
