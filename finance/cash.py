@@ -132,8 +132,8 @@ def _organisation(code: str, *, lock: bool = False) -> Organisation:
     if lock:
         query = query.with_for_update()
     org = db.session.scalars(query).one_or_none()
-    if org is None:
-        raise NotFound(Text(f"Không tìm thấy tổ chức đại lý {code}.", f"Agent organisation {code} not found."))
+    if org is None:  # a field of the request, not a resource of the path: 422
+        raise _refuse("organisation", f"Không có tổ chức đại lý mã {code}.", f"There is no agent organisation {code}.")
     return org
 
 

@@ -117,6 +117,7 @@ def _nothing_recorded(app) -> None:
     ({"on": date(2026, 3, 6), "amount": AMOUNT}, 422, "handed_over_on"),  # before any of it was collected
     ({"on": date(2026, 3, 9), "amount": AMOUNT + 1}, 422, "handed_over_on"),  # more than was collected by then
     ({"agent_point": "BC-TECH"}, 422, "agent_point"),  # another organisation's point
+    ({"organisation": "NOPE", "agent_point": None}, 422, "organisation"),
     ({"reference": "   "}, 422, "reference"),
 ])
 def test_a_handover_that_cannot_be_right_is_refused_and_changes_nothing(app, client, clock, setup, body, status,
