@@ -21,6 +21,7 @@ from core.web import LANGUAGES
 from dossiers import service as dossiers
 from dossiers.models import Status
 from dossiers.validators import CCCD_PROVINCE_CODES
+from finance import cash as finance_cash
 from payments import service as payments
 from payments.schemas import PaymentSchema, QuoteSchema
 
@@ -51,7 +52,7 @@ def home():
     status_value = Status(status) if status in {s.value for s in Status} else None
     found = dossiers.search(current_principal(), query, status_value, None if query else day)
     return render_template("agent_portal/home.html", dossiers=found, query=query, status=status_value,
-                           day=day, statuses=list(Status))
+                           day=day, statuses=list(Status), cash_banner=finance_cash.agent_banner(current_principal()))
 
 
 def _page_assets(entry: str, styles: list[str]) -> dict:

@@ -286,6 +286,10 @@ class Settings:
                                   "(Flask-Limiter syntax; empty or `off` turns it off)")
     tracking_page_cache_s = Setting(float, 5.0, "seconds a tracking page may be served from a per-process cache")
 
+    # ------------------------------------------------------------ finance
+    finance_cash_handover_days = Setting(int, 2, "working days an agent point may hold collected cash before "
+                                         "it is overdue (the exception queue, the agent's home page)")
+
 
 # Flask's and its extensions' own keys: derived from the settings, or fixed for this app.
 OPENAPI = {

@@ -26,7 +26,10 @@ class HandoverMethod(enum.StrEnum):
 
 
 class CashHandover(db.Model):
-    """Cash an agent point gave the centre, against what it collected."""
+    """Cash an agent point gave the centre, against what it collected.
+
+    Never edited: a wrong handover is cancelled by a reversal, a second row naming it in ``reverses_id``.
+    """
 
     __tablename__ = "cash_handovers"
     __table_args__ = (CheckConstraint("amount_vnd > 0", name="handover_positive"),)
@@ -37,15 +40,19 @@ class CashHandover(db.Model):
     amount_vnd: Mapped[int] = mapped_column(BigInteger)
     handed_over_on: Mapped[date] = mapped_column(Date)
     method: Mapped[HandoverMethod] = mapped_column(enum_column(HandoverMethod, "handover_method"))
-    # The bank's reference of the deposit, or the number of the centre's counter receipt.
-    reference: Mapped[str] = mapped_column(String(100), unique=True)
+    # The bank's reference of the deposit, or the number of the centre's counter receipt: unique among the
+    # handovers that stand (a reversed one and its reversal keep it, so the corrected record may reuse it).
+    reference: Mapped[str] = mapped_column(String(100), index=True)
     received_by: Mapped[str] = mapped_column(String(300))  # who at the centre received it
     note: Mapped[str | None] = mapped_column(Text)
-    # A bank deposit is confirmed when the statement line with its reference is imported.
-    bank_line_id: Mapped[int | None] = mapped_column(ForeignKey("bank_statement_lines.id"), unique=True)
+    # A bank deposit is confirmed when the statement line with its reference is imported (one standing
+    # handover per line; a reversed deposit's line may confirm the corrected one).
+    bank_line_id: Mapped[int | None] = mapped_column(ForeignKey("bank_statement_lines.id"), index=True)
     ledger_transaction_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id"))
     recorded_by: Mapped[str] = mapped_column(String(300))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # A reversal: the handover it cancels (same amount, same reference; its ledger entries reversed).
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("cash_handovers.id"), unique=True)
 
 
 class ExceptionKind(enum.StrEnum):

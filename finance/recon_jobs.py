@@ -7,7 +7,8 @@ from datetime import datetime, time, timedelta
 from core import outbox
 from core.periodic import periodic
 from core.timeutil import to_local
-from finance import recon
+from core.uow import unit_of_work
+from finance import cash_deposits, recon
 from payments.bank import STATEMENT_IMPORTED
 
 
@@ -19,5 +20,10 @@ def nightly_reconcile(occurrence: datetime) -> None:
 
 
 @outbox.subscriber(STATEMENT_IMPORTED, name="finance.recon_bank_lines")
-def payouts_on_statement(payload: dict) -> None:
-    recon.match_bank_lines(int(payload["import_id"]))
+def bank_lines_on_statement(payload: dict) -> None:
+    """The lines VietQR left: agents' cash deposits first (finance.cash_deposits), then gateway payouts; what
+    neither explains goes to the queue. One subscriber, so the order holds: a deposit is never queued as unmatched."""
+    import_id = int(payload["import_id"])
+    with unit_of_work():
+        cash_deposits.match_import(import_id)
+    recon.match_bank_lines(import_id)

@@ -26,7 +26,8 @@ from payments import repository, statements, vietqr
 from payments.models import BankStatementImport, BankStatementLine, Payment
 from payments.service import OPEN, mark_transfer_paid
 
-# A statement was imported: other lines than VietQR transfers are matched by their owners (finance: payouts).
+# A statement file was imported (payload: ``import_id``): finance matches the lines VietQR did not
+# (agents' cash deposits during the event, gateway payouts after them).
 STATEMENT_IMPORTED = outbox.declare_event("payments.statement_imported")
 
 
@@ -86,7 +87,8 @@ def _match(line: statements.StatementLine) -> tuple[str, int | None, bool]:
 
 
 def lines_needing_attention(limit: int = 200) -> list[BankStatementLine]:
-    return list(db.session.scalars(select(BankStatementLine).where(BankStatementLine.outcome != "matched")
+    explained = ("matched", "cash_deposit")  # a VietQR transfer, an agent's cash deposit (finance.cash)
+    return list(db.session.scalars(select(BankStatementLine).where(BankStatementLine.outcome.notin_(explained))
                                    .order_by(BankStatementLine.id.desc()).limit(limit)))
 
 

@@ -32,6 +32,7 @@ ACCOUNT_LABELS = {
     "gateway_clearing": _l("Money awaiting transfer from the payment gateway"),
     "bank": _l("Bank account"),
     "cash_at_agents": _l("Cash held by agents"),
+    "cash_at_centre": _l("Cash at the centre's counter"),
     "treasury_payable": _l("Payable to the state budget"),
     "agent_payable": _l("Payable to agents"),
     "courier_payable": _l("Payable to the postal service"),
@@ -43,6 +44,8 @@ OUTCOME_LABELS = {
     "wrong_amount": _l("Wrong amount"),
     "already_paid": _l("Already paid"),
     "payout": _l("Gateway payout"),
+    "cash_deposit": _l("Agent's cash deposit"),
+    "cash_mismatch": _l("Agent's cash deposit, amount differs"),
 }
 COMPONENT_LABELS = {"state_fee": _l("State fee"), "service_fee": _l("Service fee"), "courier_fee": _l("Courier fee")}
 REFUND_STATUS_LABELS = {"pending": _l("Pending"), "succeeded": _l("Refunded"), "failed": _l("Failed")}

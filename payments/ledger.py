@@ -18,6 +18,7 @@ class Account(StrEnum):
     GATEWAY_CLEARING = "gateway_clearing"  # money the gateway holds for us until it pays out
     BANK = "bank"  # the centre's bank account
     CASH_AT_AGENTS = "cash_at_agents"  # cash agents collected and still owe the centre
+    CASH_AT_CENTRE = "cash_at_centre"  # cash agents handed over at the centre's counter (its cashier's till)
     TREASURY_PAYABLE = "treasury_payable"  # state fees owed to the treasury
     AGENT_PAYABLE = "agent_payable"  # service fees owed to agent organisations
     COURIER_PAYABLE = "courier_payable"  # courier fees owed to the postal company
@@ -75,6 +76,12 @@ def gateway_fee(reference: str, fee_vnd: int) -> Transaction:
 def payout(reference: str, amount_vnd: int) -> Transaction:
     return Transaction("payout", reference, (Entry(Account.BANK, amount_vnd),
                                              Entry(Account.GATEWAY_CLEARING, -amount_vnd)))
+
+
+def cash_handover(reference: str, amount_vnd: int, agent: str, received_in: Account = Account.BANK) -> Transaction:
+    """Cash an agent handed over: into the bank (a deposit) or the centre's till (the counter)."""
+    return Transaction("cash_handover", reference, (Entry(received_in, amount_vnd),
+                                                    Entry(Account.CASH_AT_AGENTS, -amount_vnd, agent)))
 
 
 def refund(reference: str, refunded: Mapping[str, int], agent: str | None = None) -> Transaction:

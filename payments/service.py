@@ -31,7 +31,7 @@ from dossiers.models import DeliveryMethod, Dossier
 from payments import fees, ledger, receipting, repository, vietqr
 from payments.client import gateway
 from payments.errors import CardError, GatewayError, GatewayUnavailable, PaymentDeclined
-from payments.models import CardAttempt, Method, Payment, PaymentStatus, ServiceFeeRule
+from payments.models import CardAttempt, LedgerTransaction, Method, Payment, PaymentStatus, ServiceFeeRule
 
 log = logging.getLogger(__name__)
 
@@ -510,3 +510,11 @@ def view(dossier: Dossier, payment: Payment) -> dict:
 def balances() -> list[dict]:
     return [{"account": account, "party": party, "balance_vnd": total}
             for account, party, total in repository.balances()]
+
+
+def book_ledger(transaction: ledger.Transaction, *, dossier_id: int | None = None, memo: str | None = None) -> int:
+    """Book a transaction another package builds with ``payments.ledger`` (a cash handover, an adjustment) once,
+    in the caller's unit of work; the id of its ledger transaction (the one already booked, when it was)."""
+    repository.book(transaction, dossier_id=dossier_id, memo=memo)
+    return db.session.scalars(select(LedgerTransaction.id).where(
+        LedgerTransaction.kind == transaction.kind, LedgerTransaction.reference == transaction.reference)).one()
