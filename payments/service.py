@@ -30,7 +30,7 @@ from dossiers.models import DeliveryMethod, Dossier
 from payments import fees, ledger, receipting, repository, vietqr
 from payments.client import gateway
 from payments.errors import CardError, GatewayError, GatewayUnavailable, PaymentDeclined
-from payments.models import CardAttempt, Method, Payment, PaymentStatus, ServiceFeeRule
+from payments.models import CardAttempt, LedgerTransaction, Method, Payment, PaymentStatus, ServiceFeeRule
 
 log = logging.getLogger(__name__)
 
@@ -486,3 +486,15 @@ def view(dossier: Dossier, payment: Payment) -> dict:
 def balances() -> list[dict]:
     return [{"account": account, "party": party, "balance_vnd": total}
             for account, party, total in repository.balances()]
+
+
+def book_finance(transaction: ledger.Transaction, *, dossier_id: int | None = None, memo: str | None = None) -> int:
+    """Book a transaction finance makes by hand (an adjustment, a treasury transfer) once; its ledger id.
+
+    The caller's unit of work commits it; a (kind, reference) already booked is refused.
+    """
+    if not repository.book(transaction, dossier_id=dossier_id, memo=memo):
+        raise Conflict(Text(f"Bút toán {transaction.reference} đã được ghi.",
+                            f"The booking {transaction.reference} is already in the ledger."))
+    return db.session.scalar(select(LedgerTransaction.id).where(LedgerTransaction.kind == transaction.kind,
+                                                                LedgerTransaction.reference == transaction.reference))
