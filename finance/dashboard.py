@@ -21,7 +21,7 @@ SETTLED = (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.R
 
 
 def _local_day(column):
-    if db.session.bind.dialect.name == "postgresql":
+    if db.session.get_bind().dialect.name == "postgresql":
         return func.to_char(func.timezone("Asia/Ho_Chi_Minh", column), literal_column("'YYYY-MM-DD'"))
     return func.date(column, "+7 hours")  # SQLite: ISO text; Vietnam keeps UTC+7 all year
 

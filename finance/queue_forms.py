@@ -9,12 +9,13 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from payments.forms import MoneyField
 from payments.ledger import Account
 
-ACCOUNT_CHOICES = [(a.value, a.value) for a in Account]
+ACCOUNT_CHOICES = [SelectChoice(a.value, a.value) for a in Account]
 
 
 class ReasonForm(FlaskForm):

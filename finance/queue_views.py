@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from wtforms.fields.choices import SelectChoice
 
 from core.auth import allow, current_principal
 from core.errors import DomainError, InvalidInput
@@ -77,9 +78,10 @@ def index():
 
 def _forms(item: dict, users: list[dict]) -> dict:
     assign = AssignForm(formdata=None)
-    assign.user_id.choices = [("", _("Myself"))] + [(str(u["id"]), f'{u["name"]} ({u["email"]})') for u in users]
+    assign.user_id.choices = [SelectChoice("", _("Myself"))] + [
+        SelectChoice(str(u["id"]), f'{u["name"]} ({u["email"]})') for u in users]
     adjust = AdjustForm(formdata=None)
-    choices = [(a, str(ACCOUNT_LABELS.get(a, a))) for a, _label in adjust.debit_account.choices]
+    choices = [SelectChoice(c.value, str(ACCOUNT_LABELS.get(c.value, c.value))) for c in adjust.debit_account.choices]
     adjust.debit_account.choices = adjust.credit_account.choices = choices
     return {"assign": assign, "adjust": adjust, "link": LinkForm(formdata=None), "explain": ReasonForm(formdata=None),
             "reopen": ReasonForm(formdata=None)}

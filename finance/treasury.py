@@ -155,7 +155,7 @@ def record_transfer(principal: Principal, amount_vnd: int | None, transferred_on
     if transferred_on > local_today():
         raise refused("transferred_on", "Ngày chuyển tiền không thể ở tương lai.",
                       "The transfer cannot be in the future.")
-    if db.session.bind.dialect.name == "postgresql":
+    if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
     if db.session.scalar(select(TreasuryTransfer.id).where(TreasuryTransfer.reference == reference)):
         raise Conflict(Text(f"Khoản chuyển Kho bạc {reference} đã được ghi nhận.",

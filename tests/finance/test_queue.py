@@ -32,7 +32,7 @@ def _ledger(app, transaction_id):
         return txn.kind, txn.reference, entries
 
 
-def test_list_is_oldest_first_with_filters_and_counts(app, client, clock, finance):
+def test_list_is_oldest_first_with_filters_and_counts(app, client, clock, finance):  # noqa: F811
     with app.app_context():
         factories.create_org(code="VNPOST-HN")
     old = raise_item(app, ExceptionKind.BANK_UNMATCHED, age_days=20, organisation="VNPOST-HN")
@@ -63,7 +63,7 @@ def test_agents_and_officers_cannot_see_the_queue(app, client, agent_key, office
     assert client.get(API, headers=auth(officer_key)).status_code == 403
 
 
-def test_explain_needs_a_reason_resolves_once_and_the_trail_says_who_and_when(app, client, clock, finance):
+def test_explain_needs_a_reason_resolves_once_and_the_trail_says_who_and_when(app, client, clock, finance):  # noqa: F811
     item = raise_item(app)
     refused = _post(client, finance["key"], f"/{item}/explain", {"reason": "   "})
     assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
@@ -96,7 +96,7 @@ def test_explain_needs_a_reason_resolves_once_and_the_trail_says_who_and_when(ap
         assert db.session.query(FinanceExceptionAction).filter_by(exception_id=item).count() == 2
 
 
-def test_assign_to_myself_or_to_another_finance_user_only(app, client, clock, finance):
+def test_assign_to_myself_or_to_another_finance_user_only(app, client, clock, finance):  # noqa: F811
     item = raise_item(app)
     colleague = finance_user(app, "thuquy@test.vn")
     with app.app_context():
@@ -116,7 +116,7 @@ def test_assign_to_myself_or_to_another_finance_user_only(app, client, clock, fi
     assert actions[2]["details"]["previous_user_id"] == finance["id"]
 
 
-def test_adjustment_is_booked_through_the_ledger_balanced_and_positive(app, client, clock, finance):
+def test_adjustment_is_booked_through_the_ledger_balanced_and_positive(app, client, clock, finance):  # noqa: F811
     item = raise_item(app, ExceptionKind.FEE_MISMATCH, amount_vnd=1_100)
     unbalanced = _post(client, finance["key"], f"/{item}/adjustments", {"reason": "Phí cổng sai", "entries": [
         {"account": "gateway_fees", "amount_vnd": 1_100}, {"account": "gateway_clearing", "amount_vnd": -1_000}]})
@@ -162,7 +162,7 @@ def test_adjustment_is_booked_through_the_ledger_balanced_and_positive(app, clie
     assert _post(client, finance["key"], f"/{item}/reopen", {"reason": ""}).status_code == 422
 
 
-def test_link_to_a_dossier_that_exists(app, client, clock, agent_key, finance):
+def test_link_to_a_dossier_that_exists(app, client, clock, agent_key, finance):  # noqa: F811
     dossier = factories.create_dossier(client, agent_key, procedure_code="HN-TP-001")
     item = raise_item(app, ExceptionKind.BANK_UNMATCHED, theirs={"bank_line": {"content": "HS thieu ma"}})
     unknown = _post(client, finance["key"], f"/{item}/link", {"reason": "Đúng hồ sơ", "dossier_number": "HN-NOPE-1"})
@@ -176,13 +176,13 @@ def test_link_to_a_dossier_that_exists(app, client, clock, agent_key, finance):
     assert body["actions"][-1]["details"]["dossier_number"] == dossier["number"]
 
 
-def test_unknown_item_is_404(client, finance):
+def test_unknown_item_is_404(client, finance):  # noqa: F811
     assert client.get(f"{API}/999999", headers=auth(finance["key"])).status_code == 404
     assert _post(client, finance["key"], "/999999/explain", {"reason": "x"}).status_code == 404
 
 
 @pytest.mark.skipif(not USING_POSTGRES, reason="the append-only trigger is PostgreSQL's")
-def test_the_database_refuses_to_edit_or_delete_an_action(app, client, finance):
+def test_the_database_refuses_to_edit_or_delete_an_action(app, client, finance):  # noqa: F811
     item = raise_item(app)
     _post(client, finance["key"], f"/{item}/explain", {"reason": "Đã đối chiếu"})
     with app.app_context():
@@ -200,7 +200,7 @@ def _page(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
-def test_the_pages_list_show_and_act_with_a_reason(app, clock, agent_key, finance, finance_browser):
+def test_the_pages_list_show_and_act_with_a_reason(app, clock, agent_key, finance, finance_browser):  # noqa: F811
     item = raise_item(app, ExceptionKind.AMOUNT_MISMATCH, amount_vnd=50_000, age_days=3,
                       ours={"payment": {"dossier_number": "HN-X-1", "amount_vnd": 200_000}},
                       theirs={"balance_transaction": {"id": "txn_9", "amount": 150_000}})
