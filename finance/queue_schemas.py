@@ -81,7 +81,7 @@ class ReasonSchema(Schema):
 
 
 class AssignSchema(ReasonSchema):
-    user_id = fields.Integer(load_default=None, allow_none=True,
+    user_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=2**31 - 1),
                              metadata={"description": "A finance user's id; omitted: the caller"})
 
 
