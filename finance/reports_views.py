@@ -159,12 +159,20 @@ def dashboard_page():
     cash_series = {_("Cash held"): [amount for _code, _name, amount in held]}
     by_age = {label(KIND_LABELS, kind): values for kind, values in dashboard.exceptions_by_age().items()}
     bucket_labels = [label(BUCKET_LABELS, b) for b in dashboard.queue.BUCKET_KEYS]
+    every = max(1, -(-len(days) // 12))  # about a dozen day labels, however long the period
+    most = max([sum(column) for column in zip(*by_age.values(), strict=True)] or [0])
+    step = max(1, -(-most // 8))
     figures = {
-        "collections": (charts.stacked_bar(_("Daily collections by method"), days, collections, money),
+        "collections": (charts.stacked_bar(_("Daily collections by method"), days, collections, money, height=420,
+                                           x_labels_major_every=every, show_minor_x_labels=False, margin_bottom=40),
                         _("Daily collections by method"), days, collections),
-        "cash": (charts.horizontal_bar(_("Cash held by agents"), cash_labels, cash_series, money)
+        # pygal draws a horizontal bar chart's first label at the bottom: reversed, the most cash is on top.
+        "cash": (charts.horizontal_bar(_("Cash held by agents"), cash_labels[::-1],
+                                       {name: values[::-1] for name, values in cash_series.items()}, money,
+                                       x_labels_major_count=5, show_minor_x_labels=False)
                  if held else None, _("Cash held by agents"), cash_labels, cash_series),
-        "exceptions": (charts.stacked_bar(_("Open exceptions by age"), bucket_labels, by_age)
+        "exceptions": (charts.stacked_bar(_("Open exceptions by age"), bucket_labels, by_age, height=420,
+                                          y_labels=list(range(0, most + step, step)), margin_bottom=40)
                        if by_age else None, _("Open exceptions by age"), bucket_labels, by_age),
     }
     page = render_template("finance/dashboard.html", figures=figures, when=when, error=error, money=money,
