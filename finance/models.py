@@ -126,3 +126,24 @@ class FinanceExceptionAction(db.Model):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     item: Mapped[FinanceException] = relationship(back_populates="actions")
+
+
+class TreasuryTransfer(db.Model):
+    """State fees paid to the State Treasury (Kho bạc Nhà nước) out of the centre's bank account.
+
+    Booked through the ledger (treasury_payable debit, bank credit); never edited: a wrong one is
+    answered by the treasury's own correction, recorded as what it is.
+    """
+
+    __tablename__ = "treasury_transfers"
+    __table_args__ = (CheckConstraint("amount_vnd > 0", name="treasury_transfer_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    amount_vnd: Mapped[int] = mapped_column(BigInteger)
+    transferred_on: Mapped[date] = mapped_column(Date, index=True)  # the local day the money left
+    # The State Treasury's receipt number or the bank's reference of the transfer.
+    reference: Mapped[str] = mapped_column(String(100), unique=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    ledger_transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"))
+    recorded_by: Mapped[str] = mapped_column(String(300))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -95,3 +95,24 @@ def balances(transactions: Iterable[Transaction]) -> dict[tuple[Account, str | N
         for entry in transaction.entries:
             totals[(entry.account, entry.party)] += entry.amount_vnd
     return dict(totals)
+
+
+# Accounts finance may correct by hand through the exception queue (gateway_fees included: a fee booked
+# wrong is corrected against the clearing account).
+ADJUSTABLE = frozenset(Account)
+
+
+def adjustment(reference: str, entries: Iterable[Entry]) -> Transaction:
+    """A correction finance books by hand (the exception queue): balanced, on the adjustable accounts."""
+    entries = tuple(entries)
+    if any(e.account not in ADJUSTABLE for e in entries):
+        raise UnbalancedTransaction("an adjustment touches only the adjustable accounts")
+    if len({(e.account, e.party) for e in entries}) != len(entries):
+        raise UnbalancedTransaction("an adjustment names each account (and party) once")
+    return Transaction("adjustment", reference, entries)
+
+
+def treasury_transfer(reference: str, amount_vnd: int) -> Transaction:
+    """State fees paid to the State Treasury out of the centre's bank account."""
+    return Transaction("treasury_transfer", reference, (Entry(Account.TREASURY_PAYABLE, amount_vnd),
+                                                        Entry(Account.BANK, -amount_vnd)))

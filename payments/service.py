@@ -513,8 +513,23 @@ def balances() -> list[dict]:
 
 
 def book_ledger(transaction: ledger.Transaction, *, dossier_id: int | None = None, memo: str | None = None) -> int:
-    """Book a transaction another package builds with ``payments.ledger`` (a cash handover, an adjustment) once,
-    in the caller's unit of work; the id of its ledger transaction (the one already booked, when it was)."""
+    """Book a transaction another package builds with ``payments.ledger`` (a cash handover) once, in the caller's
+    unit of work; the id of its ledger transaction (the one already booked, when it was)."""
     repository.book(transaction, dossier_id=dossier_id, memo=memo)
+    return _booked_id(transaction)
+
+
+def book_finance(transaction: ledger.Transaction, *, dossier_id: int | None = None, memo: str | None = None) -> int:
+    """Book a transaction finance makes by hand (an adjustment, a treasury transfer); its ledger id.
+
+    The caller's unit of work commits it; a (kind, reference) already booked is refused.
+    """
+    if not repository.book(transaction, dossier_id=dossier_id, memo=memo):
+        raise Conflict(Text(f"Bút toán {transaction.reference} đã được ghi.",
+                            f"The booking {transaction.reference} is already in the ledger."))
+    return _booked_id(transaction)
+
+
+def _booked_id(transaction: ledger.Transaction) -> int:
     return db.session.scalars(select(LedgerTransaction.id).where(
         LedgerTransaction.kind == transaction.kind, LedgerTransaction.reference == transaction.reference)).one()
