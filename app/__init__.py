@@ -97,12 +97,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     from dossiers.api import blp as dossiers_blp
     from dossiers.api_catalogue import blp as procedures_blp
     from dossiers.labels import status_label
-    from finance.recon_api import blp as finance_recon_blp
-    from finance.recon_views import bp as finance_recon_bp
     from finance.cash_api import blp as finance_cash_blp
     from finance.cash_views import bp as finance_cash_bp
     from finance.queue_api import blp as finance_exceptions_blp
     from finance.queue_views import bp as finance_queue_bp
+    from finance.recon_api import blp as finance_recon_blp
+    from finance.recon_views import bp as finance_recon_bp
     from finance.reports_api import blp as finance_reports_blp
     from finance.reports_views import bp as finance_reports_bp
     from geo.api import blp as geo_blp
@@ -135,8 +135,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_auth(app)
     init_security(app)  # proxy trust, security headers, log redaction
     import courier.jobs  # noqa: F401 - registers the outbox handlers
-    import finance.recon_jobs  # noqa: F401 - the nightly reconciliation, payouts on statement import
     import finance.cash_jobs  # noqa: F401 - registers the outbox handlers
+    import finance.recon_jobs  # noqa: F401 - the nightly reconciliation, payouts on statement import
     import notify.jobs  # noqa: F401 - registers the outbox handlers
     import payments.jobs  # noqa: F401 - registers the outbox handlers
     from core.outbox import init_outbox

@@ -14,6 +14,7 @@ from core.errors import DomainError
 from core.roles import Role
 from core.timeutil import to_local, utcnow
 from finance import recon
+from finance.queue_labels import KIND_LABELS
 from finance.recon_forms import RunForm
 from finance.recon_sql import KINDS
 from payments.errors import GatewayError
@@ -21,17 +22,6 @@ from payments.errors import GatewayError
 bp = Blueprint("finance_recon", __name__, url_prefix="/finance/reconciliation", template_folder="templates")
 FINANCE = (Role.FINANCE, Role.ADMIN)
 
-KIND_LABELS = {
-    "missing_at_gateway": _l("In the ledger, not at the gateway"),
-    "missing_in_ledger": _l("At the gateway, not in the ledger"),
-    "amount_mismatch": _l("Amounts differ"),
-    "fee_mismatch": _l("Gateway fee differs"),
-    "duplicate": _l("Duplicate at the gateway"),
-    "refund_without_payment": _l("Refund without its payment"),
-    "payout_sum_mismatch": _l("Payout does not add up"),
-    "payout_not_in_bank": _l("Payout not on the bank statement"),
-    "bank_unmatched": _l("Bank credit nothing explains"),
-}
 RUN_STATUS_LABELS = {"running": _l("Running"), "succeeded": _l("Done"), "failed": _l("Failed")}
 
 

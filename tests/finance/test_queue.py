@@ -205,7 +205,7 @@ def test_the_pages_list_show_and_act_with_a_reason(app, clock, agent_key, financ
                       ours={"payment": {"dossier_number": "HN-X-1", "amount_vnd": 200_000}},
                       theirs={"balance_transaction": {"id": "txn_9", "amount": 150_000}})
     listing = _page(finance_browser.get("/finance/exceptions"))
-    assert f'href="/finance/exceptions/{item}"' in listing and "Số tiền lệch" in listing
+    assert f'href="/finance/exceptions/{item}"' in listing and "Số tiền chênh lệch" in listing
     assert 'href="/finance/exceptions"' in listing  # the finance menu links the section
     page = _page(finance_browser.get(f"/finance/exceptions/{item}"))
     assert "txn_9" in page and 'href="/finance/dossiers/HN-X-1"' in page and "Phát hiện" in page
