@@ -48,9 +48,9 @@ def test_scheduling_twice_waits_once_and_a_run_schedules_the_next_night(app, clo
         rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "tests.nightly")).all()
         assert len(rows) == 1 and as_utc(rows[0].due_at) == datetime(2026, 12, 3, 2, 0, tzinfo=LOCAL_TZ)
 
-        assert outbox.run_due(now=as_utc(datetime(2026, 12, 3, 1, 59, tzinfo=LOCAL_TZ))) == 0
+        assert outbox.run_due(now=as_utc(datetime(2026, 12, 3, 1, 59, tzinfo=LOCAL_TZ)), topic="tests.nightly") == 0
         clock.set(datetime(2026, 12, 3, 2, 0, 5, tzinfo=LOCAL_TZ))
-        assert outbox.run_due(now=as_utc(datetime(2026, 12, 3, 2, 0, 5, tzinfo=LOCAL_TZ))) == 1
+        assert outbox.run_due(now=as_utc(datetime(2026, 12, 3, 2, 0, 5, tzinfo=LOCAL_TZ)), topic="tests.nightly") == 1
         assert RUNS == [datetime(2026, 12, 3, 2, 0, tzinfo=LOCAL_TZ)]
         db.session.expire_all()
         waiting = db.session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "tests.nightly",
