@@ -12,7 +12,7 @@ from datetime import datetime
 
 from babel.dates import format_datetime
 from babel.numbers import format_currency, format_decimal
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, make_response, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel, get_locale
 from flask_babel import lazy_gettext as _l
@@ -111,6 +111,18 @@ ROLE_LABELS = {
 
 def role_label(role: Role) -> str:
     return str(ROLE_LABELS[role])
+
+
+def refusal_text(exc) -> str:
+    """What a refused use case (a ``DomainError``) tells the reader, in the page's language."""
+    return (exc.detail or exc.title).get(str(get_locale()))
+
+
+def private_page(html: str, status: int = 200):
+    """A page of money or personal data: never kept by a browser or a proxy as a stale copy."""
+    response = make_response(html, status)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def has_endpoint(name: str) -> bool:

@@ -7,7 +7,7 @@ use case commits all or nothing, a refused one changed nothing.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
@@ -15,16 +15,12 @@ from wtforms.fields.choices import SelectChoice
 from core.auth import allow, current_principal
 from core.errors import DomainError
 from core.roles import Role
-from core.web import money
+from core.web import money, private_page, refusal_text
 from finance import cash
 from finance.cash_forms import HandoverForm, ReversalForm
 
 bp = Blueprint("finance_cash", __name__, url_prefix="/finance/cash", template_folder="templates")
 FINANCE = (Role.FINANCE, Role.ADMIN)
-
-
-def _says(exc: DomainError) -> str:
-    return (exc.detail or exc.title).get(str(get_locale()))
 
 
 def _choices() -> list[SelectChoice]:
@@ -50,16 +46,14 @@ def _page(form: HandoverForm | None = None, *, error: str | None = None, status:
     try:
         points = cash.point_holdings(organisation)
     except DomainError as exc:
-        points, error, status = cash.point_holdings(), _says(exc), exc.status
+        points, error, status = cash.point_holdings(), refusal_text(exc), exc.status
         organisation = None
     page = render_template(
         "finance/cash_index.html", points=points, organisations=cash.organisation_holdings(),
         history=cash.handover_history(organisation_code=organisation, limit=50), form=form,
         reversal_form=ReversalForm(formdata=None), error=error, organisation=organisation,
         handover_days=cash.handover_days(), today=cash.today())
-    response = make_response(page, status)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return private_page(page, status)
 
 
 @bp.get("")
@@ -88,9 +82,9 @@ def record():
                   "received_by": form.received_by, "agent_point": form.unit}.get(problem.get("field"))
         if target is not None:  # the refusal next to the field it is about
             lang = "vi" if str(get_locale()).startswith("vi") else "en"
-            target.errors = [*target.errors, problem.get(f"message_{lang}") or _says(exc)]
+            target.errors = [*target.errors, problem.get(f"message_{lang}") or refusal_text(exc)]
             return _page(form, status=exc.status)
-        return _page(form, error=_says(exc), status=exc.status)
+        return _page(form, error=refusal_text(exc), status=exc.status)
     flash(_("Handover of %(amount)s recorded (%(reference)s).", amount=money(handover.amount_vnd),
             reference=handover.reference))
     return redirect(url_for(".index"))
@@ -106,7 +100,7 @@ def reverse(handover_id: int):
     try:
         reversal = cash.reverse_handover(current_principal(), handover_id, form.reason.data)
     except DomainError as exc:
-        return _page(error=_says(exc), status=exc.status)
+        return _page(error=refusal_text(exc), status=exc.status)
     flash(_("Handover %(reference)s of %(amount)s reversed.", reference=reversal.reference,
             amount=money(reversal.amount_vnd)))
     return redirect(url_for(".index"))

@@ -7,7 +7,7 @@ unbalanced adjustment) is shown on the item's page in the reader's language, and
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
@@ -15,6 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from core.auth import allow, current_principal
 from core.errors import DomainError, InvalidInput
 from core.roles import Role
+from core.web import private_page, refusal_text
 from finance import queue, queue_labels
 from finance.models import ExceptionKind, ExceptionStatus
 from finance.queue_forms import AdjustForm, AssignForm, LinkForm, ReasonForm
@@ -26,19 +27,9 @@ FINANCE = (Role.FINANCE, Role.ADMIN)
 PAGE_SIZE = 50
 
 
-def _says(exc: DomainError) -> str:
-    return (exc.detail or exc.title).get(str(get_locale()))
-
-
 def _field_errors(exc: DomainError) -> dict[str, str]:
     lang = "message_vi" if str(get_locale()) == "vi" else "message_en"
     return {e["field"]: e[lang] for e in exc.errors if "field" in e} if isinstance(exc, InvalidInput) else {}
-
-
-def _no_store(page: str, status: int = 200):
-    response = make_response(page, status)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _filters() -> tuple[queue.Filters, dict]:
@@ -68,12 +59,12 @@ def index():
         listing = queue.list_items(principal, filters, page, PAGE_SIZE)
         counts = queue.counts_by_kind(principal, filters)
     except DomainError as exc:
-        listing, counts, error = {"items": [], "total": 0, "page": 1, "page_size": PAGE_SIZE}, {}, _says(exc)
+        listing, counts, error = {"items": [], "total": 0, "page": 1, "page_size": PAGE_SIZE}, {}, refusal_text(exc)
     pages = max(1, -(-listing["total"] // PAGE_SIZE))
     page_html = render_template("finance/queue_index.html", listing=listing, counts=counts, chosen=chosen,
                                 kinds=[k.value for k in ExceptionKind], buckets=queue.BUCKET_KEYS,
                                 users=queue.finance_users(), error=error, pages=pages, me=principal.user_id)
-    return _no_store(page_html, 422 if error else 200)
+    return private_page(page_html, 422 if error else 200)
 
 
 def _forms(item: dict, users: list[dict]) -> dict:
@@ -102,7 +93,7 @@ def _item_page(item_id: int, *, action: str | None = None, form=None, error: str
         forms[action] = form
     page = render_template("finance/queue_item.html", item=item, forms=forms, action=action, error=error,
                            errors=errors or {}, account_labels=ACCOUNT_LABELS)
-    return _no_store(page, status)
+    return private_page(page, status)
 
 
 @bp.get("/<int:item_id>")
@@ -118,7 +109,7 @@ def _act(item_id: int, action: str, form, run, done: str):
     try:
         run(form)
     except DomainError as exc:
-        return _item_page(item_id, action=action, form=form, error=_says(exc), errors=_field_errors(exc),
+        return _item_page(item_id, action=action, form=form, error=refusal_text(exc), errors=_field_errors(exc),
                           status=exc.status)
     flash(done)
     return redirect(url_for(".item", item_id=item_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,6 +13,7 @@ from core.auth import allow, current_principal
 from core.errors import DomainError
 from core.roles import Role
 from core.timeutil import to_local, utcnow
+from core.web import private_page
 from finance import recon
 from finance.queue_labels import KIND_LABELS
 from finance.recon_forms import RunForm
@@ -32,9 +33,7 @@ def _page(form: RunForm | None = None, *, error: str | None = None, status: int 
     page = render_template("finance/recon_index.html", form=form, runs=recon.runs(), payouts=recon.payout_summary(),
                            kinds=[(k.value, KIND_LABELS[k.value]) for k in KINDS], status_labels=RUN_STATUS_LABELS,
                            error=error)
-    response = make_response(page, status)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return private_page(page, status)
 
 
 @bp.get("")

@@ -9,14 +9,14 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import format_date, get_locale
+from flask_babel import format_date
 from flask_babel import gettext as _
 
 from core import charts
 from core.auth import allow, current_principal
 from core.errors import DomainError
 from core.roles import Role
-from core.web import money
+from core.web import money, private_page, refusal_text
 from finance import dashboard, queue_labels, treasury, treasury_export
 from finance.queue_forms import TransferForm
 from finance.queue_labels import BUCKET_LABELS, KIND_LABELS, LEVEL_LABELS, label
@@ -25,16 +25,6 @@ from payments.labels import method_label
 bp = Blueprint("finance_reports", __name__, url_prefix="/finance/reports", template_folder="templates")
 bp.record_once(lambda state: queue_labels.register(state.app))
 FINANCE = (Role.FINANCE, Role.ADMIN)
-
-
-def _says(exc: DomainError) -> str:
-    return (exc.detail or exc.title).get(str(get_locale()))
-
-
-def _no_store(page: str, status: int = 200):
-    response = make_response(page, status)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _day(name: str) -> date | None:
@@ -70,14 +60,14 @@ def _treasury_page(template: str, form: TransferForm | None = None, *, error: st
     try:
         when = _period()
     except DomainError as exc:
-        when, error, status = treasury.month_so_far(), _says(exc), exc.status
+        when, error, status = treasury.month_so_far(), refusal_text(exc), exc.status
     report = treasury.report(principal, when)
     if form is None:
         form = TransferForm(formdata=None)
         form.transferred_on.data = when.end
     page = render_template(template, report=report, when=when, form=form, error=error,
                            period_args={"from": when.start.isoformat(), "to": when.end.isoformat()})
-    return _no_store(page, status)
+    return private_page(page, status)
 
 
 @bp.get("/treasury", endpoint="treasury")
@@ -98,7 +88,7 @@ def _export(kind: str):
     try:
         when = _period()
     except DomainError as exc:
-        return _treasury_page("finance/treasury.html", error=_says(exc), status=exc.status)
+        return _treasury_page("finance/treasury.html", error=refusal_text(exc), status=exc.status)
     report = treasury.report(principal, when)
     name = f"treasury-{when.start.isoformat()}-{when.end.isoformat()}"
     if kind == "csv":
@@ -137,7 +127,7 @@ def record_transfer():
         done = treasury.record_transfer(current_principal(), form.amount.data, form.transferred_on.data,
                                         form.reference.data, form.note.data)
     except DomainError as exc:
-        return _treasury_page("finance/treasury.html", form, error=_says(exc), status=exc.status)
+        return _treasury_page("finance/treasury.html", form, error=refusal_text(exc), status=exc.status)
     flash(_("Transfer %(reference)s of %(amount)s to the State Treasury recorded.", reference=done["reference"],
             amount=money(done["amount_vnd"])))
     return redirect(url_for(".treasury", **request.args))
@@ -151,7 +141,7 @@ def dashboard_page():
     try:
         when = _period()
     except DomainError as exc:
-        when, error, status = treasury.month_so_far(), _says(exc), exc.status
+        when, error, status = treasury.month_so_far(), refusal_text(exc), exc.status
     days = [format_date(d, "dd/MM") for d in when.days()]
     collections = {method_label(m): values for m, values in dashboard.daily_collections(when).items()}
     held = dashboard.cash_by_agent()
@@ -177,5 +167,5 @@ def dashboard_page():
     }
     page = render_template("finance/dashboard.html", figures=figures, when=when, error=error, money=money,
                            period_args={"from": when.start.isoformat(), "to": when.end.isoformat()})
-    return _no_store(page, status)
+    return private_page(page, status)
 

@@ -12,8 +12,8 @@ posted twice (a double click, a resend after a timeout) refunds once.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import format_date, get_locale, ngettext
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -21,7 +21,7 @@ from core import accounts
 from core.auth import allow, current_principal
 from core.errors import DomainError, InvalidInput, NotFound
 from core.roles import Role
-from core.web import money
+from core.web import money, private_page, refusal_text
 from payments import bank, provisional, refunds, service
 from payments.forms import DossierSearchForm, FeeRuleForm, RefundForm, StatementForm, new_idempotency_key
 
@@ -86,17 +86,6 @@ def attention_count(summary: dict) -> int:
     return sum(int(summary.get(k, 0)) for k in ("unmatched", "wrong_amount", "already_paid"))
 
 
-def _says(exc: DomainError) -> str:
-    """What a refused use case tells the reader, in the page's language."""
-    return (exc.detail or exc.title).get(str(get_locale()))
-
-
-def _no_store(page: str, status: int):
-    response = make_response(page, status)
-    response.headers["Cache-Control"] = "private, no-store"  # money and personal data: never a stale copy
-    return response
-
-
 # ---------------------------------------------------------------- overview and statements
 
 def _overview(statement_form: StatementForm | None = None, *, error: str | None = None, status: int = 200,
@@ -108,7 +97,7 @@ def _overview(statement_form: StatementForm | None = None, *, error: str | None 
         search_form=search_form or DossierSearchForm(formdata=None), error=error, search_error=search_error,
         organisations=accounts.list_organisations(), provisional_overdue=provisional.overdue(),
         provisional_days=current_app.config["PROVISIONAL_TRANSFER_DAYS"])
-    return _no_store(page, status)
+    return private_page(page, status)
 
 
 @bp.get("")
@@ -133,7 +122,7 @@ def upload_statement():
     try:
         record = bank.import_statement(current_principal(), upload.filename or "statement.csv", upload.read())
     except DomainError as exc:  # all or nothing: the import's unit of work rolled a refused file back
-        return _overview(form, error=_says(exc), status=exc.status)
+        return _overview(form, error=refusal_text(exc), status=exc.status)
     summary = record.summary or {}
     flash(_import_message(record.filename, summary))
     return redirect(url_for(".overview"))
@@ -158,8 +147,8 @@ def _dossier_page(number: str, form: RefundForm | None = None, *, error: str | N
         dossier, payment = service.get(current_principal(), number)
     except NotFound as exc:
         page = render_template("payments/finance_dossier.html", number=number, p=None, dossier=None,
-                               form=None, error=_says(exc), left=0)
-        return _no_store(page, 404)
+                               form=None, error=refusal_text(exc), left=0)
+        return private_page(page, 404)
     if form is None:
         form = RefundForm(formdata=None)
     form.idempotency_key.data = new_idempotency_key()  # a fresh key for every rendering of the form
@@ -168,7 +157,7 @@ def _dossier_page(number: str, form: RefundForm | None = None, *, error: str | N
                            p=service.view(dossier, payment), left=left, left_total=sum(left.values()),
                            can_refund=payment.status in service.SETTLED and sum(left.values()) > 0,
                            form=form, error=error)
-    return _no_store(page, status)
+    return private_page(page, status)
 
 
 @bp.get("/dossiers/<number>")
@@ -192,9 +181,9 @@ def refund(number: str):
         if any(e.get("field") == "amount_vnd" for e in exc.errors):
             form.amount.errors = [*form.amount.errors, _left_message(principal, number)]
             return _dossier_page(number, form, status=exc.status)
-        return _dossier_page(number, form, error=_says(exc), status=exc.status)
+        return _dossier_page(number, form, error=refusal_text(exc), status=exc.status)
     except DomainError as exc:
-        return _dossier_page(number, form, error=_says(exc), status=exc.status)
+        return _dossier_page(number, form, error=refusal_text(exc), status=exc.status)
     if done.status == "failed":
         flash(_("The refund of %(amount)s failed; nothing was refunded.", amount=money(done.amount_vnd)))
     elif done.status == "pending":
@@ -219,7 +208,7 @@ def _fee_rules_page(code: str, form: FeeRuleForm | None = None, *, error: str | 
     page = render_template("payments/finance_fee_rules.html", organisation=organisation, rules=rules["rules"],
                            cap=rules["cap_vnd"], on_top=rules["on_top_today"],
                            form=form or FeeRuleForm(formdata=None), error=error)
-    return _no_store(page, status)
+    return private_page(page, status)
 
 
 @bp.get("/organisations/<code>/fee-rules")
@@ -240,7 +229,7 @@ def add_fee_rule(code: str):
     try:
         service.set_fee_rule(current_principal(), code, data)
     except DomainError as exc:
-        return _fee_rules_page(code, form, error=_says(exc), status=exc.status)
+        return _fee_rules_page(code, form, error=refusal_text(exc), status=exc.status)
     flash(_("The new service fee for %(code)s takes effect on %(day)s.", code=code,
             day=format_date(form.effective_from.data, "medium")))
     return redirect(url_for(".fee_rules", code=code))
