@@ -86,6 +86,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.cli import register_cli
     from backoffice.forms_views import bp as branch_forms_bp
     from backoffice.views import bp as backoffice_bp
+    from backoffice.workspace_views import bp as branch_workspace_bp
     from core.api_keys import blp as keys_blp
     from core.auth import init_auth
     from core.errors import register_error_handlers
@@ -127,7 +128,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         csrf.exempt(blueprint)  # bearer keys carry no cookie; session calls are checked in core.auth
     for blueprint in (health_bp, coverage_page_bp, web_bp, portal_bp, receipts_bp, tracking_bp, payments_pages_bp,
                       finance_payments_bp, finance_cash_bp, backoffice_bp, branch_forms_bp, finance_recon_bp,
-                      finance_queue_bp, finance_reports_bp):
+                      finance_queue_bp, finance_reports_bp, branch_workspace_bp):
         app.register_blueprint(blueprint)
     sandboxes.init_app(app)  # dev plugins, only while no real gateway/courier is configured; never in production
     if app.config["SMS_PROVIDER"] == "dev":  # /dev/sms exists only while the dev outbox is the provider

@@ -19,6 +19,8 @@ from core.extensions import db
 from core.models import ApiKey, Organisation, User
 from core.roles import OrganisationKind, Role
 from core.uow import unit_of_work
+from dossiers import service as dossiers
+from dossiers import workspace
 from geo import admin as points
 from geo import service as geo
 
@@ -127,3 +129,60 @@ def revoke_key(principal: Principal, prefix: str) -> int:
     if revoked:
         _audit(principal, "key.revoke", prefix, revoked=revoked)
     return revoked
+
+
+# ---------------------------------------------------------------- the branch workspace (dossiers.workspace)
+# Each action: the dossier use case (its own unit joins this one) and the audit row, together or not at all.
+
+@unit_of_work()
+def reveal_citizen(principal: Principal, number: str):
+    """The dossier with the citizen's identity shown to the officer: the opening is audited."""
+    dossier = dossiers.get(principal, number)
+    _audit(principal, "dossier.reveal_citizen", number)
+    return dossier
+
+
+@unit_of_work()
+def workspace_move(principal: Principal, number: str, target, version: int | None, reason: str | None):
+    dossier = workspace.move(principal, number, target, version, reason)
+    _audit(principal, f"dossier.{target.value}", number, reason=reason, version=version)
+    return dossier
+
+
+@unit_of_work()
+def workspace_supplement(principal: Principal, number: str, version: int | None, documents: list[str],
+                         note: str | None):
+    dossier = workspace.request_supplement(principal, number, version, documents, note)
+    _audit(principal, "dossier.supplement_requested", number, documents=documents, note=note, version=version)
+    return dossier
+
+
+@unit_of_work()
+def workspace_result(principal: Principal, number: str, version: int | None, filename: str | None, stream,
+                     on_paper_note: str | None):
+    dossier = workspace.result_ready(principal, number, version, filename, stream, on_paper_note)
+    _audit(principal, "dossier.result_ready", number, file=filename, on_paper=on_paper_note, version=version)
+    return dossier
+
+
+@unit_of_work()
+def workspace_transfer(principal: Principal, number: str, version: int | None, point_code: str, reason: str):
+    dossier = workspace.transfer(principal, number, version, point_code, reason)
+    _audit(principal, "dossier.transfer", number, to=point_code, reason=reason, version=version)
+    return dossier
+
+
+@unit_of_work()
+def workspace_assign(principal: Principal, number: str, version: int | None, email: str | None):
+    user = accounts.get_user(email) if email else None
+    if user is not None and (user.role is not Role.BRANCH_OFFICER or not user.is_active):
+        raise invalid("user", "Only an active branch officer can be assigned.", location="form")
+    dossier = workspace.assign(principal, number, version, user.id if user else None)
+    _audit(principal, "dossier.assign", number, to=email, version=version)
+    return dossier
+
+
+def officers_for(point_ids: set[int]) -> list[User]:
+    """Active branch officers who may be assigned a dossier of these points (those of every point too)."""
+    return [u for u in accounts.list_users() if u.role is Role.BRANCH_OFFICER and u.is_active
+            and (u.service_point_id is None or u.service_point_id in point_ids)]

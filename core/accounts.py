@@ -36,6 +36,7 @@ class Principal:
     user_id: int | None = None
     service_point_id: int | None = None
     agent_point_id: int | None = None  # an agent user's point (post office, tablet); None for an organisation key
+    branch_lead: bool = False  # a branch officer who also sees the points under the branch
     label: str = ""
 
 
@@ -312,7 +313,7 @@ def principal_for(user: User) -> Principal | None:
         return None
     return Principal(user.role, 0, organisation_id=user.organisation_id, user_id=user.id,
                      service_point_id=user.service_point_id, agent_point_id=user.agent_point_id,
-                     label=f"user:{user.email}")
+                     branch_lead=bool(user.is_branch_lead), label=f"user:{user.email}")
 
 
 def list_keys() -> list[ApiKey]:
@@ -362,7 +363,7 @@ def _lookup(digest: str, now: datetime) -> _Known | None:
         select(ApiKey.id, ApiKey.revoked_at, ApiKey.last_used_at, ApiKey.user_id,
                Organisation.id.label("org_id"), Organisation.code, Organisation.is_active.label("org_active"),
                User.role, User.email, User.is_active.label("user_active"), User.service_point_id,
-               User.agent_point_id)
+               User.agent_point_id, User.is_branch_lead)
         .outerjoin(User, User.id == ApiKey.user_id)
         .outerjoin(Organisation, Organisation.id == func.coalesce(ApiKey.organisation_id, User.organisation_id))
         .where(ApiKey.key_hash == digest)
@@ -377,6 +378,7 @@ def _lookup(digest: str, now: datetime) -> _Known | None:
     else:
         principal = Principal(
             row.role, row.id, organisation_id=row.org_id, user_id=row.user_id,
-            service_point_id=row.service_point_id, agent_point_id=row.agent_point_id, label=f"user:{row.email}",
+            service_point_id=row.service_point_id, agent_point_id=row.agent_point_id,
+            branch_lead=bool(row.is_branch_lead), label=f"user:{row.email}",
         )
     return _Known(principal, as_utc(row.last_used_at) if row.last_used_at else None, expires)

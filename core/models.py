@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, DateTime, Enum, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, DateTime, Enum, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
@@ -83,6 +83,8 @@ class User(UserMixin, db.Model):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     # A branch officer works at one service point; none means all points (supervisor).
     service_point_id: Mapped[int | None] = mapped_column(ForeignKey("service_points.id"))
+    # A branch lead also sees the dossiers of the reception points under the branch (service_points.parent_id).
+    is_branch_lead: Mapped[bool] = mapped_column(default=False, server_default=false())
     # An agent works at one agent point (a post office, a tablet); the dossiers it takes are that point's.
     agent_point_id: Mapped[int | None] = mapped_column(ForeignKey("agent_points.id"), index=True)
     is_active: Mapped[bool] = mapped_column(default=True)

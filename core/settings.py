@@ -171,6 +171,7 @@ class Settings:
     car_rush_speed_kmh = Setting(float, 10.0, "weekday rush-hour car speed")
     walking_speed_kmh = Setting(float, 4.5, "walking speed at any hour")
     routing_loads_ttl_s = Setting(float, 5.0, "how old the per-point counts of today's dossiers may be, seconds")
+    branch_queue_page_size = Setting(int, 25, "dossiers per page of a branch work queue (/branch)")
     routing_engine = Setting(str, "", "`osrm` or `valhalla` for a self-hosted engine; empty: the offline model")
     routing_engine_url = Setting(str, "", "the routing engine's base URL")
     routing_engine_timeout_s = Setting(float, 2.0, "after this the decision falls back to the offline model")

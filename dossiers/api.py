@@ -77,7 +77,7 @@ def get_dossier(number):
 @blp.response(200, DossierSchema)
 def transition_dossier(data, number):
     """Move a dossier through its lifecycle (branch officers; agents may only cancel)"""
-    return service.transition(current_principal(), number, data["to"], data["reason"])
+    return service.transition(current_principal(), number, data["to"], data["reason"], data["version"])
 
 
 @blp.route("/<number>/documents", methods=["POST"])

@@ -47,3 +47,11 @@ class DocumentRefused(DomainError):
     status = 422
     code = "document_refused"
     title = Text("Tệp không được chấp nhận", "File refused")
+
+
+class StaleDossier(Conflict):
+    """Optimistic locking: the action was decided on a version of the dossier that another officer has
+    since changed; nothing was done."""
+
+    code = "stale_dossier"
+    title = Text("Hồ sơ đã được người khác thay đổi", "The dossier was changed by someone else")

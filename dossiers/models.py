@@ -14,6 +14,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -55,7 +56,12 @@ class Dossier(db.Model):
     __tablename__ = "dossiers"
     # The registering caller's Idempotency-Key: a concurrent duplicate fails on this
     # unique index and replays the first dossier instead.
-    __table_args__ = (UniqueConstraint("idempotency_owner", "idempotency_key"),)
+    __table_args__ = (
+        UniqueConstraint("idempotency_owner", "idempotency_key"),
+        # The branch queues: one point's (or every point's) dossiers of a status, by deadline.
+        Index("ix_dossiers_queue", "service_point_id", "status", "deadline_at"),
+        Index("ix_dossiers_status_deadline", "status", "deadline_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
@@ -98,6 +104,13 @@ class Dossier(db.Model):
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The branch's workspace: the officer it is assigned to, when its deadline was paused (waiting for the
+    # citizen's supplement), and the row's version (optimistic locking: every ORM update bumps it, and
+    # an action posted for an older version is refused).
+    assigned_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     # The citizen's tracking link (/t/<token>, sent by SMS and printed as a QR code): unguessable.
     idempotency_owner: Mapped[str] = mapped_column(String(64))

@@ -75,13 +75,16 @@ def dossier_by_idempotency_key(owner: str, key: str) -> Dossier | None:
 
 
 def scoped_dossiers(
-    organisation_id: int | None = None, service_point_id: int | None = None
+    organisation_id: int | None = None, service_point_id: int | None = None,
+    service_point_ids: list[int] | None = None,
 ) -> Select:
     stmt = select(Dossier)
     if organisation_id is not None:
         stmt = stmt.where(Dossier.organisation_id == organisation_id)
     if service_point_id is not None:
         stmt = stmt.where(Dossier.service_point_id == service_point_id)
+    if service_point_ids is not None:
+        stmt = stmt.where(Dossier.service_point_id.in_(service_point_ids))
     return stmt
 
 
@@ -127,7 +130,11 @@ def page_of_dossiers(
 # --- Registration: the dossier, its number and its first events, written at once -------------
 
 def _registration_columns() -> list:
-    return [c for c in Dossier.__table__.columns if c.name not in ("id", "number", "closed_at")]
+    return [c for c in Dossier.__table__.columns if c.name not in _NOT_AT_REGISTRATION]
+
+
+# Given by the database or empty when a dossier is registered (the workspace fills them later).
+_NOT_AT_REGISTRATION = frozenset({"id", "number", "closed_at", "assigned_user_id", "paused_at", "version"})
 
 
 def _event_columns() -> list:

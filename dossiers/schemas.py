@@ -198,6 +198,8 @@ class DossierSchema(Schema):
     received_at = UtcDateTime()
     deadline_at = UtcDateTime()
     updated_at = UtcDateTime()
+    version = fields.Integer(metadata={"description": "Bumped by every change; send it back with a transition "
+                                                      "to refuse it if someone changed the dossier meanwhile"})
     allowed_transitions = fields.Function(
         lambda d: [s.value for s in allowed_next(d.status, d.delivery_method)]
     )
@@ -223,6 +225,9 @@ class DossierListQuerySchema(Schema):
 class TransitionSchema(Schema):
     to = fields.Enum(Status, by_value=True, required=True)
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1), metadata={
+        "description": "Optimistic locking: the dossier's version the move was decided on (``version`` in the "
+                       "dossier); a dossier changed since is a 409 ``stale_dossier`` and nothing moves"})
 
 
 class ApologyCreateSchema(Schema):

@@ -27,7 +27,7 @@ from core.settings import settings
 from core.timeutil import LOCAL_TZ, as_utc, to_local, utcnow
 from core.uow import unit_of_work
 from dossiers import catalogue, files, repository
-from dossiers.deadlines import deadline_for
+from dossiers.deadlines import add_working_days, deadline_for, is_working_day
 from dossiers.errors import (
     DocumentRefused,
     DocumentsClosed,
@@ -35,6 +35,7 @@ from dossiers.errors import (
     IdempotencyKeyReused,
     IllegalTransition,
     NoServicePoint,
+    StaleDossier,
     UnsupportedFileType,
 )
 from dossiers.events import APOLOGISED, STATUS_CHANGED, status_changed
@@ -155,7 +156,7 @@ def register(principal: Principal, data: dict, idempotency_key: str) -> Registra
             return replay
         raise
     # The response is built from what was written; nothing is read back.
-    dossier = Dossier(id=dossier_id, number=number, procedure=procedure, documents=[],
+    dossier = Dossier(id=dossier_id, number=number, version=1, procedure=procedure, documents=[],
                       events=[DossierEvent(dossier_id=dossier_id, **event) for event in events], **values)
     return Registration(dossier, created=True)
 
@@ -272,8 +273,15 @@ def _scope(principal: Principal) -> Select:
     if principal.role is Role.AGENT:
         return repository.scoped_dossiers(organisation_id=principal.organisation_id)
     if principal.role is Role.BRANCH_OFFICER:
+        if principal.branch_lead and principal.service_point_id is not None:
+            return repository.scoped_dossiers(service_point_ids=geo.points_under(principal.service_point_id))
         return repository.scoped_dossiers(service_point_id=principal.service_point_id)
     return repository.scoped_dossiers()
+
+
+def scoped(principal: Principal) -> Select:
+    """The caller's dossiers (an agent's organisation, an officer's point, a branch lead's points, all)."""
+    return _scope(principal)
 
 
 def _not_found(number: str) -> NotFound:
@@ -300,21 +308,28 @@ def receiving_point(dossier: Dossier):
     return geo.point_by_id(dossier.service_point_id)
 
 
+def query_criteria(query: str) -> dict:
+    """What a search box's text is: a CCCD (12 digits), a mobile number, else the start of a dossier number
+    (``{"cccd": …}``, ``{"phone": …}``, ``{"number": …}``; empty for blank text)."""
+    query = (query or "").strip()
+    if not query:
+        return {}
+    digits = "".join(ch for ch in query if ch.isdigit())
+    if len(digits) == 12 and digits == query:
+        return {"cccd": query}
+    if any(ch.isalpha() for ch in query):  # a dossier number (HN-D002-260310-0001) is never a phone
+        return {"number": query.upper()}
+    try:
+        return {"phone": normalise_mobile(query)}
+    except ValidationError:
+        return {"number": query.upper()}
+
+
 def search(principal: Principal, query: str = "", status: Status | None = None,
            day: date | None = None, limit: int = 100) -> list[Dossier]:
     """The caller's dossiers matching a dossier number (or its start), a phone number or a CCCD,
     received on ``day`` (local) when given, newest first."""
-    query = query.strip()
-    criteria: dict = {}
-    if query:
-        digits = "".join(ch for ch in query if ch.isdigit())
-        if len(digits) == 12 and digits == query:
-            criteria["cccd"] = query
-        else:
-            try:
-                criteria["phone"] = normalise_mobile(query)
-            except ValidationError:
-                criteria["number"] = query.upper()
+    criteria = query_criteria(query)
     if day is not None:
         # The local day's bounds in UTC, as received_at is stored (SQLite keeps the digits as given).
         start = as_utc(datetime.combine(day, time(0), tzinfo=LOCAL_TZ))
@@ -322,9 +337,25 @@ def search(principal: Principal, query: str = "", status: Status | None = None,
     return repository.search_dossiers(_scope(principal), status=status, limit=limit, **criteria)
 
 
+def check_version(dossier: Dossier, expected_version: int | None) -> None:
+    """Optimistic locking: refuse an action decided on an older version of the dossier (None: no check)."""
+    if expected_version is not None and dossier.version != expected_version:
+        raise StaleDossier(
+            Text(f"Hồ sơ {dossier.number} vừa được người khác thay đổi (phiên bản {dossier.version}, "
+                 f"bạn thấy phiên bản {expected_version}); không có gì được thay đổi.",
+                 f"Dossier {dossier.number} was just changed by someone else (version {dossier.version}, "
+                 f"you saw version {expected_version}); nothing was changed."),
+            current_version=dossier.version, your_version=expected_version,
+            current_status=dossier.status.value)
+
+
 @unit_of_work()
-def transition(principal: Principal, number: str, target: Status, reason: str | None) -> Dossier:
+def transition(principal: Principal, number: str, target: Status, reason: str | None,
+               expected_version: int | None = None) -> Dossier:
+    """Move a dossier (the API's and the branch workspace's one way); ``expected_version``, when given,
+    refuses the move with a 409 if the dossier changed since that version (checked under the row lock)."""
     dossier = get(principal, number, for_update=True)
+    check_version(dossier, expected_version)
     allowed = allowed_next(dossier.status, dossier.delivery_method)
     if not may_move(principal.role, target):
         raise Forbidden(Text(
@@ -357,9 +388,40 @@ def _move(dossier: Dossier, target: Status, reason: str | None, actor: str, acto
     dossier.status = target
     if target in TERMINAL:
         dossier.closed_at = now
+    _pause_or_resume(dossier, previous, target, now)
     # Whoever listens (the citizen's SMS, the courier) decides in its own package what this move means.
     outbox.publish(STATUS_CHANGED, status_changed(dossier.id, previous, target, dossier.delivery_method, now,
                                                   actor_role))
+
+
+def _pause_or_resume(dossier: Dossier, previous: Status, target: Status, now: datetime) -> None:
+    """A supplement request pauses the deadline; the move out of it resumes it, shifted by the working
+    days it waited (``paused_working_days``)."""
+    if target is Status.SUPPLEMENT_REQUESTED:
+        dossier.paused_at = dossier.paused_at or now
+    elif previous is Status.SUPPLEMENT_REQUESTED and dossier.paused_at is not None:
+        waited = paused_working_days(dossier.paused_at, now)
+        if waited:
+            dossier.deadline_at = shift_deadline(dossier.deadline_at, waited)
+        dossier.paused_at = None
+
+
+def paused_working_days(paused_at: datetime, resumed_at: datetime) -> int:
+    """Working days a deadline waited: the working days after the day it paused, up to and including the
+    day it resumed (Hanoi days). Paused and resumed the same day: 0; Friday to Monday: 1."""
+    day, end, count = to_local(paused_at).date(), to_local(resumed_at).date(), 0
+    while day < end:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            count += 1
+    return count
+
+
+def shift_deadline(deadline_at: datetime, working_days: int) -> datetime:
+    """The deadline moved ``working_days`` working days later, at the same local time of day."""
+    local = to_local(deadline_at)
+    day = add_working_days(local.date(), working_days)
+    return as_utc(datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=LOCAL_TZ))
 
 
 def system_transition(dossier_id: int, target: Status, reason: str | None, actor: str) -> Dossier:
@@ -426,6 +488,11 @@ def _attach(principal: Principal, number: str, kind: str, filename: str, content
     dossier.documents.append(document)
     db.session.flush()
     return document
+
+
+def document_content(document: Document) -> bytes:
+    """A stored document's bytes (the caller found it among a dossier it may see)."""
+    return LocalDocumentStore(settings().document_storage_dir).read(document.storage_key)
 
 
 def _file_error(message: str) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, Float, Integer, String
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.extensions import db
@@ -36,6 +36,9 @@ class ServicePoint(db.Model):
     # Procedure levels received here: any of "province", "district", "commune".
     levels: Mapped[list[str]] = mapped_column(JSON)
     daily_capacity: Mapped[int] = mapped_column(Integer)
+    # The branch a reception or commune point reports to (its branch lead sees its dossiers); the
+    # nearest branch when the points are imported, unless set otherwise. None for a branch.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("service_points.id"), index=True)
     active_from: Mapped[date | None] = mapped_column(Date)
     active_to: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -20,6 +20,7 @@ from core.uow import unit_of_work
 from geo import repository
 from geo.hours import validate_hours
 from geo.models import ServicePoint, Tier
+from geo.rules import geodesic_km
 from geo.territory import in_vietnam
 
 # Demo defaults per tier. Branches and the former-district reception points of the
@@ -98,6 +99,24 @@ def import_points_csv(text: str) -> PointsReport:
             report.updated += 1
         for key, value in data.items():
             setattr(point, key, value)
-    if db.session.new or any(db.session.is_modified(p) for p in db.session.dirty):
+    changed = bool(db.session.new or any(db.session.is_modified(p) for p in db.session.dirty))
+    db.session.flush()
+    if assign_branches() or changed:
         versions.bump(versions.SERVICE_POINTS)
     return report
+
+
+def assign_branches() -> int:
+    """Give every reception and commune point without a branch the nearest branch (a branch lead's scope).
+
+    The network data names no other link; a parent set otherwise is kept."""
+    points = repository.list_points()
+    branches = [p for p in points if p.tier is Tier.BRANCH]
+    if not branches:
+        return 0
+    assigned = 0
+    for point in points:
+        if point.tier is not Tier.BRANCH and point.parent_id is None:
+            point.parent_id = min(branches, key=lambda b: (geodesic_km(point.lat, point.lon, b.lat, b.lon), b.id)).id
+            assigned += 1
+    return assigned

@@ -23,3 +23,8 @@ def by_id(point_id: int) -> ServicePoint | None:
 def by_code(code: str) -> ServicePoint | None:
     return db.session.scalar(select(ServicePoint).where(ServicePoint.code == code))
 
+
+
+def ids_under(point_id: int) -> list[int]:
+    """The point and the points whose parent it is (a branch and its reception points)."""
+    return [point_id, *db.session.scalars(select(ServicePoint.id).where(ServicePoint.parent_id == point_id))]

@@ -218,3 +218,8 @@ def get_point(code: str) -> ServicePoint:
 
 def list_points(tier: str | None = None, level: str | None = None) -> list[ServicePoint]:
     return repository.list_points(tier, level)
+
+
+def points_under(point_id: int) -> list[int]:
+    """The ids of a point and of the points under it (a branch lead's scope)."""
+    return repository.ids_under(point_id)

@@ -52,7 +52,7 @@ PURGE_TOPIC = "notify.purge"
 SIGNATURE_HEADER = "X-SMS-Signature"
 # The events a dossier's SMS is sent for (the payload's "event"; templates may have variants of them).
 EVENTS = frozenset({"received", "paid", "result_ready", "out_for_delivery", "delivered", "attempt_failed",
-                    "returned_to_branch", "apology"})
+                    "returned_to_branch", "apology", "supplement_requested"})
 RATE_WINDOW = timedelta(hours=1)
 PURGE_LOCAL_TIME = time(2, 0)  # the nightly purge runs at 02:00 in Hanoi
 # A message that would arrive after the dossier went past it is not sent.
@@ -93,6 +93,8 @@ def sms_event_for(change: dict) -> str | None:
         return "result_ready" if before == Status.PROCESSING.value else None
     if after in (Status.OUT_FOR_DELIVERY.value, Status.DELIVERED.value):
         return after
+    if after == Status.SUPPLEMENT_REQUESTED.value:
+        return "supplement_requested"
     return None
 
 
@@ -109,6 +111,8 @@ def _dedupe_key(dossier: Dossier, event: str, extra: dict) -> str:
     suffix = None
     if event == "apology":  # one per apology: a second new date is a second message
         suffix = extra.get("apology_id")
+    elif event == "supplement_requested":  # one per request: a second request is a second message
+        suffix = _entries(dossier, Status.SUPPLEMENT_REQUESTED)
     elif event == "out_for_delivery":
         suffix = extra.get("attempt") or _entries(dossier, Status.OUT_FOR_DELIVERY)
     elif event == "attempt_failed":

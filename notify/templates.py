@@ -57,6 +57,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
     "returned_to_branch": ("Giao ho so {number} that bai, moi nhan tai {point}. {link}",
                            "Giao ho so {number} that bai, moi nhan tai diem tiep nhan. {link}"),
     "apology": ("Xin loi, ho so {number} tra cham, hen lai {date}. {link}",),
+    "supplement_requested": ("Ho so {number} can bo sung giay to, han xu ly tam dung. {link}",),
 }
 
 
