@@ -185,8 +185,9 @@ def _act(number: str, attempted: str, wrote: str | None, action, **forms):
 
 
 def _invalid(number: str, form, **forms):
-    errors = "; ".join(f"{getattr(form, name).label.text}: {' '.join(msgs)}" if hasattr(form, name) else " ".join(msgs)
-                       for name, msgs in form.errors.items())
+    errors = "; ".join(
+        (f"{getattr(form, name).label.text}: " if hasattr(form, name) else "") + " ".join(str(m) for m in msgs)
+        for name, msgs in form.errors.items())
     return _dossier_page(number, 422, problem=_("Not done: %(reason)s", reason=errors), **forms)
 
 
