@@ -85,6 +85,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from agent_portal.views import bp as portal_bp
     from app.cli import register_cli
     from backoffice.forms_views import bp as branch_forms_bp
+    from backoffice.monitoring_api import blp as alerts_blp
+    from backoffice.monitoring_views import bp as monitoring_bp
     from backoffice.views import bp as backoffice_bp
     from backoffice.workspace_views import bp as branch_workspace_bp
     from core.api_keys import blp as keys_blp
@@ -123,18 +125,19 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.jinja_env.globals.update(status_label=status_label, payment_label=payment_label, method_label=method_label)
     for blueprint in (procedures_blp, geo_blp, geocode_blp, coverage_blp, points_admin_blp, dossiers_blp,
                       payments_blp, notify_blp, courier_blp, keys_blp, finance_recon_blp, finance_cash_blp,
-                      finance_exceptions_blp, finance_reports_blp):
+                      finance_exceptions_blp, finance_reports_blp, alerts_blp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer keys carry no cookie; session calls are checked in core.auth
     for blueprint in (health_bp, coverage_page_bp, web_bp, portal_bp, receipts_bp, tracking_bp, payments_pages_bp,
                       finance_payments_bp, finance_cash_bp, backoffice_bp, branch_forms_bp, finance_recon_bp,
-                      finance_queue_bp, finance_reports_bp, branch_workspace_bp):
+                      finance_queue_bp, finance_reports_bp, branch_workspace_bp, monitoring_bp):
         app.register_blueprint(blueprint)
     sandboxes.init_app(app)  # dev plugins, only while no real gateway/courier is configured; never in production
     if app.config["SMS_PROVIDER"] == "dev":  # /dev/sms exists only while the dev outbox is the provider
         app.register_blueprint(notify_dev_bp)
     init_auth(app)
     init_security(app)  # proxy trust, security headers, log redaction
+    import backoffice.alert_jobs  # noqa: F401 - the quality alerts, every 15 minutes
     import courier.jobs  # noqa: F401 - registers the outbox handlers
     import finance.cash_jobs  # noqa: F401 - registers the outbox handlers
     import finance.recon_jobs  # noqa: F401 - the nightly reconciliation, payouts on statement import

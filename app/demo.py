@@ -37,6 +37,7 @@ USERS = [
     ("canbo.giamsat@demo.hanoi.vn", "Đinh Công Sơn", Role.BRANCH_OFFICER, None, None),
     ("taichinh@demo.hanoi.vn", "Phạm Quốc Huy", Role.FINANCE, None, None),
     ("quantri@demo.hanoi.vn", "Hoàng Minh Anh", Role.ADMIN, None, None),
+    ("lanhdao@demo.hanoi.vn", "Vũ Thị Thanh Mai", Role.LEADERSHIP, None, None),  # /monitoring
 ]
 # Illustrative service fees (not a published tariff): organisation code, rule.
 FEE_RULES = [

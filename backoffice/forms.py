@@ -70,3 +70,9 @@ class ApologyForm(FlaskForm):
 
     reason = TextAreaField(_l("Reason for the delay"), validators=[Length(max=2000)])
     new_date = DateField(_l("New date for the result"), validators=[Optional()])
+
+
+class AckAlertForm(FlaskForm):
+    """Acknowledging a quality alert: what was done about it."""
+
+    note = TextAreaField(_l("Note"), validators=[REQUIRED, Length(max=1000)])

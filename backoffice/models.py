@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, String
+from sqlalchemy import JSON, DateTime, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.extensions import db
@@ -22,3 +22,26 @@ class AdminAuditEvent(db.Model):
     action: Mapped[str] = mapped_column(String(60))  # e.g. point.create, user.deactivate, key.issue
     target: Mapped[str] = mapped_column(String(300))  # the point code, the user's email, the key prefix
     details: Mapped[dict] = mapped_column(JSON, default=dict)  # never a secret (keys: the prefix only)
+
+
+class QualityAlert(db.Model):
+    """A quality alert raised by the monitoring job (backoffice.alerts): one open alert per kind and subject,
+    kept after it is acknowledged (who, when, the note) so the trail stays."""
+
+    __tablename__ = "quality_alerts"
+    __table_args__ = (
+        # De-duplication: a second open alert for the same subject and kind cannot exist.
+        Index("uq_quality_alerts_open_subject", "kind", "subject", unique=True,
+              postgresql_where=text("acknowledged_at IS NULL"), sqlite_where=text("acknowledged_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # capacity | deadline | on_time | low_rating
+    subject: Mapped[str] = mapped_column(String(64))  # the point's code, the dossier's number
+    service_point_code: Mapped[str | None] = mapped_column(String(32))
+    dossier_number: Mapped[str | None] = mapped_column(String(40))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)  # the figures behind it (load, rate, rating)
+    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_by: Mapped[str | None] = mapped_column(String(300))
+    note: Mapped[str | None] = mapped_column(Text)

@@ -20,7 +20,7 @@ from core.messages import Text
 from core.roles import Role
 from core.web import csrf
 
-STAFF = (Role.BRANCH_OFFICER, Role.FINANCE, Role.ADMIN)
+STAFF = (Role.BRANCH_OFFICER, Role.FINANCE, Role.ADMIN, Role.LEADERSHIP)
 EVERYONE = (Role.AGENT, *STAFF)
 
 # Blueprints that belong to libraries and are public as a whole (the OpenAPI docs).

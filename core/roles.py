@@ -10,6 +10,7 @@ class Role(enum.StrEnum):
     BRANCH_OFFICER = "branch_officer"
     FINANCE = "finance"
     ADMIN = "admin"
+    LEADERSHIP = "leadership"  # the centre's leadership: live monitoring and quality alerts (/monitoring)
 
 
 class OrganisationKind(enum.StrEnum):

@@ -291,6 +291,15 @@ class Settings:
     finance_cash_handover_days = Setting(int, 2, "working days an agent point may hold collected cash before "
                                          "it is overdue (the exception queue, the agent's home page)")
 
+    # ------------------------------------------------------------ monitoring and quality alerts
+    alert_capacity_percent = Setting(float, 90.0, "a point whose dossiers received today pass this share of its "
+                                     "daily capacity raises a quality alert")
+    alert_on_time_rate_percent = Setting(float, 80.0, "a point whose on-time rate this week (Monday to now) falls "
+                                         "under this raises a quality alert")
+    alert_on_time_min_resolved = Setting(int, 5, "the on-time alert needs at least this many dossiers resolved "
+                                         "at the point this week")
+    alert_low_rating = Setting(int, 2, "a citizen's rating at or under this (1 to 5) raises a quality alert")
+
 
 # Flask's and its extensions' own keys: derived from the settings, or fixed for this app.
 OPENAPI = {

@@ -21,7 +21,8 @@ from core.web import cookie_secure
 bp = Blueprint("web", __name__, template_folder="templates")
 STATIC_DIR = Path(__file__).with_name("static")
 
-HOME_BY_ROLE = {Role.AGENT: "agent_portal.home", Role.BRANCH_OFFICER: "branch_workspace.queue"}
+HOME_BY_ROLE = {Role.AGENT: "agent_portal.home", Role.BRANCH_OFFICER: "branch_workspace.queue",
+                Role.LEADERSHIP: "monitoring.overview"}
 
 
 def _home_for(role: Role) -> str:

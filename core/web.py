@@ -106,6 +106,7 @@ ROLE_LABELS = {
     Role.BRANCH_OFFICER: _l("Branch officer"),
     Role.FINANCE: _l("Finance"),
     Role.ADMIN: _l("Administrator"),
+    Role.LEADERSHIP: _l("Centre leadership"),
 }
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -27,6 +28,10 @@ from core.models import enum_column
 from core.pii import EncryptedString
 from core.timeutil import utcnow
 from dossiers.enums import DeliveryMethod, Level, Status
+
+# Not yet resolved (no result yet): the dossiers that can be overdue now.
+OPEN_STATUSES = (Status.RECEIVED, Status.ROUTED, Status.ACCEPTED, Status.PROCESSING, Status.SUPPLEMENT_REQUESTED)
+OPEN_STATUSES_SQL = "status IN (%s)" % ", ".join(f"'{s.value}'" for s in OPEN_STATUSES)  # noqa: UP031
 
 
 class Procedure(db.Model):
@@ -61,6 +66,12 @@ class Dossier(db.Model):
         # The branch queues: one point's (or every point's) dossiers of a status, by deadline.
         Index("ix_dossiers_queue", "service_point_id", "status", "deadline_at"),
         Index("ix_dossiers_status_deadline", "status", "deadline_at"),
+        # The monitoring's indexes: the period's received dossiers read from the index alone, and the open
+        # dossiers by deadline (overdue now, due within a working day) from a partial index.
+        Index("ix_dossiers_monitoring_received", "received_at", "service_point_id", "organisation_id",
+              "procedure_id", "outside_service_radius"),
+        Index("ix_dossiers_open_deadline", "deadline_at", "service_point_id",
+              postgresql_where=text(OPEN_STATUSES_SQL), sqlite_where=text(OPEN_STATUSES_SQL)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -185,3 +196,27 @@ class DossierApology(db.Model):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     dossier: Mapped[Dossier] = relationship()
+
+
+class DossierResolution(db.Model):
+    """One row per resolved dossier (its result first ready), written by the status change itself
+    (``dossiers.service._move``, in the same transaction): the summary the monitoring figures read,
+    so a month's on-time rate and processing times never scan the dossiers' timeline.
+
+    ``working_days`` is the processing time in working days (``core.calendar``): the working days after
+    the local day of receipt up to and including the local day of resolution. ``outcome`` is ``early``
+    (resolved before the deadline's day), ``on_time`` (on the deadline's day, by the deadline) or ``late``.
+    """
+
+    __tablename__ = "dossier_resolutions"
+    __table_args__ = (Index("ix_dossier_resolutions_resolved_point", "resolved_at", "service_point_id"),)
+
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), primary_key=True)
+    service_point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    level: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    deadline_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    working_days: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(8))  # early | on_time | late

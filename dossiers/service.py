@@ -26,7 +26,7 @@ from core.roles import Role
 from core.settings import settings
 from core.timeutil import LOCAL_TZ, as_utc, to_local, utcnow
 from core.uow import unit_of_work
-from dossiers import catalogue, files, repository
+from dossiers import catalogue, files, repository, resolutions
 from dossiers.deadlines import add_working_days, deadline_for, is_working_day
 from dossiers.errors import (
     DocumentRefused,
@@ -389,6 +389,8 @@ def _move(dossier: Dossier, target: Status, reason: str | None, actor: str, acto
     if target in TERMINAL:
         dossier.closed_at = now
     _pause_or_resume(dossier, previous, target, now)
+    if target is resolutions.RESOLVED:  # the monitoring's summary row, in this same transaction
+        resolutions.record(dossier, now)
     # Whoever listens (the citizen's SMS, the courier) decides in its own package what this move means.
     outbox.publish(STATUS_CHANGED, status_changed(dossier.id, previous, target, dossier.delivery_method, now,
                                                   actor_role))

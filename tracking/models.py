@@ -36,4 +36,12 @@ class Feedback(db.Model):
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), unique=True)
     rating: Mapped[int] = mapped_column(SmallInteger)
     comment: Mapped[str | None] = mapped_column(String(1000))
+    # SIPAS (the satisfaction index of public administrative services): the citizen may also rate its five
+    # criteria, 1 to 5 each, optional: access to the service, the procedure, the officers, the result,
+    # the handling of the citizen's comments.
+    sipas_access: Mapped[int | None] = mapped_column(SmallInteger)
+    sipas_procedure: Mapped[int | None] = mapped_column(SmallInteger)
+    sipas_officer: Mapped[int | None] = mapped_column(SmallInteger)
+    sipas_result: Mapped[int | None] = mapped_column(SmallInteger)
+    sipas_feedback: Mapped[int | None] = mapped_column(SmallInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

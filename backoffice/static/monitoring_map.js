@@ -1,0 +1,41 @@
+// The network map today: Hanoi's outline (the coverage page's /coverage.geojson) and every service point,
+// coloured by today's load against its daily capacity, ringed by its overdue dossiers. Leaflet is served by
+// this app (XStatic-Leaflet), no CDN; without MAP_TILE_URL the outline alone keeps the map readable.
+(function () {
+  var el = document.getElementById("network-map");
+  if (!el || !window.L) { return; }
+  var map = L.map(el, { preferCanvas: true }).setView([21.03, 105.85], 10);
+  var tileUrl = el.dataset.tileUrl || "";
+  if (tileUrl) {
+    L.tileLayer(tileUrl, { maxZoom: 19, attribution: el.dataset.tileAttribution || "" }).addTo(map);
+  }
+  function colour(percent) {
+    if (percent === null) { return "#6c757d"; }
+    if (percent > 90) { return "#c0392b"; }
+    if (percent >= 70) { return "#d9822b"; }
+    return "#2e8540";
+  }
+  fetch(el.dataset.outline, { headers: { Accept: "application/geo+json" } })
+    .then(function (r) { return r.ok ? r.json() : { features: [] }; })
+    .then(function (data) {
+      var boundary = { type: "FeatureCollection", features: (data.features || []).filter(function (f) {
+        return f.properties && f.properties.kind === "boundary"; }) };
+      var outline = L.geoJSON(boundary, { interactive: false,
+        style: { color: "#52606d", weight: 2, fillColor: "#ffffff", fillOpacity: tileUrl ? 0 : 0.7 } }).addTo(map);
+      if (outline.getLayers().length) { map.fitBounds(outline.getBounds(), { padding: [10, 10] }); }
+    })
+    .catch(function () { /* the points still show */ });
+  fetch(el.dataset.points, { headers: { Accept: "application/json" } })
+    .then(function (r) { return r.json(); })
+    .then(function (points) {
+      points.forEach(function (p) {
+        var marker = L.circleMarker([p.lat, p.lon], {
+          radius: p.tier === "branch" ? 9 : (p.tier === "district_point" ? 7 : 5),
+          color: p.overdue > 0 ? "#5a2d82" : "#ffffff", weight: p.overdue > 0 ? Math.min(2 + p.overdue, 6) : 1,
+          fillColor: colour(p.load_percent), fillOpacity: 0.9 });
+        marker.bindPopup(p.popup);
+        marker.addTo(map);
+      });
+      el.dataset.ready = String(points.length);
+    });
+}());
