@@ -24,7 +24,7 @@ from core.web import private_page, refusal_text
 from dossiers import catalogue, workspace
 from dossiers import service as dossiers
 from dossiers.labels import status_label
-from dossiers.models import Status
+from dossiers.enums import Status
 from geo import service as geo
 from payments import service as payments
 
