@@ -23,8 +23,8 @@ from core.settings import settings
 from core.web import private_page, refusal_text
 from dossiers import catalogue, workspace
 from dossiers import service as dossiers
-from dossiers.labels import status_label
 from dossiers.enums import Status
+from dossiers.labels import status_label
 from geo import service as geo
 from payments import service as payments
 
