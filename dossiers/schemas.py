@@ -225,7 +225,7 @@ class DossierListQuerySchema(Schema):
 class TransitionSchema(Schema):
     to = fields.Enum(Status, by_value=True, required=True)
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
-    version = fields.Integer(load_default=None, allow_none=True, 
+    version = fields.Integer(load_default=None, allow_none=True,
         validate=validate.Range(min=1, max=2**31 - 1), metadata={
         "description": "Optimistic locking: the dossier's version the move was decided on (``version`` in the "
                        "dossier); a dossier changed since is a 409 ``stale_dossier`` and nothing moves"})
