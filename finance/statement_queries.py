@@ -286,3 +286,17 @@ def transaction_entries(transaction_ids: list[int]) -> dict[int, list[dict]]:
         out.setdefault(row.transaction_id, []).append({"id": row.id, "account": row.account, "party": row.party,
                                                        "amount_vnd": int(row.amount_vnd)})
     return out
+
+
+def busiest_point(when: Period) -> Scope | None:
+    """The agent point that registered the most dossiers in the period (the demo's statement)."""
+    start, before = when.utc_bounds
+    found = db.session.execute(
+        select(Dossier.agent_point_id, func.count(Dossier.id).label("n"))
+        .where(Dossier.agent_point_id.is_not(None), Dossier.received_at >= start, Dossier.received_at < before)
+        .group_by(Dossier.agent_point_id).order_by(func.count(Dossier.id).desc(), Dossier.agent_point_id)
+        .limit(1)).first()
+    if found is None:
+        return None
+    point = db.session.get(AgentPoint, found[0])
+    return Scope("point", point.id, point.code, point.name, point.organisation_id)
