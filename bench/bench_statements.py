@@ -54,7 +54,7 @@ def generate(conn: psycopg.Connection, n: int, noise: int, ids: dict) -> dict:
     # Dossier i: the measured point and November when i <= n; else the other point, half of them in October.
     point = "(CASE WHEN i <= %(n)s THEN %(point)s ELSE %(other)s END)"
     ts = ("(CASE WHEN i <= %(n)s OR i %% 2 = 0 THEN %(start)s::timestamptz ELSE %(before)s::timestamptz END"
-          " + make_interval(secs => (i::bigint * 7919) %% %(span)s))")
+          " + make_interval(secs => (i::bigint * 7919) %% (%(span)s - 60)))")
     amount = "(220000 + (i %% 50) * 1000)"
     state = "(200000 + (i %% 50) * 1000)"
     steps = [
@@ -77,7 +77,7 @@ def generate(conn: psycopg.Connection, n: int, noise: int, ids: dict) -> dict:
             SELECT i, 'payment', 'bench-' || i, i, {ts} + interval '1 second', 'bench payment'
             FROM generate_series(1, %(total)s) i"""),
         ("ledger: refunds", f"""INSERT INTO ledger_transactions (id, kind, reference, dossier_id, booked_at, memo)
-            SELECT %(total)s + i, 'refund', 'refund-bench-' || i, i, {ts} + interval '1 hour', 'bench refund'
+            SELECT %(total)s + i, 'refund', 'refund-bench-' || i, i, {ts} + interval '30 seconds', 'bench refund'
             FROM generate_series(1, %(total)s) i WHERE i %% 50 = 7"""),
         ("ledger entries", f"""INSERT INTO ledger_entries (transaction_id, account, party, amount_vnd)
             SELECT i, {ACCOUNT}, CASE WHEN i %% 3 = 2 THEN 'VNPOST-HN' END, {amount}

@@ -101,7 +101,7 @@ def scope_of(organisation: str | None = None, agent_point: str | None = None, lo
 def preview(principal: Principal, scope: q.Scope, when: Period) -> dict:
     """The period's figures for the scope as the ledger has them now, and the statements already issued."""
     check(principal)
-    figures = q.sum_rows(q.line_rows(scope, when))
+    figures = q.live_figures(scope, when)
     figures["period"]["dossiers_registered"] = figures["total"]["dossiers_registered"] = \
         q.dossiers_registered(scope, when)
     figures["corrections"]["dossiers_registered"] = 0

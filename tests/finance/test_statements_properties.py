@@ -112,7 +112,7 @@ def test_every_dong_is_on_exactly_one_statement_of_a_partition(app, client, mont
                                                                             "to": end.isoformat()})
             seen += [line["ledger_transaction_id"] for line in lines]
             figures = _preview(client, key, scope, start, end)
-            assert sum(line["amount_vnd"] for line in lines) == _in(figures)
+            assert sum(line["amount_vnd"] for line in lines) == _in(figures) and len(lines) == figures["lines"]
             total += _in(figures)
         assert sorted(seen) == sorted(ids)  # each once: no line twice, none missing
         assert total == money
