@@ -124,6 +124,8 @@ def measure(db_url: str, n: int, noise: int, runs: int) -> dict:
     os.environ.update({"DATABASE_URL": db_url, "LOG_LEVEL": "WARNING", "OUTBOX_THREAD": "0"})
     sys.path.insert(0, str(ROOT))
     from flask_migrate import upgrade
+    from sqlalchemy import func as sa_func
+    from sqlalchemy import select as sa_select
     from sqlalchemy import text
 
     from app import create_app
@@ -176,6 +178,22 @@ def measure(db_url: str, n: int, noise: int, runs: int) -> dict:
                 {"point": ids["point"], "start": START, "span": SECONDS}).scalar_one()
             baseline.append(time.perf_counter() - began)
             db.session.commit()
+    if os.environ.get("BENCH_EXPLAIN"):
+        with app.app_context():
+            from finance import statement_queries as q
+            from finance.treasury import Period
+
+            scope = q.point_scope("BC-HK")
+            where, correction = q._selection(scope, Period(MONTH, date(2026, 11, 30)), [])
+            statement = (sa_select(correction, q.LedgerTransaction.kind, q.LedgerEntry.account, sa_func.count(),
+                                   sa_func.sum(q.LedgerEntry.amount_vnd)).select_from(q.LedgerEntry)
+                         .join(q.LedgerTransaction, q.LedgerTransaction.id == q.LedgerEntry.transaction_id)
+                         .join(q.Dossier, q.Dossier.id == q.LedgerTransaction.dossier_id).where(*where)
+                         .group_by(correction, q.LedgerTransaction.kind, q.LedgerEntry.account))
+            compiled = statement.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
+            for row in db.session.execute(text(f"EXPLAIN ANALYZE {compiled}")):
+                print(row[0])
+            db.session.rollback()
     page, preview, body = [], [], None
     for _ in range(runs):
         began = time.perf_counter()
