@@ -65,6 +65,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     import dossiers.models  # noqa: F401
     import finance.models  # noqa: F401
     import finance.recon_models  # noqa: F401
+    import finance.statement_models  # noqa: F401
     import geo.models  # noqa: F401
     import notify.models  # noqa: F401
     import payments.models  # noqa: F401
@@ -108,6 +109,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from finance.recon_views import bp as finance_recon_bp
     from finance.reports_api import blp as finance_reports_blp
     from finance.reports_views import bp as finance_reports_bp
+    from finance.statement_api import blp as finance_statements_blp
+    from finance.statement_views import bp as finance_statements_bp
     from geo.api import blp as geo_blp
     from geo.api_admin import blp as points_admin_blp
     from geo.api_coverage import blp as coverage_blp
@@ -125,12 +128,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.jinja_env.globals.update(status_label=status_label, payment_label=payment_label, method_label=method_label)
     for blueprint in (procedures_blp, geo_blp, geocode_blp, coverage_blp, points_admin_blp, dossiers_blp,
                       payments_blp, notify_blp, courier_blp, keys_blp, finance_recon_blp, finance_cash_blp,
-                      finance_exceptions_blp, finance_reports_blp, alerts_blp):
+                      finance_exceptions_blp, finance_reports_blp, alerts_blp, finance_statements_blp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer keys carry no cookie; session calls are checked in core.auth
     for blueprint in (health_bp, coverage_page_bp, web_bp, portal_bp, receipts_bp, tracking_bp, payments_pages_bp,
                       finance_payments_bp, finance_cash_bp, backoffice_bp, branch_forms_bp, finance_recon_bp,
-                      finance_queue_bp, finance_reports_bp, branch_workspace_bp, monitoring_bp):
+                      finance_queue_bp, finance_reports_bp, branch_workspace_bp, monitoring_bp, finance_statements_bp):
         app.register_blueprint(blueprint)
     sandboxes.init_app(app)  # dev plugins, only while no real gateway/courier is configured; never in production
     if app.config["SMS_PROVIDER"] == "dev":  # /dev/sms exists only while the dev outbox is the provider
