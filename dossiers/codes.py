@@ -57,8 +57,6 @@ PATTERN = re.compile(rf"(?P<agency>{AGENCY_CODE})-(?P<day>\d{{6}})-(?P<seq>\d{{4
 # The format before 0021: the service point's code, YYMMDD, the point's running number that day.
 LEGACY_PATTERN = re.compile(r"(?P<agency>[A-Z0-9][A-Z0-9-]*?)-(?P<day>\d{6})-(?P<seq>\d{4,5})")
 _AGENCY = re.compile(AGENCY_CODE)
-# What may be typed when searching by the start of a number: letters, digits, dots and dashes.
-_NUMBER_CHARS = re.compile(r"[0-9A-Z][0-9A-Z.\-]*")
 
 _BRANCH = re.compile(r"HN-CN(\d{2})")
 _DISTRICT = re.compile(r"HN-D(\d{3})")
@@ -172,11 +170,6 @@ def parse(text: str) -> dict | None:
         if match and _is_day(match["day"]):
             return {"agency": match["agency"], "day": match["day"], "sequence": int(match["seq"]), "format": fmt}
     return None
-
-
-def looks_like_number_start(text: str) -> bool:
-    """Could ``text`` be the start of a dossier number (what the search box sends on)?"""
-    return bool(_NUMBER_CHARS.fullmatch(normalise(text)))
 
 
 def _is_day(yymmdd: str) -> bool:

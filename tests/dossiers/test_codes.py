@@ -158,3 +158,10 @@ def test_the_tracking_page_shows_the_legal_number(app, client, agent_key):
     with app.app_context():
         stored = db.session.scalar(select(Dossier).where(Dossier.number == created["number"]))
         assert stored.agency_code == created["agency_code"]
+
+
+def test_the_openapi_document_describes_the_legal_number(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    dossier = spec["components"]["schemas"]["Dossier"]["properties"]
+    assert "agency_code" in dossier and "Art. 19" in dossier["number"]["description"]
+    assert codes.is_dossier_number(dossier["number"]["example"])
