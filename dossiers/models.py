@@ -99,6 +99,8 @@ class Dossier(db.Model):
     agent_reference: Mapped[str | None] = mapped_column(String(100))
 
     service_point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"), index=True)
+    # The receiving agency's code (dossiers.codes) that starts the number; None for former-format numbers.
+    agency_code: Mapped[str | None] = mapped_column(String(20))
     routing: Mapped[dict] = mapped_column(JSON)
     outside_service_radius: Mapped[bool] = mapped_column(default=False)
 
@@ -172,7 +174,7 @@ class Document(db.Model):
 
 
 class DossierCounter(db.Model):
-    """The last running number given per receiving unit and local day."""
+    """The last running number given per receiving agency (its code; a point code before 0021) and local day."""
 
     __tablename__ = "dossier_counters"
 

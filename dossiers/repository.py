@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from core import outbox, pii
 from core.extensions import db
+from dossiers import codes
 from dossiers.events import STATUS_CHANGED
 from dossiers.models import Dossier, DossierEvent, Procedure, Status
 
@@ -44,8 +45,15 @@ _NEXT_SEQUENCE = text(
 
 
 def loads_on(day: date) -> dict[str, int]:
-    """Dossiers received per unit on ``day``: the counters' last values."""
-    return dict(db.session.execute(_LOADS, {"day": day}).tuples().all())
+    """Dossiers received per service point code on ``day``: the counters' last values.
+
+    Counters are kept per receiving agency (its code), or per point for numbers in the former format;
+    every point has its own agency code (dossiers.codes), so a counter is one point's load."""
+    loads: dict[str, int] = {}
+    for key, value in db.session.execute(_LOADS, {"day": day}).tuples():
+        point = codes.point_code_of(key)
+        loads[point] = loads.get(point, 0) + value
+    return loads
 
 
 _LOADS = text("SELECT unit_code, last_value FROM dossier_counters WHERE day = :day").bindparams(
@@ -218,7 +226,7 @@ def insert_registration(session: Session, unit_code: str, day: date, number_pref
                 outbox.enqueue(sub.topic, dict(payload), dedupe_key=sub.dedupe_key(payload, None))
         return row.id, row.number
     sequence = next_sequence(session, unit_code, day)
-    number = f"{number_prefix}{sequence:04d}"
+    number = codes.format_number(number_prefix, sequence)
     dossier_id = session.execute(
         insert(Dossier).values(number=number, **values).returning(Dossier.id)
     ).scalar_one()

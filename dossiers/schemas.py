@@ -177,7 +177,13 @@ class DocumentFormSchema(Schema):
 class DossierSchema(Schema):
     """What an agent organisation and staff see of a dossier."""
 
-    number = fields.String()
+    number = fields.String(metadata={
+        "description": "The legal dossier number (Circular 01/2018/TT-VPCP Art. 19): "
+                       "<agency code>-YYMMDD-XXXX, e.g. 000.02.98.H26-261203-0001; dossiers numbered before "
+                       "it keep the former <service point code>-YYMMDD-XXXX", "example": "000.02.98.H26-261203-0001"})
+    agency_code = fields.String(allow_none=True, metadata={
+        "description": "The receiving agency's code that starts the number (dossiers/data/agency_codes.csv); "
+                       "null for a number in the former format. The point is service_point.service_point_code"})
     status = fields.Enum(Status, by_value=True)
     procedure = fields.Function(lambda d: {
         "code": d.procedure.code, "name": d.procedure.name, "level": d.procedure.level.value,
@@ -209,6 +215,7 @@ class DossierSchema(Schema):
 
 class DossierSummarySchema(Schema):
     number = fields.String()
+    agency_code = fields.String(allow_none=True)
     status = fields.Enum(Status, by_value=True)
     procedure_code = fields.Function(lambda d: d.procedure.code)
     citizen_name = fields.String()

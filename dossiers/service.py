@@ -26,7 +26,7 @@ from core.roles import Role
 from core.settings import settings
 from core.timeutil import LOCAL_TZ, as_utc, to_local, utcnow
 from core.uow import unit_of_work
-from dossiers import catalogue, files, repository, resolutions
+from dossiers import catalogue, codes, files, repository, resolutions
 from dossiers.deadlines import add_working_days, deadline_for, is_working_day
 from dossiers.errors import (
     DocumentRefused,
@@ -135,6 +135,7 @@ def register(principal: Principal, data: dict, idempotency_key: str) -> Registra
         "note": data.get("note"), "fee_vnd": procedure.fee_vnd,
         "received_at": now, "deadline_at": deadline_for(now, procedure.processing_days), "updated_at": now,
         "idempotency_owner": owner, "idempotency_key": idempotency_key, "request_fingerprint": digest,
+        "agency_code": codes.agency_code_for(unit),
     }
     events = [
         {"at": now, "actor": actor, "actor_role": principal.role.value, "from_status": None,
@@ -148,8 +149,10 @@ def register(principal: Principal, data: dict, idempotency_key: str) -> Registra
     announcement = status_changed(None, None, Status.ROUTED, delivery["method"], now, principal.role.value)
     try:
         with unit_of_work() as session:
+            # The running number is the receiving agency's of the day (Circular 01/2018/TT-VPCP Art. 19).
             dossier_id, number = repository.insert_registration(
-                session, unit, local_day, f"{unit}-{local_day:%y%m%d}-", values, events, announcement)
+                session, codes.counter_key(unit), local_day, codes.number_prefix(unit, local_day), values, events,
+                announcement)
     except IntegrityError:  # rolled back with the number it took: the first registration is replayed
         replay = _replay(owner, idempotency_key, digest)
         if replay:
@@ -289,7 +292,7 @@ def _not_found(number: str) -> NotFound:
 
 
 def get(principal: Principal, number: str, for_update: bool = False) -> Dossier:
-    dossier = repository.dossier_by_number(_scope(principal), number, for_update)
+    dossier = repository.dossier_by_number(_scope(principal), codes.normalise(number), for_update)
     if dossier is None:
         raise _not_found(number)
     return dossier

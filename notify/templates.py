@@ -32,7 +32,7 @@ GSM7_BASIC = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
 GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
 
-NUMBER_MAX = 40  # dossiers.number is VARCHAR(40); realistic numbers are ~19-22 (HN-X00126-261124-0001)
+NUMBER_MAX = 40  # dossiers.number is VARCHAR(40); legal numbers are 25 (000.02.98.H26-261124-0001, dossiers.codes)
 TOKEN_LENGTH = 22  # secrets.token_urlsafe(16): 128 bits
 LINK_BASE_MAX = 40  # default of SMS_LINK_BASE_MAX: the longest public base URL the templates are sized for
 AMOUNT_MAX_VND = 9_999_999_999  # "9.999.999.999d"

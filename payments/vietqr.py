@@ -67,8 +67,9 @@ _BIN = re.compile(r"\d{6}")
 _ACCOUNT = re.compile(r"[0-9A-Z]{1,19}")
 _REFERENCE = re.compile(rf"[A-Z0-9-]{{1,{MAX_REFERENCE}}}")
 _MERCHANT_NAME = re.compile(r"[A-Z0-9 .,&-]{1,25}")
-# A dossier number: the service point's code (letters, digits, dashes), YYMMDD, the day's sequence.
-_DOSSIER_NUMBER = re.compile(r"(?P<point>[A-Z0-9][A-Z0-9-]*?)-(?P<day>\d{6})-(?P<seq>\d{4,5})")
+# A dossier number: the receiving agency's code (000.02.98.H26, dossiers.codes) or, before it, the
+# service point's (letters, digits, dashes), YYMMDD, the day's sequence.
+_DOSSIER_NUMBER = re.compile(r"(?P<point>[A-Z0-9][A-Z0-9.-]*?)-(?P<day>\d{6})-(?P<seq>\d{4,5})")
 
 # Inside a bank statement description: what may separate the characters of a reference.
 _SEPARATORS = frozenset(" \t\r\n.-_/:,")
@@ -170,17 +171,18 @@ def parse_payload(payload: str) -> dict:
 
 
 def reference_for(dossier_number: str) -> str:
-    """The transfer reference of a dossier: ``HS`` + its number without dashes, upper-case.
+    """The transfer reference of a dossier: ``HS`` + its number without dots and dashes, upper-case.
 
-    ``HN-CN02-261124-0001`` → ``HSHNCN022611240001``. Raises ValueError if the number is not
-    ``<point code>-<YYMMDD>-<sequence>`` or if the reference would be longer than 25 characters.
+    ``000.02.98.H26-261124-0001`` → ``HS0000298H262611240001`` (and a former number
+    ``HN-CN02-261124-0001`` → ``HSHNCN022611240001``). Raises ValueError if the number is not
+    ``<agency or point code>-<YYMMDD>-<sequence>`` or if the reference would be longer than 25 characters.
     """
     number = dossier_number.strip().upper() if isinstance(dossier_number, str) else ""
     match = _DOSSIER_NUMBER.fullmatch(number)
     if not match or not _is_day(match["day"]):
-        raise ValueError("A dossier number looks like HN-CN02-261124-0001 "
-                         "(service point code, YYMMDD, sequence).")
-    reference = REFERENCE_PREFIX + number.replace("-", "")
+        raise ValueError("A dossier number looks like 000.02.98.H26-261124-0001 "
+                         "(agency code, YYMMDD, sequence).")
+    reference = REFERENCE_PREFIX + number.replace("-", "").replace(".", "")
     if len(reference) > MAX_REFERENCE:
         raise ValueError(f"The reference {reference} would be longer than {MAX_REFERENCE} characters.")
     if not _plausible(reference):

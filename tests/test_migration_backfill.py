@@ -1,5 +1,5 @@
 """Upgrading a database that already holds dossiers: 0002 gives each a tracking token, 0008 keeps
-only its hash (the link handed out keeps working)."""
+only its hash (the link handed out keeps working), 0021 leaves their numbers as they were."""
 
 from __future__ import annotations
 
@@ -52,5 +52,8 @@ def test_tracking_tokens_are_backfilled(tmp_path):
     with engine.connect() as conn:
         columns = [row[1] for row in conn.execute(text("PRAGMA table_info(dossiers)"))]
         hashes = dict(conn.execute(text("SELECT token_hash, dossier_id FROM tracking_links")).all())
+        numbers = conn.execute(text("SELECT number, agency_code FROM dossiers ORDER BY id")).all()
     assert "tracking_token" not in columns
+    # 0021: the legal numbers are for new dossiers; these keep theirs, in the former format, with no agency code.
+    assert [tuple(row) for row in numbers] == [("HN-X1-260101-0001", None), ("HN-X1-260101-0002", None)]
     assert hashes == {hashlib.sha256(token.encode()).hexdigest(): i for i, token in enumerate(tokens, start=1)}

@@ -17,7 +17,7 @@ from tests.backoffice.conftest import move
 from tests.factories import auth, sign_in
 
 FACTS = DossierFacts(
-    number="HN-CN02-260310-0007", citizen_name="Nguyễn Thị Ngọc Ánh",
+    number="000.02.98.H26-260310-0007", citizen_name="Nguyễn Thị Ngọc Ánh",
     procedure_name="Cấp Phiếu lý lịch tư pháp", processing_days=10,
     received_at=datetime(2026, 3, 10, 9, 5, tzinfo=LOCAL_TZ), deadline_at=datetime(2026, 3, 24, 17, 0, tzinfo=LOCAL_TZ),
     point_name="Chi nhánh số 2", point_address="258 Võ Chí Công, Tây Hồ", citizen_phone="+84912345678",
@@ -59,7 +59,7 @@ def test_the_receipt_slip_has_the_received_and_due_times_and_the_documents():
     assert "4. Thời gian nhận hồ sơ: 09 giờ 05 phút, ngày 10 tháng 03 năm 2026" in text
     assert "5. Thời gian trả kết quả giải quyết hồ sơ: 17 giờ 00 phút, ngày 24 tháng 03 năm 2026" in text
     assert "10 ngày làm việc" in text and "(1) to-khai.pdf (form)" in text and "(2) cccd.jpg (id)" in text
-    assert "Hà Nội, ngày 10 tháng 03 năm 2026" in text and "Mã hồ sơ: HN-CN02-260310-0007" in text
+    assert "Hà Nội, ngày 10 tháng 03 năm 2026" in text and "Mã hồ sơ: 000.02.98.H26-260310-0007" in text
     assert "NGƯỜI NỘP HỒ SƠ" in text and "NGƯỜI TIẾP NHẬN HỒ SƠ" in text and "Trần Văn Bình" in text
 
 

@@ -53,5 +53,26 @@ def test_concurrent_registrations_never_share_a_number(app, agent_key):
     assert all(r.status_code == 201 for r in responses), [r.get_json() for r in responses]
     numbers = sorted(r.get_json()["number"] for r in responses)
     assert len(set(numbers)) == 12
-    # All went to the same point the same day: a gap-free run 0001..0012.
+    # All went to the same point (one agency) the same day: a gap-free run 0001..0012 of its code.
+    assert len({n[:-5] for n in numbers}) == 1 and numbers[0].split("-")[0].endswith(".H26")
     assert [n[-4:] for n in numbers] == [f"{i:04d}" for i in range(1, 13)]
+
+
+def test_two_concurrent_registrations_take_consecutive_numbers_of_the_agency(app, agent_key):
+    """Circular 01/2018/TT-VPCP Art. 19: <agency code>-YYMMDD-XXXX, XXXX gap-free per agency and day,
+    whoever commits first: the agency's counter row is locked by the first upsert until it commits."""
+    from dossiers import codes
+
+    def post_with(key):
+        def post(client):
+            return client.post("/api/v1/dossiers", json=dossier_body(),
+                               headers=auth(agent_key, **{"Idempotency-Key": key}))
+        return post
+
+    responses = _race(app, [post_with("two-a"), post_with("two-b")])
+    assert [r.status_code for r in responses] == [201, 201], [r.get_json() for r in responses]
+    bodies = [r.get_json() for r in responses]
+    agency = codes.agency_code_for(bodies[0]["service_point"]["service_point_code"])
+    assert {b["agency_code"] for b in bodies} == {agency}
+    day = bodies[0]["number"].split("-")[1]
+    assert sorted(b["number"] for b in bodies) == [f"{agency}-{day}-0001", f"{agency}-{day}-0002"]

@@ -8,11 +8,13 @@ import pytest
 from sqlalchemy import func, select
 
 from core.extensions import db
+from dossiers import codes
 from dossiers.models import Dossier, DossierCounter, DossierEvent
 from tests.factories import auth, create_dossier, dossier_body
 
 pytestmark = pytest.mark.usefixtures("clock")  # routing sees the office hours
-NUMBER = re.compile(r"^(?P<unit>HN-[A-Z0-9]+)-(?P<day>\d{6})-(?P<seq>\d{4})$")
+# Circular 01/2018/TT-VPCP Art. 19: V1V2V3.Z1Z2.Y1Y2.MX1X2-YYMMDD-XXXX, Hanoi's level-1 code H26.
+NUMBER = re.compile(r"^(?P<agency>\d{3}\.\d{2}\.\d{2}\.H26)-(?P<day>\d{6})-(?P<seq>\d{4})$")
 
 
 def _post(client, key, body, idem="k-1", **headers):
@@ -32,7 +34,9 @@ def test_register_numbers_routes_and_schedules_a_dossier(client, agent_key):
     data = response.get_json()
     match = NUMBER.match(data["number"])
     assert match, data["number"]
-    assert match["unit"] == data["service_point"]["service_point_code"]
+    point = data["service_point"]["service_point_code"]
+    assert match["agency"] == data["agency_code"] == codes.agency_code_for(point) != point
+    assert match["day"] == data["received_at"][2:10].replace("-", "")  # the clock's morning: same day in UTC
     assert match["seq"] == "0001"
     assert response.headers["Location"].endswith(f"/api/v1/dossiers/{data['number']}")
     assert data["status"] == "routed"
@@ -153,7 +157,8 @@ def test_problem_title_follows_accept_language(client, agent_key):
 
 def test_agent_may_choose_another_point_with_a_reason(client, agent_key):
     data = create_dossier(client, agent_key, service_point_code="HN-CN01", choice_reason="Công dân làm việc gần đó")
-    assert data["number"].startswith("HN-CN01-")
+    assert data["number"].startswith("000.01.98.H26-")  # Branch 1's agency code, not the router's choice
+    assert data["service_point"]["service_point_code"] == "HN-CN01"
     assert data["routing"]["chosen_by"] == "agent"
     assert data["routing"]["choice_reason"] == "Công dân làm việc gần đó"
     assert data["routing"]["router_choice"]["service_point_code"] != "HN-CN01"

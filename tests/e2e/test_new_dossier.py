@@ -218,7 +218,7 @@ def test_register_a_dossier_step_by_step(app, agent, live_server, new_context, s
 
     expect(page.locator("#nd-done")).to_be_visible()
     number = page.locator("#nd-done-number").inner_text()
-    assert re.fullmatch(r"HN-[A-Z0-9]+-\d{6}-\d{4,}", number)
+    assert re.fullmatch(r"\d{3}\.\d{2}\.\d{2}\.H26-\d{6}-\d{4,}", number)  # Circular 01/2018/TT-VPCP Art. 19
     expect(page.locator("#nd-done-point")).to_contain_text(routed)
     expect(page.locator("#nd-done-deadline")).to_contain_text("17:00")
     expect(page.locator("#nd-uploads .file.ok")).to_have_count(2)

@@ -165,7 +165,7 @@ def test_after_reconnecting_the_done_panel_is_the_normal_one(app, agent, live_se
     expect(done.get_by_role("link", name="Thu phí")).to_be_visible()
     expect(done.get_by_role("link", name="Mở giấy biên nhận")).to_be_visible()
     number = page.locator("#nd-done-number").inner_text()
-    assert re.fullmatch(r"HN-[A-Z0-9]+-\d{6}-\d{4,}", number)
+    assert re.fullmatch(r"\d{3}\.\d{2}\.\d{2}\.H26-\d{6}-\d{4,}", number)  # Circular 01/2018/TT-VPCP Art. 19
     expect(page.locator("#nd-done-point")).to_contain_text("HN-")
     expect(page.locator("#nd-uploads .file.ok")).to_have_count(1)
     page.wait_for_url(f"{live_server}/portal/dossiers/{number}/pay")
@@ -231,8 +231,8 @@ def test_focus_goes_to_the_first_wrong_field(app, agent, live_server, new_contex
 
 @pytest.mark.parametrize("size", ["tablet-portrait", "phone"])
 def test_the_payment_pages_number_stays_clear_of_the_procedure(app, register, open_pay_page, size):
-    number = register("HN-HT-201")  # a commune's procedure: a commune point's longer number
-    assert len(number) >= 21
+    number = register("HN-HT-201")  # a commune procedure: every legal number is 25 characters long
+    assert len(number) >= 25
     page = open_pay_page(number, size)
     expect(page.locator("#pay-number")).to_have_text(number)
     boxes = page.evaluate("""() => {

@@ -88,9 +88,19 @@ def test_every_real_point_name_fits_and_is_unaccented():
     link = "http://127.0.0.1:5000/t/" + "a" * 22
     for name in POINT_NAMES:
         for event in ("result_ready", "returned_to_branch"):
-            body = render(event, number="HN-X00126-261124-0001", link=link, point=name)
+            body = render(event, number="101.05.97.H26-261124-0001", link=link, point=name)
             assert body.isascii() and septets(body) <= SEGMENT_SEPTETS
             assert templates.short_point(name)[:4] in body
+
+
+def test_a_legal_number_goes_out_whole_in_every_template():
+    """Circular 01/2018/TT-VPCP Art. 19 numbers (dots and dashes, 25 characters) are GSM-7 and fit."""
+    link = "http://127.0.0.1:5000/t/" + "a" * 22
+    number = "000.02.98.H26-261124-0001"
+    for event in templates.TEMPLATES:
+        body = render(event, number=number, link=link, amount=220_000, slot=None, point="Chi nhánh số 2",
+                      date=date(2026, 12, 7))
+        assert number in body and septets(body) <= SEGMENT_SEPTETS, event
 
 
 def test_values_lose_their_diacritics():

@@ -199,11 +199,25 @@ def test_reference_for():
     assert reference_for(DOSSIER) == REFERENCE
     assert reference_for(" hn-cn02-261124-0001 ") == REFERENCE
     assert reference_for("HN-Q-HK-01-260101-12345") == "HSHNQHK0126010112345"
+    # The legal number (Circular 01/2018/TT-VPCP Art. 19): the agency code's dots go too.
+    assert reference_for("000.02.98.H26-261124-0001") == "HS0000298H262611240001"
+    assert reference_for(" 123.45.97.h26-261124-0012 ") == "HS1234597H262611240012"
+
+
+@pytest.mark.parametrize("description", [
+    "Nop phi HS 000.02.98.H26-261124-0001 cho ho so",
+    "ck hs.000.02.98.h26.261124.0001",
+    "IBFT HS0000298H26 2611240001 NGUYEN VAN A",
+    "MBVCB.5678.HS0000298H262611240001.Le phi",
+])
+def test_find_reference_of_a_legal_number(description):
+    assert find_reference(description) == reference_for("000.02.98.H26-261124-0001")
 
 
 @pytest.mark.parametrize("number", [
     "", "HN-CN02", "HN-CN02-261124", "HN-CN02-261324-0001", "HN-CN02-261124-01", "HN CN02 261124 0001",
     "HN-CN02-261124-0001-X", "HN-CNĐ2-261124-0001", "H-261124-0001",
+    "000.02.98.H26-261324-0001", "000.02.98.H26-261124-01", "000.02.98.H26 261124 0001",
     "HN-VERY-LONG-POINT-CODE-261124-0001",  # the reference would exceed 25 characters
 ])
 def test_reference_for_refuses(number):
