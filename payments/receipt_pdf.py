@@ -157,9 +157,11 @@ def render_pdf(signed: SignedReceipt, *, qr_url: str) -> bytes:
             vat = d.vat[key]
             rate = "không chịu thuế / not subject" if vat["rate"] == NOT_SUBJECT else vat["rate"]
             text(7, color=muted)
-            pdf.cell(width, 3.6, f"   Chưa thuế / Before VAT: {format_vnd(vat['before_vat_vnd'])} · "
-                                 f"Thuế suất / VAT rate: {rate} · Tiền thuế / VAT: {format_vnd(vat['vat_vnd'])}",
-                     new_x="LMARGIN", new_y="NEXT")
+            pdf.set_x(pdf.l_margin + 3)
+            pdf.multi_cell(width - 3, 3.4, f"Chưa thuế / Before VAT: {format_vnd(vat['before_vat_vnd'])} · "
+                                           f"Thuế suất / VAT rate: {rate} · "
+                                           f"Tiền thuế / VAT: {format_vnd(vat['vat_vnd'])}",
+                           align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(0.8)
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + width, pdf.get_y())
     text(10, "B")

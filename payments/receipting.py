@@ -56,10 +56,11 @@ def verify_url(token: str) -> str:
     return public_url(f"/r/{token}")
 
 
-# The VAT rate on services in Vietnam is 10% (Law on VAT); these periods reduced it to 8% for
-# services outside the excluded sectors (telecoms, IT, finance, banking, insurance, real estate…),
-# which agent and courier services are not: Decree 15/2022, Decree 44/2023, Decree 94/2023,
-# Decree 72/2024, Decree 180/2024, then Resolution 204/2025/QH15 with Decree 174/2025 to 31/12/2026.
+# The VAT rate on services in Vietnam is 10% (Law on VAT 48/2024/QH15); these periods reduced it to 8%
+# for goods and services outside the excluded sectors (telecommunications, finance, banking, securities,
+# insurance, real estate, metals, mining, excise goods), which agent and courier services are not:
+# Decree 15/2022, Decree 44/2023, Decree 94/2023, Decree 72/2024, Decree 180/2024, then Resolution
+# 204/2025/QH15 with Decree 174/2025/NĐ-CP from 1/7/2025 to 31/12/2026. The amounts are VAT included.
 REDUCED_VAT_PERIODS = ((date(2022, 2, 1), date(2022, 12, 31)), (date(2023, 7, 1), date(2026, 12, 31)))
 STANDARD_VAT_PERCENT, REDUCED_VAT_PERCENT = 10, 8
 

@@ -3,9 +3,10 @@ verifiable offline.
 
 Two documents, as the law separates them
     The state fee (phí, lệ phí) is State budget revenue: it is receipted on the fee/charge receipt
-    (``document="fee_receipt"``, "biên lai thu phí, lệ phí": Decree 11/2020/NĐ-CP on receipts, the
-    Ministry of Finance's receipt form, Circular 32/2025/TT-BTC replacing Circular 303/2016/TT-BTC) by
-    the unit that collected it, and carries only ``state_fee``. Fees and charges are outside VAT.
+    (``document="fee_receipt"``, "biên lai thu phí, lệ phí": a document under Decree 123/2020/NĐ-CP on
+    invoices and documents, the Ministry of Finance's form — Circular 32/2025/TT-BTC, before it Circular
+    78/2021/TT-BTC and, for paper receipts, Circular 303/2016/TT-BTC) by the unit that collected it, and
+    carries only ``state_fee``. Fees and charges are outside VAT.
     The agent's service fee and the courier fee are commercial services: they are invoiced
     (``document="service_invoice"``, "hóa đơn giá trị gia tăng", Decree 123/2020/NĐ-CP as amended by
     Decree 70/2025/NĐ-CP) by the agent organisation as seller, with ``service_fee`` and/or
@@ -31,13 +32,13 @@ The document a citizen or auditor keeps
     encoded as UTF-8 and Ed25519 — no project code needed (see ``tools/verify_receipt.py``).
 
 Numbering and refunds
-    A receipt is identified by its series and number (``BL26-VNPOST-HN`` / ``0000123``; numbers are
-    shown zero-padded to 7 digits). A refund receipt (``kind="refund"``) is numbered in a separate
-    series: the payment series plus ``-HT`` (hoàn trả), e.g. ``BL26-VNPOST-HN-HT`` / ``0000004`` — so
-    payment numbers stay gapless and a refund never reuses or shifts one. ``refund_series()`` gives the
-    name; a refund should name the payment receipt it reverses in ``original_receipt`` (``SERIES/NUMBER``,
-    i.e. that receipt's ``receipt_id``); a payment receipt has none.
-    Amounts on a refund receipt are the positive amounts handed back.
+    A document is identified by its series and number (``TTPVHCC-HN-26`` / ``0000123``; numbers are
+    shown zero-padded to 7 digits); a service invoice's series ends with ``-HD``. A refund
+    (``kind="refund"``) is numbered in a separate series: the payment series plus ``-HT`` (hoàn trả),
+    e.g. ``VNPOST-HN-26-HD-HT`` / ``0000004`` — so payment numbers stay gapless and a refund never
+    reuses or shifts one. ``refund_series()`` gives the name; a refund names the document it reverses
+    in ``original_receipt`` (``SERIES/NUMBER``, i.e. that document's ``receipt_id``); a payment one
+    has none. Amounts on a refund are the positive amounts handed back.
 
 Keys
     ``load_or_create_signing_key``: a configured PKCS#8 PEM (``RECEIPT_SIGNING_KEY_PATH``, read by

@@ -207,7 +207,8 @@ def test_the_pages_show_both_documents(app, client, agent_key, service_fee, cloc
     assert "Thành tiền chưa thuế" in printed and "18.519\xa0₫" in printed
     pdf = client.get(_path(docs["service_invoice"]["url"]) + ".pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
-    assert f"bien-lai-{docs['service_invoice']['series']}-0000001.pdf" in pdf.headers["Content-Disposition"]
+    assert f"hoa-don-{docs['service_invoice']['series']}-0000001.pdf" in pdf.headers["Content-Disposition"]
+    assert "bien-lai-" in client.get(_path(docs["fee_receipt"]["url"]) + ".pdf").headers["Content-Disposition"]
 
     # The receipt the agent prints at the counter names both documents.
     portal = app.test_client()
@@ -217,7 +218,8 @@ def test_the_pages_show_both_documents(app, client, agent_key, service_fee, cloc
     assert fee_label in counter and invoice_label in counter
 
 
-def test_a_receipt_of_before_the_split_stays_genuine_and_is_shown_as_a_receipt(app, client, agent_key, dossier):
+def test_a_receipt_of_before_the_split_stays_genuine_and_is_shown_as_a_receipt(app, client, agent_key, finance_key,
+                                                                              dossier):
     """A v1 receipt (every component on one document), stored as migration 0022 keeps it."""
     paid = _paid_by_card(client, agent_key, dossier["number"])
     with app.app_context():
@@ -237,6 +239,19 @@ def test_a_receipt_of_before_the_split_stays_genuine_and_is_shown_as_a_receipt(a
     document = client.get(path + ".json").get_json()
     assert document["receipt"]["v"] == 1 and "document" not in document["receipt"]
     assert client.get(path + ".pdf").data.startswith(b"%PDF")
+    combined = f"{paid['receipts'][0]['series']}/{paid['receipts'][0]['number']:07d}"
+    tracking_label = client.get(f"/api/v1/dossiers/{dossier['number']}/payment", headers=auth(agent_key)).get_json()
+    assert [r["document"] for r in tracking_label["receipts"]] == ["combined"]
+
+    # Refunded after the split: the refund is a state fee refund receipt naming the combined receipt.
+    refund = client.post(f"/api/v1/dossiers/{dossier['number']}/refunds", json={"reason": "Không thực hiện"},
+                         headers=auth(finance_key, **{"Idempotency-Key": "legacy-1"}))
+    assert refund.status_code == 201, refund.get_json()
+    links = client.get(f"/api/v1/dossiers/{dossier['number']}/payment", headers=auth(finance_key)).get_json()
+    (back,) = [r for r in links["receipts"] if r["kind"] == "refund"]
+    reversed_doc = _document(client, back)["receipt"]
+    assert back["document"] == "fee_receipt" and reversed_doc["original_receipt"] == combined
+    assert reversed_doc["components"] == {"state_fee": 200_000} and reversed_doc["series"].endswith("-HT")
 
 
 def test_the_vat_rate_follows_the_law_and_the_setting(app, client, agent_key, service_fee, clock):

@@ -436,12 +436,18 @@ def test_the_pdf_is_an_a5_page_with_vietnamese_text(signed):
 
 def test_the_invoice_pdf_shows_the_seller_and_the_vat_of_each_component(key):
     signed = receipts.sign(invoice_data(), key)
-    _, text = _pdf_text(receipt_pdf.render_pdf(signed, qr_url=signed.data.verify_url))
+    reader, text = _pdf_text(receipt_pdf.render_pdf(signed, qr_url=signed.data.verify_url))
+    assert len(reader.pages) == 1
     assert "HÓA ĐƠN GIÁ TRỊ GIA TĂNG" in text and "Đơn vị bán hàng / Seller" in text
     assert "BL26-VNPOST-HN-HD" in text and "0000007" in text and TITLE not in text
     assert "Phí dịch vụ" in text and "Phí chuyển phát" in text and "Phí, lệ phí" not in text
     assert "18.519 ₫" in text and "1.481 ₫" in text and "8%" in text and "42.000 ₫" in text
     assert "3.111 ₫" in text  # of which VAT: 1,481 + 1,630
+    not_subject = receipts.sign(invoice_data(rate="KCT", kind="refund", series="BL26-VNPOST-HN-HD-HT",
+                                             original_receipt="BL26-VNPOST-HN-HD/0000007"), key)
+    reader, text = _pdf_text(receipt_pdf.render_pdf(not_subject, qr_url=signed.data.verify_url))
+    assert len(reader.pages) == 1 and "HÓA ĐƠN ĐIỀU CHỈNH GIẢM" in text and "không chịu thuế" in text
+    assert "Điều chỉnh cho hóa đơn" in text and "BL26-VNPOST-HN-HD/0000007" in text
 
 
 def test_the_pdf_carries_the_signed_document(key, signed):
