@@ -276,7 +276,8 @@ def test_the_vat_rate_follows_the_law_and_the_setting(app, client, agent_key, se
 @pytest.mark.slow
 def test_migration_0022_keeps_the_receipts_it_finds_as_combined_ones(tmp_path):
     """On SQLite (batch mode): a receipt of before 0022 keeps its signed text and is marked combined;
-    afterwards one payment may have a fee receipt and an invoice, never two of one document."""
+    afterwards one payment may have a fee receipt and an invoice, never two of one document; the
+    downgrade never deletes a signed document."""
     import os
 
     from sqlalchemy import create_engine, exc, text
@@ -303,3 +304,14 @@ def test_migration_0022_keeps_the_receipts_it_finds_as_combined_ones(tmp_path):
     with pytest.raises(exc.IntegrityError), engine.begin() as conn:
         conn.execute(text(insert.text.format(extra="document, ", value="'service_invoice', ")),
                      {"series": "VNPOST-HN-26-HD", "number": 2, "canonical": "{}", "token": "v" * 24})
+
+    # Going back would lose a signed document: refused while a payment has both; fine once it has one.
+    refused = subprocess.run([sys.executable, "-m", "flask", "db", "downgrade", "0016"], cwd=ROOT, env=env,
+                             capture_output=True, text=True, check=False)
+    assert refused.returncode != 0 and "cannot be downgraded" in refused.stderr
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM receipts WHERE document = 'service_invoice'"))
+    flask("db", "downgrade", "0016")
+    with engine.connect() as conn:
+        assert "document" not in [row[1] for row in conn.execute(text("PRAGMA table_info(receipts)"))]
+        assert conn.execute(text("SELECT canonical FROM receipts")).scalar_one() == '{"v":1}'
