@@ -37,3 +37,12 @@ def test_cash_with_a_service_fee_gives_a_fee_receipt_and_a_service_invoice(app, 
     page.goto(live_server + "/" + invoice.split("://", 1)[1].split("/", 1)[1])
     expect(page.get_by_text("Hóa đơn dịch vụ (GTGT)").first).to_be_visible()
     expect(page.get_by_text(re.compile("chữ ký số hợp lệ", re.I))).to_be_visible()
+    shoot(page, "service-invoice-verify-tablet-portrait")
+    page.goto(page.url + "/print")
+    expect(page.get_by_text("Hóa đơn hợp lệ: chữ ký số hợp lệ.")).to_be_visible()
+    expect(page.locator("dl.vat").first).to_contain_text("Thuế suất GTGT")
+    expect(page.locator("dl.vat").first).to_contain_text("8%")
+    table = page.locator("article table").bounding_box()
+    card = page.locator("article").bounding_box()
+    assert table["x"] + table["width"] <= card["x"] + card["width"]  # the amounts fit the card
+    shoot(page, "service-invoice-print-tablet-portrait")
