@@ -120,12 +120,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     from notify.views import bp as notify_dev_bp
     from payments.api import blp as payments_blp
     from payments.finance_views import bp as finance_payments_bp
-    from payments.labels import method_label, payment_label
+    from payments.labels import document_label, method_label, payment_label
     from payments.views import bp as payments_pages_bp
     from tracking.views import bp as tracking_bp
 
     init_web(app)
-    app.jinja_env.globals.update(status_label=status_label, payment_label=payment_label, method_label=method_label)
+    app.jinja_env.globals.update(status_label=status_label, payment_label=payment_label, method_label=method_label,
+                                 document_label=document_label)
     for blueprint in (procedures_blp, geo_blp, geocode_blp, coverage_blp, points_admin_blp, dossiers_blp,
                       payments_blp, notify_blp, courier_blp, keys_blp, finance_recon_blp, finance_cash_blp,
                       finance_exceptions_blp, finance_reports_blp, alerts_blp, finance_statements_blp):

@@ -223,6 +223,10 @@ class Settings:
     receipt_issuer_code = Setting(str, "TTPVHCC-HN", "the issuer code of card and VietQR receipts")
     receipt_issuer_name = Setting(str, "Trung tâm Phục vụ hành chính công thành phố Hà Nội",
                                   "the issuer name of card and VietQR receipts")
+    service_invoice_vat_rate = Setting(str, "", "the VAT rate of the service invoice's agent and courier fees: "
+                                       "`8`, `10` (percent) or `KCT` (not subject); empty: the legal rate on "
+                                       "the day (8% from 1/7/2023 to 31/12/2026 under the reductions of "
+                                       "Resolution 204/2025/QH15 and before, else 10%)")
 
     # ------------------------------------------------------------ jobs
     outbox_thread = Setting(bool, True, "run due outbox messages in a thread of each web process")

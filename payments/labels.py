@@ -24,3 +24,19 @@ def payment_label(status: PaymentStatus | str) -> str:
 
 def method_label(method: Method | str) -> str:
     return str(METHOD_LABELS[Method(method)])
+
+
+# What a signed document is, by (document, kind): the state fee receipt apart from the service invoice.
+DOCUMENT_LABELS = {
+    ("fee_receipt", "payment"): _l("State fee receipt"),
+    ("fee_receipt", "refund"): _l("State fee refund receipt"),
+    ("service_invoice", "payment"): _l("Service invoice (VAT)"),
+    ("service_invoice", "refund"): _l("Adjustment invoice (refund)"),
+    ("combined", "payment"): _l("Fee receipt"),
+    ("combined", "refund"): _l("Fee refund receipt"),
+}
+
+
+def document_label(document: str, kind: str = "payment") -> str:
+    """``("service_invoice", "payment")`` → "Hóa đơn dịch vụ (GTGT)" (in the page's language)."""
+    return str(DOCUMENT_LABELS[(document, kind)])

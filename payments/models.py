@@ -195,15 +195,17 @@ class ReceiptCounter(db.Model):
 
 
 class Receipt(db.Model):
-    """A signed e-receipt (biên lai điện tử): numbered without gaps per series."""
+    """A signed document: a state fee receipt (biên lai) or a service invoice (hóa đơn), numbered
+    without gaps per series. ``document`` says which; ``combined`` is a receipt of before the split."""
 
     __tablename__ = "receipts"
-    __table_args__ = (UniqueConstraint("series", "number"), UniqueConstraint("kind", "source_reference"))
+    __table_args__ = (UniqueConstraint("series", "number"), UniqueConstraint("document", "kind", "source_reference"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     series: Mapped[str] = mapped_column(String(40))
     number: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(20))  # payment | refund
+    document: Mapped[str] = mapped_column(String(20))  # fee_receipt | service_invoice | combined (before 0022)
     source_reference: Mapped[str] = mapped_column(String(120))  # the payment or refund it is for
     payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)

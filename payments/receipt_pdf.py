@@ -1,5 +1,9 @@
-"""A receipt as an A5 PDF (fpdf2): bilingual, Vietnamese first, with its QR code, its signature, and
-the signed JSON document attached so the PDF alone verifies offline.
+"""A receipt or a service invoice as an A5 PDF (fpdf2): bilingual, Vietnamese first, with its QR
+code, its signature, and the signed JSON document attached so the PDF alone verifies offline.
+
+A state fee receipt names the collecting unit and shows the state fee only; a service invoice names
+the seller (the agent organisation) and shows, per component, the amount before VAT, the rate and
+the VAT.
 
 Pure Python, no database; receipts.py builds and signs what is drawn here.
 """
@@ -13,7 +17,15 @@ from pathlib import Path
 
 import segno
 
-from payments.receipts import COMPONENT_LABELS, COMPONENTS, METHOD_LABELS, TITLES, SignedReceipt, document_bytes
+from payments.receipts import (
+    COMPONENT_LABELS,
+    COMPONENTS,
+    METHOD_LABELS,
+    NOT_SUBJECT,
+    SERVICE_INVOICE,
+    SignedReceipt,
+    document_bytes,
+)
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 
@@ -50,7 +62,8 @@ def render_pdf(signed: SignedReceipt, *, qr_url: str) -> bytes:
     from fpdf import FPDF  # imported here: only the PDF needs it
 
     d = signed.data
-    title_vi, title_en = TITLES[d.kind]
+    title_vi, title_en = d.title
+    invoice = d.document == SERVICE_INVOICE
     font = "DejaVu"
     pdf = FPDF(orientation="P", unit="mm", format=(148, 210))  # A5, in mm
     pdf.set_margins(10, 9, 10)
@@ -88,6 +101,10 @@ def render_pdf(signed: SignedReceipt, *, qr_url: str) -> bytes:
         pdf.set_y(max(y_label, pdf.get_y()) + 1.2)
 
     # Heading: who issues it, what it is, its series and number.
+    if invoice:
+        line("Đơn vị bán hàng / Seller", 7, 3.5, color=muted)
+    elif d.version > 1:
+        line("Đơn vị thu phí, lệ phí / Collecting unit", 7, 3.5, color=muted)
     line(d.issuer_name, 9, 4.5, style="B")
     line(f"Mã đơn vị / Issuer code: {d.issuer_code}", 7, 3.5, color=muted)
     pdf.ln(3)
@@ -112,7 +129,10 @@ def render_pdf(signed: SignedReceipt, *, qr_url: str) -> bytes:
     row("Hình thức thanh toán", "Payment method", f"{method_vi} ({method_en})")
     row("Mã giao dịch", "Payment reference", d.payment_reference)
     if d.original_receipt:
-        row("Hoàn trả cho biên lai", "Refund of receipt", d.original_receipt)
+        if invoice:
+            row("Điều chỉnh cho hóa đơn", "Adjusts invoice", d.original_receipt)
+        else:
+            row("Hoàn trả cho biên lai", "Refund of receipt", d.original_receipt)
     pdf.ln(1)
 
     # The amounts.
@@ -133,6 +153,15 @@ def render_pdf(signed: SignedReceipt, *, qr_url: str) -> bytes:
         pdf.cell(label_w - pdf.get_x() + pdf.l_margin, 5, en)
         text(9)
         pdf.cell(amount_w, 5, format_vnd(d.components[key]) + " ", align="R", new_x="LMARGIN", new_y="NEXT")
+        if invoice:
+            vat = d.vat[key]
+            rate = "không chịu thuế / not subject" if vat["rate"] == NOT_SUBJECT else vat["rate"]
+            text(7, color=muted)
+            pdf.set_x(pdf.l_margin + 3)
+            pdf.multi_cell(width - 3, 3.4, f"Chưa thuế / Before VAT: {format_vnd(vat['before_vat_vnd'])} · "
+                                           f"Thuế suất / VAT rate: {rate} · "
+                                           f"Tiền thuế / VAT: {format_vnd(vat['vat_vnd'])}",
+                           align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(0.8)
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + width, pdf.get_y())
     text(10, "B")
@@ -143,6 +172,10 @@ def render_pdf(signed: SignedReceipt, *, qr_url: str) -> bytes:
     pdf.cell(label_w - pdf.get_x() + pdf.l_margin, 6, "Total")
     text(10, "B")
     pdf.cell(amount_w, 6, format_vnd(d.total_vnd) + " ", align="R", new_x="LMARGIN", new_y="NEXT")
+    if invoice:
+        text(7.5, color=muted)
+        pdf.cell(width, 4, f" Trong đó thuế GTGT / of which VAT: {format_vnd(d.vat_total_vnd)}", new_x="LMARGIN",
+                 new_y="NEXT")
     pdf.ln(4)
 
     # The QR code to the verification page, and the signature.
@@ -172,9 +205,11 @@ def render_pdf(signed: SignedReceipt, *, qr_url: str) -> bytes:
     side(f"Mã khóa / Key id: {signed.key_id}", 6.5, 3)
     side(signed.signature_b64, 5.5, 2.6, wrap="CHAR")
     pdf.set_y(max(pdf.get_y(), top + qr_size) + 3)
-    line("Biên lai điện tử có chữ ký số: kiểm tra tại địa chỉ trên, hoặc ngoại tuyến bằng tệp JSON đính kèm "
+    what_vi, what_en = ("Hóa đơn điện tử", "Electronic invoice") if invoice else \
+        ("Biên lai điện tử", "Electronic receipt")
+    line(f"{what_vi} có chữ ký số: kiểm tra tại địa chỉ trên, hoặc ngoại tuyến bằng tệp JSON đính kèm "
          "và khóa công khai đã công bố.", 6.5, 3, align="L")
-    line("Electronic receipt, digitally signed: verify it at the address above, or offline with the attached "
+    line(f"{what_en}, digitally signed: verify it at the address above, or offline with the attached "
          "JSON file and the published public key.", 6, 2.8, color=muted, align="L")
 
     pdf.embed_file(bytes=document_bytes(signed), basename=f"{d.series}-{d.number_text}.json",

@@ -1,11 +1,27 @@
-"""Electronic receipts (biên lai điện tử) for the fees citizens pay: signed, numbered, verifiable offline.
+"""Electronic receipts (biên lai điện tử) and service invoices for what citizens pay: signed, numbered,
+verifiable offline.
+
+Two documents, as the law separates them
+    The state fee (phí, lệ phí) is State budget revenue: it is receipted on the fee/charge receipt
+    (``document="fee_receipt"``, "biên lai thu phí, lệ phí": a document under Decree 123/2020/NĐ-CP on
+    invoices and documents, the Ministry of Finance's form — Circular 32/2025/TT-BTC, before it Circular
+    78/2021/TT-BTC and, for paper receipts, Circular 303/2016/TT-BTC) by the unit that collected it, and
+    carries only ``state_fee``. Fees and charges are outside VAT.
+    The agent's service fee and the courier fee are commercial services: they are invoiced
+    (``document="service_invoice"``, "hóa đơn giá trị gia tăng", Decree 123/2020/NĐ-CP as amended by
+    Decree 70/2025/NĐ-CP) by the agent organisation as seller, with ``service_fee`` and/or
+    ``courier_fee`` only and, for each, the VAT it contains (``vat``: rate, amount before VAT, VAT).
+    Each document has its own series and numbers (see ``payments.receipting``).
 
 Pure Python, no database: another layer numbers, stores and serves receipts; this module builds,
 signs and verifies them (the PDF is drawn by receipt_pdf.py).
 
 What is signed
     ``canonical_bytes(data)``: the receipt's fields as JSON with sorted keys, no spaces, UTF-8
-    (not ASCII-escaped), the time as ISO-8601 UTC with ``Z`` and a format version ``"v": 1``.
+    (not ASCII-escaped), the time as ISO-8601 UTC with ``Z`` and a format version ``"v": 2``
+    (``"document"`` and ``"vat"`` were added in v2). Receipts issued before the split are v1 (no
+    ``document``, no ``vat``, the state and service fees together: ``document="combined"`` here);
+    they stay valid, parse and verify exactly as signed.
     The signature is Ed25519 over exactly those bytes, written as URL-safe base64 (with padding).
     A key is named by its *key id*: the first 16 hex digits of SHA-256 of the raw 32-byte public key.
 
@@ -16,13 +32,13 @@ The document a citizen or auditor keeps
     encoded as UTF-8 and Ed25519 — no project code needed (see ``tools/verify_receipt.py``).
 
 Numbering and refunds
-    A receipt is identified by its series and number (``BL26-VNPOST-HN`` / ``0000123``; numbers are
-    shown zero-padded to 7 digits). A refund receipt (``kind="refund"``) is numbered in a separate
-    series: the payment series plus ``-HT`` (hoàn trả), e.g. ``BL26-VNPOST-HN-HT`` / ``0000004`` — so
-    payment numbers stay gapless and a refund never reuses or shifts one. ``refund_series()`` gives the
-    name; a refund should name the payment receipt it reverses in ``original_receipt`` (``SERIES/NUMBER``,
-    i.e. that receipt's ``receipt_id``); a payment receipt has none.
-    Amounts on a refund receipt are the positive amounts handed back.
+    A document is identified by its series and number (``TTPVHCC-HN-26`` / ``0000123``; numbers are
+    shown zero-padded to 7 digits); a service invoice's series ends with ``-HD``. A refund
+    (``kind="refund"``) is numbered in a separate series: the payment series plus ``-HT`` (hoàn trả),
+    e.g. ``VNPOST-HN-26-HD-HT`` / ``0000004`` — so payment numbers stay gapless and a refund never
+    reuses or shifts one. ``refund_series()`` gives the name; a refund names the document it reverses
+    in ``original_receipt`` (``SERIES/NUMBER``, i.e. that document's ``receipt_id``); a payment one
+    has none. Amounts on a refund are the positive amounts handed back.
 
 Keys
     ``load_or_create_signing_key``: a configured PKCS#8 PEM (``RECEIPT_SIGNING_KEY_PATH``, read by
@@ -55,7 +71,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+LEGACY_VERSION = 1  # before the state fee receipt and the service invoice were split
 ALG = "Ed25519"
 KEY_FILENAME = "receipt_signing_key.pem"
 REFUND_SERIES_SUFFIX = "-HT"  # hoàn trả: refunds are numbered in their own series
@@ -65,6 +82,12 @@ MAX_NUMBER = 10**NUMBER_DIGITS - 1
 METHODS = ("card", "vietqr", "cash")
 KINDS = ("payment", "refund")
 COMPONENTS = ("state_fee", "service_fee", "courier_fee")  # also the order they are shown in
+FEE_RECEIPT, SERVICE_INVOICE, COMBINED = "fee_receipt", "service_invoice", "combined"
+DOCUMENTS = (FEE_RECEIPT, SERVICE_INVOICE)  # what is issued now; COMBINED: v1 receipts only
+DOCUMENT_COMPONENTS = {FEE_RECEIPT: ("state_fee",), SERVICE_INVOICE: ("service_fee", "courier_fee"),
+                       COMBINED: COMPONENTS}
+INVOICE_SERIES_SUFFIX = "-HD"  # hóa đơn: a service invoice series ends with it (before -HT for refunds)
+NOT_SUBJECT = "KCT"  # không chịu thuế: a component not subject to VAT
 
 # (Vietnamese, English) labels for the PDF, which is bilingual whatever the reader's language.
 METHOD_LABELS = {
@@ -78,16 +101,43 @@ COMPONENT_LABELS = {
     "courier_fee": ("Phí chuyển phát", "Courier fee"),
 }
 TITLES = {
-    "payment": ("BIÊN LAI THU PHÍ, LỆ PHÍ", "Fee receipt"),
-    "refund": ("BIÊN LAI HOÀN TRẢ PHÍ, LỆ PHÍ", "Fee refund receipt"),
+    (FEE_RECEIPT, "payment"): ("BIÊN LAI THU PHÍ, LỆ PHÍ", "State fee receipt"),
+    (FEE_RECEIPT, "refund"): ("BIÊN LAI HOÀN TRẢ PHÍ, LỆ PHÍ", "State fee refund receipt"),
+    (SERVICE_INVOICE, "payment"): ("HÓA ĐƠN GIÁ TRỊ GIA TĂNG", "VAT invoice (agent and courier services)"),
+    (SERVICE_INVOICE, "refund"): ("HÓA ĐƠN ĐIỀU CHỈNH GIẢM", "Adjustment invoice (decrease, refund)"),
+    (COMBINED, "payment"): ("BIÊN LAI THU PHÍ, LỆ PHÍ", "Fee receipt"),
+    (COMBINED, "refund"): ("BIÊN LAI HOÀN TRẢ PHÍ, LỆ PHÍ", "Fee refund receipt"),
 }
-
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")  # issuer codes and series: safe in a URL and a file name
 _B64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
-_FIELDS = ("kind", "issuer_code", "issuer_name", "series", "number", "issued_at", "dossier_number",
-           "procedure_name", "payer_name_masked", "method", "components", "total_vnd", "payment_reference",
-           "verify_url", "original_receipt")
+_FIELDS_V1 = ("kind", "issuer_code", "issuer_name", "series", "number", "issued_at", "dossier_number",
+              "procedure_name", "payer_name_masked", "method", "components", "total_vnd", "payment_reference",
+              "verify_url", "original_receipt")
+_FIELDS = _FIELDS_V1 + ("document", "vat")
+_RATE = re.compile(r"(0|5|8|10)%")
+
+
+def vat_rate_text(rate: int | str | None) -> str:
+    """``8`` → ``"8%"``; ``None`` or ``"KCT"`` → ``"KCT"`` (not subject to VAT)."""
+    if rate is None or rate == NOT_SUBJECT:
+        return NOT_SUBJECT
+    text = f"{rate}%" if _is_int(rate) else str(rate)
+    if not _RATE.fullmatch(text):
+        raise ValueError(f"a VAT rate is 0%, 5%, 8%, 10% or {NOT_SUBJECT}, not {rate!r}")
+    return text
+
+
+def split_vat(gross_vnd: int, rate: int | str | None) -> dict[str, Any]:
+    """The VAT inside a price that includes it: ``{"rate", "before_vat_vnd", "vat_vnd"}`` (whole đồng).
+
+    ``before_vat_vnd`` is ``gross × 100 / (100 + rate)`` rounded half up, and the VAT the rest, so the
+    two always add up to what was paid.
+    """
+    text = vat_rate_text(rate)
+    percent = 0 if text == NOT_SUBJECT else int(text[:-1])
+    before = (gross_vnd * 200 + 100 + percent) // (2 * (100 + percent))
+    return {"rate": text, "before_vat_vnd": before, "vat_vnd": gross_vnd - before}
 
 
 def _is_int(value: Any) -> bool:
@@ -118,6 +168,9 @@ class ReceiptData:
     verify_url: str
     kind: str = "payment"  # "payment" | "refund"
     original_receipt: str | None = None  # refunds: "SERIES/NUMBER" of the payment receipt reversed
+    document: str = FEE_RECEIPT  # "fee_receipt" | "service_invoice"; "combined": v1 only
+    vat: dict[str, dict[str, Any]] = field(default_factory=dict, hash=False)  # invoices: component → VAT
+    version: int = FORMAT_VERSION  # 1: issued before the split (no document, no vat)
 
     def __post_init__(self):
         for name in ("issuer_code", "issuer_name", "series", "dossier_number", "procedure_name",
@@ -163,6 +216,52 @@ class ReceiptData:
                 raise ValueError(f"a payment receipt's series does not end with {REFUND_SERIES_SUFFIX}")
             if self.original_receipt is not None:
                 raise ValueError("only a refund receipt has an original_receipt")
+        self._check_document()
+
+    def _check_document(self) -> None:
+        if self.version == LEGACY_VERSION:
+            if self.document != COMBINED or self.vat:
+                raise ValueError("a v1 receipt is a combined receipt with no VAT")
+            return
+        if self.version != FORMAT_VERSION:
+            raise ValueError(f"unsupported receipt format version {self.version!r}")
+        if self.document not in DOCUMENTS:
+            raise ValueError(f"document must be one of {', '.join(DOCUMENTS)}")
+        allowed = DOCUMENT_COMPONENTS[self.document]
+        strays = [k for k in self.components if k not in allowed]
+        if strays:
+            raise ValueError(f"a {self.document} carries only {', '.join(allowed)}, not {', '.join(strays)}")
+        base = self.series.removesuffix(REFUND_SERIES_SUFFIX)
+        if (self.document == SERVICE_INVOICE) != base.endswith(INVOICE_SERIES_SUFFIX):
+            raise ValueError(f"a service invoice's series (and only its) ends with {INVOICE_SERIES_SUFFIX}")
+        if not isinstance(self.vat, Mapping):
+            raise ValueError("vat must be a mapping")
+        vat = {k: dict(v) if isinstance(v, Mapping) else v for k, v in self.vat.items()}
+        object.__setattr__(self, "vat", vat)
+        if self.document == FEE_RECEIPT:
+            if vat:
+                raise ValueError("fees and charges are outside VAT: a fee receipt has no vat")
+            return
+        if set(vat) != set(self.components):
+            raise ValueError("an invoice gives the VAT of each of its components")
+        for key, line in vat.items():
+            if not isinstance(line, dict) or set(line) != {"rate", "before_vat_vnd", "vat_vnd"}:
+                raise ValueError(f"vat of {key}: rate, before_vat_vnd and vat_vnd")
+            vat_rate_text(line["rate"])
+            if not (_is_int(line["before_vat_vnd"]) and _is_int(line["vat_vnd"]) and line["before_vat_vnd"] >= 0
+                    and line["vat_vnd"] >= 0 and line["before_vat_vnd"] + line["vat_vnd"] == self.components[key]):
+                raise ValueError(f"vat of {key}: the amount before VAT and the VAT add up to the component")
+            if line["rate"] == NOT_SUBJECT and line["vat_vnd"]:
+                raise ValueError(f"vat of {key}: no VAT on what is not subject to it")
+
+    @property
+    def title(self) -> tuple[str, str]:
+        """(Vietnamese, English): what the document is, e.g. ``("HÓA ĐƠN GIÁ TRỊ GIA TĂNG", "VAT invoice…")``."""
+        return TITLES[(self.document, self.kind)]
+
+    @property
+    def vat_total_vnd(self) -> int:
+        return sum(line["vat_vnd"] for line in self.vat.values())
 
     @property
     def number_text(self) -> str:
@@ -198,10 +297,13 @@ def _iso_utc(value: datetime) -> str:
 
 def canonical_fields(data: ReceiptData) -> dict[str, Any]:
     """The signed fields as JSON values (the ``"receipt"`` object of a document)."""
-    fields: dict[str, Any] = {name: getattr(data, name) for name in _FIELDS}
+    names = _FIELDS_V1 if data.version == LEGACY_VERSION else _FIELDS
+    fields: dict[str, Any] = {name: getattr(data, name) for name in names}
     fields["issued_at"] = _iso_utc(data.issued_at)
     fields["components"] = dict(data.components)
-    fields["v"] = FORMAT_VERSION
+    if "vat" in fields:
+        fields["vat"] = {k: dict(v) for k, v in data.vat.items()}
+    fields["v"] = data.version
     return fields
 
 
@@ -211,27 +313,31 @@ def _dumps(value: Mapping[str, Any]) -> bytes:
 
 
 def canonical_bytes(data: ReceiptData) -> bytes:
-    """Exactly what is signed: sorted keys, no spaces, UTF-8, ISO-8601 UTC ``Z`` times, ``"v": 1``."""
+    """Exactly what is signed: sorted keys, no spaces, UTF-8, ISO-8601 UTC ``Z`` times, ``"v": 2``."""
     return _dumps(canonical_fields(data))
 
 
 def _data_from_fields(fields: Mapping[str, Any]) -> ReceiptData:
     if not isinstance(fields, Mapping):
         raise ValueError("the receipt must be a JSON object")
-    if fields.get("v") != FORMAT_VERSION:
-        raise ValueError(f"unsupported receipt format version {fields.get('v')!r}")
-    expected = set(_FIELDS) | {"v"}
+    version = fields.get("v")
+    if not _is_int(version) or version not in (LEGACY_VERSION, FORMAT_VERSION):
+        raise ValueError(f"unsupported receipt format version {version!r}")
+    names = _FIELDS_V1 if version == LEGACY_VERSION else _FIELDS
+    expected = set(names) | {"v"}
     if set(fields) != expected:
         missing, extra = expected - set(fields), set(fields) - expected
         raise ValueError(f"receipt fields differ: missing {sorted(missing)}, unexpected {sorted(extra)}")
     issued_at = fields["issued_at"]
     if not isinstance(issued_at, str) or not issued_at.endswith("Z"):
         raise ValueError("issued_at must be an ISO-8601 UTC time ending in Z")
-    values = {name: fields[name] for name in _FIELDS}
+    values = {name: fields[name] for name in names}
     values["issued_at"] = datetime.fromisoformat(issued_at[:-1]).replace(tzinfo=timezone.utc)
     if not isinstance(values["components"], Mapping):
         raise ValueError("components must be a JSON object")
-    return ReceiptData(**values)
+    if version == LEGACY_VERSION:
+        values["document"] = COMBINED
+    return ReceiptData(**values, version=version)
 
 
 # --- keys -----------------------------------------------------------------------------------------

@@ -95,9 +95,13 @@ def receipt_by_token(token: str) -> Receipt | None:
     return db.session.scalars(select(Receipt).where(Receipt.verify_token == token)).one_or_none()
 
 
-def receipt_for(kind: str, source_reference: str) -> Receipt | None:
-    return db.session.scalars(select(Receipt).where(Receipt.kind == kind,
+def receipt_for(document: str, kind: str, source_reference: str) -> Receipt | None:
+    return db.session.scalars(select(Receipt).where(Receipt.document == document, Receipt.kind == kind,
                                                     Receipt.source_reference == source_reference)).one_or_none()
+
+
+def receipts_of_payment(payment_id: int) -> list[Receipt]:
+    return list(db.session.scalars(select(Receipt).where(Receipt.payment_id == payment_id).order_by(Receipt.id)))
 
 
 def receipts_of_dossier(dossier_id: int) -> list[Receipt]:

@@ -41,7 +41,10 @@ class PaymentQuerySchema(Schema):
 class ReceiptLinkSchema(Schema):
     series = fields.String()
     number = fields.Integer()
-    kind = fields.String()
+    kind = fields.String(metadata={"description": "payment | refund"})
+    document = fields.String(metadata={"description": "fee_receipt (biên lai thu phí, lệ phí: the state fee) | "
+                                                      "service_invoice (hóa đơn: the service and courier fees, "
+                                                      "with VAT) | combined (a receipt of before the split)"})
     issued_at = UtcDateTime()
     url = fields.String()
     pdf_url = fields.String()

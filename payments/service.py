@@ -104,7 +104,7 @@ def public_summary(dossier_id: int) -> dict | None:
         return None
     return {"status": payment.status, "method": payment.method, "amount_vnd": int(payment.amount_vnd),
             "refunded_vnd": int(payment.refunded_vnd),
-            "receipts": [{"label": f"{r.series}/{r.number:07d}", "kind": r.kind,
+            "receipts": [{"label": f"{r.series}/{r.number:07d}", "kind": r.kind, "document": r.document,
                           "url": receipting.verify_url(r.verify_token)} for r in receipting.of_dossier(dossier_id)]}
 
 
@@ -116,7 +116,8 @@ def intake_summary(dossier: Dossier) -> dict:
     payment = repository.payment_for_dossier(dossier.id)
     price = _price_of(payment) if payment else quote_for(dossier)
     paid = payment is not None and payment.status in SETTLED
-    receipts = [f"{r.series}/{r.number:07d}" for r in receipting.of_dossier(dossier.id) if r.kind == "payment"]
+    receipts = [{"document": r.document, "label": f"{r.series}/{r.number:07d}"}
+                for r in receipting.of_dossier(dossier.id) if r.kind == "payment"]
     return {**price.components(), "total_vnd": price.total_vnd,
             "status": payment.status if payment else None,
             "paid_vnd": int(payment.amount_vnd) if paid else None,
@@ -495,7 +496,7 @@ def view(dossier: Dossier, payment: Payment) -> dict:
         qr = {"payload": payload, "svg": vietqr.qr_svg(payload), "reference": payment.transfer_reference,
               "bank_bin": config["VIETQR_BANK_BIN"], "account_number": config["VIETQR_ACCOUNT_NUMBER"],
               "account_name": config["VIETQR_ACCOUNT_NAME"]}
-    links = [{"series": r.series, "number": r.number, "kind": r.kind, "issued_at": r.issued_at,
+    links = [{"series": r.series, "number": r.number, "kind": r.kind, "document": r.document, "issued_at": r.issued_at,
               "url": receipting.verify_url(r.verify_token), "pdf_url": receipting.verify_url(r.verify_token) + ".pdf"}
              for r in receipting.of_dossier(dossier.id)]
     from payments import provisional  # builds on this module

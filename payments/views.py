@@ -1,5 +1,8 @@
 """Public e-receipt pages: what the receipt's QR code and the tracking link open.
 
+The same pages serve both documents of a payment, the state fee receipt (biên lai) and the
+service invoice (hóa đơn); the file names say which (``bien-lai-…``, ``hoa-don-…``).
+
 ``/r/<token>`` tells whether the receipt is genuine (its Ed25519 signature against this
 server's key) and shows it; ``/r/<token>/print`` is the printable receipt, ``.pdf`` the
 PDF, ``.json`` the signed document to keep and verify offline with the public key at
@@ -18,6 +21,10 @@ from payments import receipting, receipts
 from payments.receipt_pdf import render_pdf
 
 bp = Blueprint("receipts_public", __name__, template_folder="templates")
+
+
+def _file_prefix(receipt) -> str:
+    return "hoa-don" if receipt.document == receipts.SERVICE_INVOICE else "bien-lai"
 
 
 def _receipt_or_404(token: str):
@@ -68,17 +75,19 @@ def receipt_pdf(token: str):
     receipt = _receipt_or_404(token)
     pdf = render_pdf(receipting.signed_receipt(receipt), qr_url=receipting.verify_url(token))
     response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="bien-lai-{receipt.series}-{receipt.number:07d}.pdf"'
+    response.headers["Content-Disposition"] = (f'inline; filename="{_file_prefix(receipt)}-{receipt.series}-'
+                                               f'{receipt.number:07d}.pdf"')
     return _private(response)
 
 
 @bp.get("/r/<token>.json")
 @public
 def receipt_json(token: str):
-    document = receipts.to_document(receipting.signed_receipt(_receipt_or_404(token)))
+    receipt = _receipt_or_404(token)
+    document = receipts.to_document(receipting.signed_receipt(receipt))
     response = Response(json.dumps(document, ensure_ascii=False, indent=2),
                         mimetype="application/json")
-    response.headers["Content-Disposition"] = f'attachment; filename="bien-lai-{token[:8]}.json"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{_file_prefix(receipt)}-{token[:8]}.json"'
     return _private(response)
 
 

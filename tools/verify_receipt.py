@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""Verify an electronic receipt (biên lai điện tử) offline.
+"""Verify an electronic receipt (biên lai điện tử) or service invoice (hóa đơn) offline.
 
     python verify_receipt.py receipt.json receipt-public-key.pem
 
 ``receipt.json`` is the signed document downloaded with the receipt:
 ``{"receipt": {...}, "signature": "<URL-safe base64>", "key_id": "<16 hex>", "alg": "Ed25519"}``;
-the PEM is the issuer's published Ed25519 public key. What is signed is the ``receipt`` object as
-JSON with sorted keys, no spaces, UTF-8. Prints ``HỢP LỆ / VALID`` and exits 0, or
-``KHÔNG HỢP LỆ / INVALID`` with the reason and exits 1 (2: wrong arguments).
+the PEM is the issuer's published Ed25519 public key. The same tool checks both documents a
+payment gives: the state fee receipt (``"document": "fee_receipt"``) and the service invoice
+(``"service_invoice"``, with the VAT of each component), and receipts of before the split (v1).
+What is signed is the ``receipt`` object as JSON with sorted keys, no spaces, UTF-8.
+Prints ``HỢP LỆ / VALID`` and exits 0, or ``KHÔNG HỢP LỆ / INVALID`` with the reason and exits 1 (2: wrong arguments).
 
 Needs only Python 3 and the ``cryptography`` package: it imports nothing from the project.
 """
@@ -82,13 +84,32 @@ def check(document: object, key: Ed25519PublicKey) -> dict:
     return document["receipt"]
 
 
+DOCUMENTS = {
+    ("fee_receipt", "payment"): "Biên lai thu phí, lệ phí / State fee receipt",
+    ("fee_receipt", "refund"): "Biên lai hoàn trả phí, lệ phí / State fee refund receipt",
+    ("service_invoice", "payment"): "Hóa đơn giá trị gia tăng / VAT invoice (service and courier fees)",
+    ("service_invoice", "refund"): "Hóa đơn điều chỉnh giảm / Adjustment invoice (refund)",
+}
+
+
+def _vnd(amount: object) -> object:
+    if isinstance(amount, int) and not isinstance(amount, bool):
+        return f"{amount:,}".replace(",", ".") + " ₫"
+    return amount
+
+
 def describe(receipt: dict) -> str:
     number = receipt.get("number")
     number = f"{number:07d}" if isinstance(number, int) and not isinstance(number, bool) else number
-    total = receipt.get("total_vnd")
-    total = f"{total:,}".replace(",", ".") + " ₫" if isinstance(total, int) else total
-    return (f"{receipt.get('series')} / {number} · {receipt.get('issuer_name')} · {receipt.get('issued_at')}\n"
-            f"{receipt.get('dossier_number')} · {receipt.get('procedure_name')} · {total}")
+    total = _vnd(receipt.get("total_vnd"))
+    what = DOCUMENTS.get((receipt.get("document"), receipt.get("kind")), "Biên lai / Receipt (v1)")
+    lines = [what, f"{receipt.get('series')} / {number} · {receipt.get('issuer_name')} · {receipt.get('issued_at')}",
+             f"{receipt.get('dossier_number')} · {receipt.get('procedure_name')} · {total}"]
+    vat = receipt.get("vat")
+    if isinstance(vat, dict) and vat:
+        lines += [f"  {name}: {_vnd(line.get('before_vat_vnd'))} + VAT {line.get('rate')} {_vnd(line.get('vat_vnd'))}"
+                  for name, line in sorted(vat.items()) if isinstance(line, dict)]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,7 +29,9 @@ ever added; a change that is not an addition gets a new ``schema``)::
                         "opening_hours_text": str},          # the same in words, in the language asked for
       "payment": null | {"status": {"code": str, "label": str}, "method": {"code": str, "label": str},
                          "amount_vnd": int, "refunded_vnd": int,
-                         "receipts": [{"kind": "payment" | "refund", "label": str, "url": str}]},
+                         "receipts": [{"kind": "payment" | "refund", "label": str, "url": str,
+                                       "document": {"code": "fee_receipt" | "service_invoice" | "combined",
+                                                    "label": str}}]},
       "delivery": null | {                                   # the courier's shipment, when there is one
         "status": {"code": str, "label": str},               # pending|picked_up|in_transit|out_for_delivery|
                                                              # delivery_failed|returned_to_branch|delivered
@@ -56,7 +58,7 @@ from datetime import datetime
 
 from core.timeutil import to_local
 from dossiers.labels import status_label
-from payments.labels import method_label, payment_label
+from payments.labels import document_label, method_label, payment_label
 from tracking import labels
 
 SCHEMA = "tracking/v1"
@@ -98,7 +100,9 @@ def to_document(page: dict, lang: str) -> dict:
             "status": {"code": payment["status"], "label": payment_label(payment["status"])},
             "method": {"code": payment["method"], "label": method_label(payment["method"])},
             "amount_vnd": payment["amount_vnd"], "refunded_vnd": payment["refunded_vnd"],
-            "receipts": [{"kind": r["kind"], "label": r["label"], "url": r["url"]} for r in payment["receipts"]],
+            "receipts": [{"kind": r["kind"], "label": r["label"], "url": r["url"],
+                          "document": {"code": r["document"], "label": document_label(r["document"], r["kind"])}}
+                         for r in payment["receipts"]],
         },
         "delivery": None if delivery is None else {
             "status": {"code": delivery["status"],

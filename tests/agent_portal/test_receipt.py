@@ -86,4 +86,8 @@ def test_a_paid_receipt_shows_what_was_paid_how_and_the_e_receipt_number(app, si
     paid_line = re.search(r'<dd class="paid">([^<]+)', fees).group(1)
     assert "37.000\xa0₫" in paid_line and "Tiền mặt" in paid_line
     assert "chưa thu" not in fees
+    # No state fee, so no fee receipt: the service fee is invoiced by the agent, and the receipt says so.
+    assert [(r["document"], r["kind"]) for r in receipt] == [("service_invoice", "payment")]
+    assert receipt[0]["series"].endswith("-HD")
     assert f"{receipt[0]['series']}/{receipt[0]['number']:07d}" in fees
+    assert "Hóa đơn dịch vụ (GTGT)" in fees and "Biên lai thu phí" not in fees

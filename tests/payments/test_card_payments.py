@@ -39,7 +39,7 @@ def test_quote_then_card_payment_is_charged_booked_and_receipted_once(app, clien
     body = paid.get_json()
     assert paid.status_code == 200, body
     assert body["status"] == "paid" and body["method"] == "card"
-    assert [r["kind"] for r in body["receipts"]] == ["payment"]
+    assert [(r["kind"], r["document"]) for r in body["receipts"]] == [("payment", "fee_receipt")]  # no service fee
 
     # The sandbox's webhooks reached the receiver during the API call (before its answer); processing them,
     # and delivering them all again, changes nothing.

@@ -25,6 +25,7 @@ def test_cash_is_owed_by_the_agent_and_receipted_in_the_agents_series(app, clien
     body = paid.get_json()
     assert paid.status_code == 200 and body["status"] == "paid" and body["method"] == "cash"
     assert body["receipts"][0]["series"].startswith("VNPOST-HN-") and body["receipts"][0]["number"] == 1
+    assert body["receipts"][0]["document"] == "fee_receipt" and not body["receipts"][0]["series"].endswith("-HD")
     again = client.post(f"/api/v1/dossiers/{number}/payment/cash", headers=auth(agent_key))
     assert again.status_code == 200 and len(again.get_json()["receipts"]) == 1
     balances = _balances(client, finance_key)
@@ -109,7 +110,9 @@ def test_refunds_partial_then_rest_never_more_reversed_in_the_ledger(app, client
     payment = client.get(f"/api/v1/dossiers/{number}/payment", headers=auth(finance_key)).get_json()
     assert payment["status"] == "refunded" and payment["refunded_vnd"] == total
     assert [r["kind"] for r in payment["receipts"]] == ["payment", "refund", "refund"]
-    assert payment["receipts"][1]["series"].endswith("-HT")
+    assert {r["document"] for r in payment["receipts"]} == {"fee_receipt"}  # the state fee alone was paid
+    assert payment["receipts"][1]["series"] == payment["receipts"][0]["series"] + "-HT"
+    assert [r["number"] for r in payment["receipts"][1:]] == [1, 2]
     run_outbox(app)
     refunds = [r for r in ledger_rows(app) if r[0] == "refund"]
     assert len(refunds) == 2 and all(sum(v for *_, v in entries) == 0 for _, _, entries in refunds)

@@ -30,6 +30,7 @@ def test_the_tracking_page_leads_to_a_genuine_receipt(app, client, agent_key, do
         token = tracking.share_link(dossier_id, "sms").rsplit("/", 1)[1]
     page = client.get(f"/t/{token}").get_data(as_text=True)
     assert "Đã thanh toán" in page and f"{receipt['series']}/{receipt['number']:07d}" in page
+    assert "Biên lai thu phí, lệ phí" in page and "Hóa đơn dịch vụ" not in page  # no service fee: no invoice
     path = receipt["url"].split("://", 1)[1].split("/", 1)[1]
     verify = client.get("/" + path)
     html = verify.get_data(as_text=True)

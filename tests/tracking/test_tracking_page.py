@@ -98,6 +98,8 @@ def test_the_payment_and_its_receipt_are_on_the_page(app, client, agent_key):
     payment = client.get(f"/t/{token}.json").get_json()["payment"]
     assert payment["status"] == {"code": "paid", "label": "Đã thanh toán"}
     assert payment["receipts"][0]["url"].endswith(receipt["url"].rsplit("/", 1)[1])
+    assert payment["receipts"][0]["document"] == {"code": "fee_receipt", "label": "Biên lai thu phí, lệ phí"}
+    assert len(payment["receipts"]) == 1  # the state fee only: no service invoice
 
 
 def test_the_page_costs_a_handful_of_queries(app, client, agent_key):

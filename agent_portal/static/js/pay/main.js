@@ -130,7 +130,11 @@ function showDone(p) {
   const list = $("pay-receipts");
   list.textContent = "";
   (p.receipts || []).forEach((r) => {
-    const label = t(r.kind === "refund" ? "refund_receipt" : "e_receipt", { series: r.series, number: r.number });
+    // The state fee receipt and the service invoice are two documents; "combined": a receipt of before the split.
+    const key = r.document && r.document !== "combined"
+      ? r.document + (r.kind === "refund" ? "_refund" : "")
+      : (r.kind === "refund" ? "refund_receipt" : "e_receipt");
+    const label = t(key, { series: r.series, number: r.number });
     const page = safeUrl(r.url);
     const pdf = safeUrl(r.pdf_url);
     list.appendChild(el("li", {}, [
