@@ -134,6 +134,7 @@ class _Catalogue:
     """The active procedures, detached from any session, and their search index."""
 
     by_code: dict[str, Procedure]
+    by_id: dict[int, Procedure]
     ordered: list[Procedure]
     index: SearchIndex
 
@@ -150,7 +151,8 @@ def _search_entries(procedures: list[Procedure]) -> list[SearchEntry]:
 
 def _build_catalogue() -> _Catalogue:
     procedures = repository.active_procedures_detached()
-    return _Catalogue({p.code: p for p in procedures}, procedures, SearchIndex(_search_entries(procedures)))
+    return _Catalogue({p.code: p for p in procedures}, {p.id: p for p in procedures}, procedures,
+                      SearchIndex(_search_entries(procedures)))
 
 
 _catalogue = VersionedCache(versions.PROCEDURES, _build_catalogue)
@@ -164,7 +166,7 @@ def search(query: str, level: Level | None = None, limit: int = 20) -> list[tupl
     catalogue = _catalogue.get()
     if not query.strip():
         return [(p, None) for p in catalogue.ordered if level is None or p.level is level][:limit]
-    by_id = {p.id: p for p in catalogue.ordered}
+    by_id = catalogue.by_id
     hits = catalogue.index.search(query, limit=len(catalogue.index.entries))
     best: dict[int, float] = {}
     for i, score in hits:  # best first: a procedure's first hit is its best, in either language

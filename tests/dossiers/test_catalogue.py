@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 
 from core.text import fold
@@ -138,3 +140,36 @@ def test_an_english_checklist_must_match_the_vietnamese_item_for_item(app):
         report = catalogue.import_csv(f"{header}\n{row}\n")
     assert report.created == 0
     assert report.rejected[0]["errors"][0]["field"] == "required_documents_en"
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("dang ki khai sihn", "Đăng ký khai sinh"),
+    ("lí lịch tư pháp", "Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam, người nước ngoài đang cư trú tại Việt Nam"),
+    ("khai tu", "Đăng ký khai tử"),
+    ("dang ky thuong tru", "Đăng ký thường trú"),
+    ("giay phep xay dung nha o rieng le", "Cấp giấy phép xây dựng đối với nhà ở riêng lẻ"),
+    ("HN-CU-201", "Đăng ký thường trú"),
+    ("1.001193", "Đăng ký khai sinh"),
+])
+def test_search_stays_tolerant_at_2000_procedures(query, expected):
+    """The real catalogue padded to 2,000 procedures with names in its vocabulary (bench/bench_catalogue.py,
+    which also times it): accents left out and typos still put the right procedure first."""
+    from bench.bench_catalogue import CATALOGUE, padded_entries
+
+    entries = padded_entries(2000)
+    assert len({e.id for e in entries}) == 2000
+    with CATALOGUE.open(encoding="utf-8") as fh:
+        names = {i: row["name"] for i, row in enumerate(csv.DictReader(fh))}
+    hits = SearchIndex(entries).search(query)
+    assert hits and names.get(hits[0][0]) == expected, [names.get(i, i) for i, _ in hits[:3]]
+
+
+def test_a_misspelt_generated_procedure_is_found_among_2000():
+    from bench.bench_catalogue import padded_entries
+
+    entries = padded_entries(2000)
+    target = next(e for e in entries if e.code.startswith("SYN-") and len(e.text.split()) >= 7)
+    words = target.text.split()[:-2]  # the name without its code
+    words[1] = words[1][:-1] + "x"  # one letter wrong
+    hits = SearchIndex(entries).search(" ".join(words))
+    assert target.id in [i for i, _ in hits[:3]], (target.text, hits[:3])
