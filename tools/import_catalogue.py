@@ -112,7 +112,7 @@ class Build:
 
 _CHANNEL = re.compile(r"(Trực tiếp|Trực tuyến|Dịch vụ bưu chính)")
 _TIME = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(?:Ngày làm việc|Ngày|ngày)?\s*")
-_AMOUNT = re.compile(r"^([\d.,]+)\s*(?:VNĐ|VND|đồng|Đồng)")
+_AMOUNT = re.compile(r"^([\d.,]+)\s*(?:VNĐ|VND|Việt Nam Đồng|đồng|Đồng)")
 _REDUCED = re.compile(r"áp dụng mức (?:lệ )?phí ([\d.]+) đồng")
 # A legal document number: 04/2020/TT-BTP, 123/2015/NĐ-CP, 66.7/2025/NQ-CP, 52/2014/QH13 ... The
 # portal glues names and numbers together ("...Luật Hộ tịch123/2015/NĐ-CPThông tư..."): an issuer
