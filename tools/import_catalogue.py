@@ -428,7 +428,8 @@ def to_report(build: Build) -> str:
         "## Rules",
         "",
         f"- Level: `Cấp xã` → commune, `Cấp tỉnh` → province, `Cấp huyện`/district → commune ({REFORM_NOTE}); "
-        "`Cấp bộ` skipped. No procedure is written at district level.",
+        "`Cấp bộ` skipped. No procedure is written at district level. Each mapped row is listed below for review "
+        "against its sector's decree (`DISTRICT_TO_PROVINCE` sends one to the province instead).",
         "- Fee: the portal's in-person fee; a stated reduced rate wins; under 1,000 VND, a foreign currency, or "
         "\"set by the People's Council\" without an amount is unsourced. Unsourced → 0 VND, fee_note "
         "\"unsourced\". Hand-checked fees marked \"illustrative\" or citing an unnumbered resolution are unsourced.",
