@@ -184,7 +184,7 @@ def _moment(rng: random.Random, day: date, point: DemoAgentPoint, saturday: bool
 
 
 def _plan(rng: random.Random, seq: int, at: datetime, point: DemoAgentPoint, procedures: list[Procedure]) -> Plan:
-    level = rng.choices(("commune", "district", "province"), (5, 3, 2))[0]
+    level = rng.choices(("commune", "province"), (8, 2))[0]  # no district level since 1/7/2025
     procedure = rng.choice([p for p in procedures if p.level == level] or procedures)
     person = demo_people.citizen(rng)
     online = point.kind is AgentPointKind.ONLINE

@@ -19,7 +19,8 @@ from dossiers.models import Level, Procedure
 from dossiers.search import SearchEntry, SearchIndex
 
 CSV_COLUMNS = ["code", "name", "name_en", "level", "sector", "fee_vnd", "fee_note",
-               "processing_days", "required_documents", "required_documents_en", "fee_note_vi"]
+               "processing_days", "required_documents", "required_documents_en", "fee_note_vi",
+               "national_code", "legal_basis", "source"]
 
 
 class ProcedureRowSchema(Schema):
@@ -28,7 +29,8 @@ class ProcedureRowSchema(Schema):
     code = fields.String(required=True, validate=validate.Regexp(r"^[A-Z0-9][A-Z0-9.\-]{2,31}$"))
     name = fields.String(required=True, validate=validate.Length(min=3, max=400))
     name_en = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=400))
-    level = fields.Enum(Level, by_value=True, required=True)
+    level = fields.Enum(Level, by_value=True, required=True, metadata={
+        "description": "province or commune; districts were abolished on 1/7/2025"})
     sector = fields.String(required=True, validate=validate.Length(min=1, max=200))
     fee_vnd = fields.Integer(required=True, strict=False, validate=validate.Range(min=0))
     fee_note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
@@ -38,6 +40,13 @@ class ProcedureRowSchema(Schema):
     required_documents = fields.String(load_default="")
     required_documents_en = fields.String(load_default=None, allow_none=True, metadata={
         "description": "Optional: the checklist in English, item for item, split on '|'"})
+    national_code = fields.String(load_default=None, allow_none=True,
+                                  validate=validate.Regexp(r"^[0-9]\.[0-9]{6}(\.[0-9A-Z.]+)?$"), metadata={
+        "description": "Optional: the national portal's code (dichvucong.gov.vn), e.g. 1.001193"})
+    legal_basis = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000), metadata={
+        "description": "Optional: the legal documents the procedure rests on, ';'-separated"})
+    source = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300), metadata={
+        "description": "Optional: where the row's facts come from"})
 
     @validates_schema
     def same_checklist(self, data, **kwargs):
@@ -113,7 +122,7 @@ def import_csv(text: str) -> ImportReport:
             setattr(procedure, key, value)
         procedure.required_documents = docs
         procedure.required_documents_en = docs_en
-        procedure.search_text = fold(f"{procedure.name} {procedure.code}")
+        procedure.search_text = fold(f"{procedure.name} {procedure.code}")  # the national code: exact match only
         procedure.is_active = True
     if db.session.new or any(db.session.is_modified(p) for p in db.session.dirty):
         versions.bump(versions.PROCEDURES)
@@ -125,6 +134,7 @@ class _Catalogue:
     """The active procedures, detached from any session, and their search index."""
 
     by_code: dict[str, Procedure]
+    by_id: dict[int, Procedure]
     ordered: list[Procedure]
     index: SearchIndex
 
@@ -132,14 +142,17 @@ class _Catalogue:
 def _search_entries(procedures: list[Procedure]) -> list[SearchEntry]:
     """One entry per procedure and language: the Vietnamese name (with the code), and the English
     name where the catalogue has one, each scored on its own so neither dilutes the other."""
-    entries = [SearchEntry(p.id, p.code, p.search_text) for p in procedures]
-    entries += [SearchEntry(p.id, p.code, fold(f"{p.name_en} {p.code}")) for p in procedures if p.name_en]
+    codes = {p.id: tuple(c for c in (p.code, p.national_code) if c) for p in procedures}
+    entries = [SearchEntry(p.id, p.code, p.search_text, codes[p.id]) for p in procedures]
+    entries += [SearchEntry(p.id, p.code, fold(f"{p.name_en} {p.code}"), codes[p.id])
+                for p in procedures if p.name_en]
     return entries
 
 
 def _build_catalogue() -> _Catalogue:
     procedures = repository.active_procedures_detached()
-    return _Catalogue({p.code: p for p in procedures}, procedures, SearchIndex(_search_entries(procedures)))
+    return _Catalogue({p.code: p for p in procedures}, {p.id: p for p in procedures}, procedures,
+                      SearchIndex(_search_entries(procedures)))
 
 
 _catalogue = VersionedCache(versions.PROCEDURES, _build_catalogue)
@@ -153,7 +166,7 @@ def search(query: str, level: Level | None = None, limit: int = 20) -> list[tupl
     catalogue = _catalogue.get()
     if not query.strip():
         return [(p, None) for p in catalogue.ordered if level is None or p.level is level][:limit]
-    by_id = {p.id: p for p in catalogue.ordered}
+    by_id = catalogue.by_id
     hits = catalogue.index.search(query, limit=len(catalogue.index.entries))
     best: dict[int, float] = {}
     for i, score in hits:  # best first: a procedure's first hit is its best, in either language

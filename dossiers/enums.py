@@ -6,8 +6,11 @@ import enum
 
 
 class Level(enum.StrEnum):
+    """The level a procedure is done at. Districts were abolished on 1/7/2025 (two-level local
+    government): their procedures moved to the commune (migration 0023, tools/import_catalogue.py).
+    Dossiers do not record a level of their own, so none needs the old value."""
+
     PROVINCE = "province"
-    DISTRICT = "district"
     COMMUNE = "commune"
 
 

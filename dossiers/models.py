@@ -49,6 +49,12 @@ class Procedure(db.Model):
     processing_days: Mapped[int] = mapped_column(Integer)
     required_documents: Mapped[list[str]] = mapped_column(JSON, default=list)
     required_documents_en: Mapped[list[str] | None] = mapped_column(JSON)  # item for item, where translated
+    # The national portal's code (dichvucong.gov.vn, e.g. "1.001193"), where the procedure has one.
+    national_code: Mapped[str | None] = mapped_column(String(32))
+    # The legal documents the procedure rests on ("123/2015/NĐ-CP; 04/2020/TT-BTP"); None: unsourced.
+    legal_basis: Mapped[str | None] = mapped_column(String(1000))
+    # Where the row's facts come from: the portal record's address, or the hand-checked file.
+    source: Mapped[str | None] = mapped_column(String(300))
     # Lower-case, diacritic-free name used by search.
     search_text: Mapped[str] = mapped_column(String(800))
     is_active: Mapped[bool] = mapped_column(default=True)

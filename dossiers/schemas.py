@@ -32,6 +32,11 @@ class ProcedureSchema(Schema):
     required_documents = fields.List(fields.String())
     required_documents_en = fields.List(fields.String(), allow_none=True, metadata={
         "description": "The checklist in English, item for item, where the catalogue has it"})
+    national_code = fields.String(allow_none=True, metadata={
+        "description": "The national public service portal's code (dichvucong.gov.vn), where known"})
+    legal_basis = fields.String(allow_none=True, metadata={
+        "description": "The legal documents the procedure rests on, ';'-separated; null: unsourced"})
+    source = fields.String(allow_none=True, metadata={"description": "Where the catalogue row's facts come from"})
     score = fields.Float(allow_none=True, metadata={"description": "Search relevance"})
 
 

@@ -20,12 +20,13 @@ from tests.finance.factories_queue import finance, finance_browser, raise_item  
 
 API = "/api/v1/finance/reports/treasury"
 MARCH = {"from": "2026-03-01", "to": "2026-03-31"}
-# Province, district and commune procedures with a state fee (dossiers/data/procedures.csv).
-PROCEDURES = ("HN-TP-001", "HN-TP-001", "HN-LD-001", "HN-HT-101", "HN-KD-101", "HN-CT-202")
+# Province and commune procedures with a sourced state fee (dossiers/data/procedures.csv; no district
+# level since 1/7/2025), in three sectors at the province and two at the commune.
+PROCEDURES = ("HN-TP-001", "HN-TP-001", "HN-GT-001", "HN-YT-002", "HN-CU-201", "HN-CT-202")
 
 
 def _paid_month(client, agent_key, finance_key) -> list[str]:
-    """Dossiers of three levels paid in cash, one refunded in full and one in part."""
+    """Dossiers of both levels paid in cash, one refunded in full and one in part."""
     numbers = []
     for code in PROCEDURES:
         number = factories.create_dossier(client, agent_key, procedure_code=code)["number"]
@@ -60,7 +61,7 @@ def _expected(app) -> tuple[dict, dict]:
 def test_the_report_adds_up_to_the_payments_and_refunds(app, client, clock, agent_key, finance):  # noqa: F811
     _paid_month(client, agent_key, finance["key"])
     groups, totals = _expected(app)
-    assert totals["refunded_vnd"] > 0 and {level for level, _ in groups} == {"province", "district", "commune"}
+    assert totals["refunded_vnd"] > 0 and {level for level, _ in groups} == {"province", "commune"}
     report = client.get(API, query_string=MARCH, headers=auth(finance["key"])).get_json()
     assert {(g["level"], g["sector"]): [g["collected_vnd"], g["refunded_vnd"]] for g in report["groups"]} == \
         {key: list(value) for key, value in groups.items()}
@@ -70,7 +71,7 @@ def test_the_report_adds_up_to_the_payments_and_refunds(app, client, clock, agen
     assert report["totals"]["transferred_vnd"] == 0 and report["totals"]["outstanding_vnd"] == totals["net_vnd"]
     assert report["payable_now_vnd"] == totals["net_vnd"]
     assert [g["level"] for g in report["groups"]] == sorted(
-        (g["level"] for g in report["groups"]), key=["province", "district", "commune"].index)
+        (g["level"] for g in report["groups"]), key=["province", "commune"].index)
 
     february = client.get(API, query_string={"from": "2026-02-01", "to": "2026-02-28"},
                           headers=auth(finance["key"])).get_json()
