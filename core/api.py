@@ -30,6 +30,7 @@ from webargs import core as webargs_core
 from webargs.fields import DelimitedList
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import CombinedMultiDict
+from werkzeug.routing import IntegerConverter
 
 from core.errors import InvalidInput, field_error
 from core.messages import Text
@@ -41,8 +42,10 @@ MAX_PAGE = INT32_MAX  # (page - 1) * page_size (<= 100) stays far inside BIGINT
 _BAD_TEXT = "Must not contain NUL characters or unpaired surrogates."
 
 
-def bad_text(value: str) -> bool:
+def bad_text(value: str | None) -> bool:
     """Text PostgreSQL cannot store (NUL) or UTF-8 cannot encode (a lone surrogate)."""
+    if not isinstance(value, str):  # e.g. a multipart part without a value
+        return False
     if "\x00" in value:
         return True
     try:
@@ -245,8 +248,18 @@ def init_api_docs(api: Api) -> None:
     api.ma_plugin.converter.add_attribute_function(field_fixes)
 
 
+class RowIdConverter(IntegerConverter):
+    """``<int:…>`` in a route is a row id: 1 to INTEGER's maximum, documented so in the OpenAPI. A larger
+    number matches no route (404) instead of overflowing the database's parameter (a 500)."""
+
+    def __init__(self, map, fixed_digits=0, min=1, max=INT32_MAX, signed=False):  # noqa: A002 (werkzeug's names)
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def init_input_guards(app: Flask) -> None:
-    """Refuse NUL characters in any query string or form, API or page: PostgreSQL stores no NUL."""
+    """Bound every integer in a route; refuse NUL characters in any query string or form, API or page:
+    PostgreSQL stores no NUL. Runs before any blueprint registers its rules."""
+    app.url_map.converters["int"] = RowIdConverter
 
     @app.before_request
     def _refuse_nul():

@@ -26,7 +26,7 @@ def test_demo_load_is_safe_to_run_twice(app, cli):
     assert "agent points:   14" in second.output and "demo month" not in second.output
     users = cli.invoke(args=["users", "list"]).output.splitlines()
     assert len(users) == len({email for email, *_ in USERS} | {point.email for point in AGENT_POINTS})
-    assert {line.split("\t")[1] for line in users} == {"agent", "branch_officer", "finance", "admin"}
+    assert {line.split("\t")[1] for line in users} == {"agent", "branch_officer", "finance", "admin", "leadership"}
     logins = cli.invoke(args=["demo", "logins"]).output
     assert "quantri@demo.hanoi.vn" in logins and "HanoiDemo!2026" in logins
 
