@@ -31,6 +31,10 @@ PERIOD_KINDS = (K.MISSING_AT_GATEWAY, K.MISSING_IN_LEDGER, K.AMOUNT_MISMATCH, K.
 STATE_KINDS = (K.PAYOUT_NOT_IN_BANK, K.BANK_UNMATCHED)
 KINDS = PERIOD_KINDS + STATE_KINDS
 SLACK = timedelta(days=1)
+# The dedupe keys these classes make: a run clears only its own items, not those another part of finance raises
+# with the same kind (an agent's cash deposit short on the statement, ``cash_deposit:…``, is BANK_UNMATCHED too).
+KEY_PREFIXES = ("gw-missing:", "ledger-missing:", "refund-orphan:", "amount:", "fee:", "dup:", "payout-sum:",
+                "payout-bank:", "bank:")
 
 CHARGE_TYPES = "('charge', 'payment')"
 
@@ -266,10 +270,12 @@ WHERE e.detected_at = :now AND NOT EXISTS (SELECT 1 FROM finance_exception_actio
     tick("queue")
     period = ", ".join(f"'{k.value}'" for k in PERIOD_KINDS)
     state = ", ".join(f"'{k.value}'" for k in STATE_KINDS)
+    owned = " OR ".join(f"dedupe_key LIKE '{prefix}%'" for prefix in KEY_PREFIXES)
     cleared = [row[0] for row in execute(f"""
 UPDATE finance_exceptions SET status = 'resolved', resolved_at = :now
 WHERE status = 'open'
   AND ((kind IN ({period}) AND occurred_at >= :start AND occurred_at < :end) OR kind IN ({state}))
+  AND ({owned})
   AND NOT EXISTS (SELECT 1 FROM recon_found f WHERE f.dedupe_key = finance_exceptions.dedupe_key)
 RETURNING id""", now=now, start=start, end=end)]
     if cleared:
