@@ -26,6 +26,7 @@ from dossiers.models import Document, Dossier
 from geo import service as geo
 from notify import service as notify
 from tests import factories
+from tests.e2e.test_csp_pages import _watch
 
 pytestmark = pytest.mark.smoke
 PASSWORD = "correct horse battery staple"
@@ -113,6 +114,7 @@ def test_an_officer_works_a_dossier_from_the_queue_to_the_courier(app, browser, 
     numbers = network["numbers"]
     mine = numbers["mine"]
     context, page = _signed_in(browser, live_server, OFFICER)
+    problems = _watch(page)  # console errors, CSP violations, failed loads: none all the way
     try:
         # The queue: this point's two dossiers only, counted on the tabs.
         expect(page.locator("main")).to_contain_text(network["point"])
@@ -213,6 +215,7 @@ def test_an_officer_works_a_dossier_from_the_queue_to_the_courier(app, browser, 
         assert actions == ["dossier.reveal_citizen", "dossier.accepted", "dossier.supplement_requested",
                            "dossier.processing", "dossier.result_ready", "dossier.out_for_delivery"]
         assert _dossier(app, mine).status.value == "out_for_delivery"
+        assert problems == []
     finally:
         context.close()
 

@@ -26,6 +26,7 @@ from core.timeutil import LOCAL_TZ, as_utc, to_local
 from dossiers.models import Dossier
 from geo.models import ServicePoint
 from tests import factories
+from tests.e2e.test_csp_pages import _watch
 from tests.factories import auth
 
 pytestmark = pytest.mark.smoke
@@ -168,6 +169,7 @@ def test_the_figures_for_today_and_the_month_match_the_raw_rows(app, browser, li
     assert (whole["received"], whole["resolved"], whole["early"], whole["on_time"], whole["late"]) == (8, 4, 2, 1, 1)
     assert whole["outside_radius"] == 1 and whole["on_time_rate"] == 75.0 and today["rating_avg"] == 2.0
     context, page = _signed_in(browser, live_server, LEADER, "/monitoring")
+    problems = _watch(page)
     try:
         expect(page.get_by_role("heading", name="Giám sát trực tuyến")).to_be_visible()
         expect(page.locator("#period-shown")).to_contain_text("25/03/2026 đến 25/03/2026")
@@ -195,6 +197,7 @@ def test_the_figures_for_today_and_the_month_match_the_raw_rows(app, browser, li
         expect(rows).to_have_count(1)
         expect(rows.first.locator("th")).to_contain_text("VNPOST-HN")
         assert rows.first.locator("td").first.inner_text() == str(whole["received"])
+        assert problems == []
     finally:
         context.close()
 
@@ -250,6 +253,7 @@ def test_the_map_colours_a_full_point_and_rings_its_overdue(app, browser, live_s
         db.session.commit()
     assert received_today == 2 and overdue >= 1
     context, page = _signed_in(browser, live_server, LEADER, "/monitoring")
+    problems = _watch(page)
     try:
         page.get_by_role("link", name="Bản đồ mạng lưới hôm nay").click()
         network = page.locator("#network-map")
@@ -263,6 +267,8 @@ def test_the_map_colours_a_full_point_and_rings_its_overdue(app, browser, live_s
         assert [cells.nth(i).inner_text() for i in range(4)] == ["2", "2", "100,00", str(overdue)]
         expect(page.locator('#table-network tr[data-band="high"]')).to_have_count(1)
         shoot(page, "monitoring-map")
+        page.wait_for_load_state("networkidle")
+        assert problems == []  # no CSP violation, no script error, every asset found (Leaflet, the outline)
     finally:
         context.close()
         with app.app_context():
