@@ -22,6 +22,7 @@ from backoffice.models import AdminAuditEvent
 from core import outbox
 from core.extensions import db
 from core.models import User
+from core.timeutil import to_local
 from dossiers.models import Document, Dossier
 from geo import service as geo
 from notify import service as notify
@@ -320,5 +321,36 @@ def test_the_receipt_prints_on_an_a4_sheet_and_its_pdf_downloads(app, browser, l
         assert number in text and re.search(r"GIẤY TIẾP NHẬN HỒ SƠ", text)
         page.get_by_role("link", name=re.compile(r"^← Hồ sơ")).click()
         expect(page.locator("#d-title")).to_contain_text(number)
+    finally:
+        context.close()
+
+
+def test_an_apology_for_lateness_sets_a_new_date_texts_the_citizen_and_prints(app, browser, live_server, network):
+    number = network["numbers"]["mine"]  # due Tuesday 24/03/2026 17:00
+    context, page = _signed_in(browser, live_server, OFFICER)
+    try:
+        page.goto(f"{live_server}/branch/dossiers/{number}")
+        expect(page.locator('#official-forms li[data-form="apology"]')).to_have_count(0)  # none given yet
+        page.get_by_role("link", name="Xin lỗi vì trễ hạn và hẹn ngày mới").click()
+        page.get_by_label("Lý do chậm trả kết quả").fill("Chờ kết quả xác minh của Công an tỉnh")
+        page.get_by_label("Ngày hẹn trả kết quả mới").fill("2026-03-31")
+        page.get_by_role("button", name="Ghi phiếu xin lỗi").click()
+        expect(page.get_by_role("status")).to_have_text(
+            "Đã ghi phiếu xin lỗi: công dân được báo ngày hẹn mới qua SMS.")
+        sheet = page.locator("main.sheet")
+        expect(sheet).to_contain_text("PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ")
+        expect(sheet).to_contain_text("Chờ kết quả xác minh của Công an tỉnh")
+        expect(sheet).to_contain_text("ngày 31 tháng 03 năm 2026")
+        found = _dossier(app, number)
+        assert to_local(found.deadline_at).strftime("%d/%m/%Y %H:%M") == "31/03/2026 17:00"
+        with app.app_context():
+            outbox.run_due()
+            sent = [m for m in notify.dev_outbox() if m["dossier_id"] == found.id and m["event"] == "apology"]
+        assert len(sent) == 1 and sent[0]["body"].startswith(f"Xin loi, ho so {number} tra cham, hen lai 31/03/2026.")
+
+        page.get_by_role("link", name=re.compile(r"^← Hồ sơ")).click()
+        expect(page.locator("#deadline")).to_contain_text("31/3/26")
+        expect(page.locator('#official-forms li[data-form="apology"]')).to_be_visible()
+        expect(page.locator("#timeline")).to_contain_text("Chờ kết quả xác minh của Công an tỉnh")
     finally:
         context.close()
