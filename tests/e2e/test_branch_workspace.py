@@ -221,6 +221,45 @@ def test_an_officer_works_a_dossier_from_the_queue_to_the_courier(app, browser, 
         context.close()
 
 
+def test_the_queue_filters_by_organisation_and_status_and_pages(app, browser, live_server, network, client,
+                                                                other_agent_key):
+    numbers = network["numbers"]
+    theirs = factories.create_dossier(client, other_agent_key, procedure_code="HN-TP-001", location=HOAN_KIEM)
+    assert _point_of(app, theirs["number"])[0] == network["point"]
+    previous = app.config.get("BRANCH_QUEUE_PAGE_SIZE")
+    app.config["BRANCH_QUEUE_PAGE_SIZE"] = 2
+    context, page = _signed_in(browser, live_server, OFFICER)
+    try:
+        assert _count(page, "new") == 3
+        # By deadline: the one-day procedure first, then the two ten-day ones in the order they came.
+        assert _rows(page) == [numbers["other_procedure"], numbers["mine"]]
+        expect(page.locator("#pages")).to_contain_text("Trang 1 / 2")
+        page.locator('#pages a[rel="next"]').click()
+        assert _rows(page) == [theirs["number"]]
+        expect(page.locator("#pages")).to_contain_text("Trang 2 / 2")
+        page.locator('#pages a[rel="prev"]').click()
+        assert _rows(page) == [numbers["other_procedure"], numbers["mine"]]
+
+        page.get_by_label("Tổ chức đại lý").select_option("HNTECH")
+        page.get_by_role("button", name="Lọc").click()
+        expect(page.locator("#queue tbody tr")).to_have_count(1)
+        assert _rows(page) == [theirs["number"]] and _count(page, "new") == 1
+        page.get_by_role("link", name="Bỏ lọc").click()
+
+        page.get_by_label("Trạng thái").select_option("received")  # every new one here has been routed
+        page.get_by_role("button", name="Lọc").click()
+        expect(page.locator("#queue-empty")).to_be_visible()
+        page.get_by_label("Trạng thái").select_option("routed")
+        page.get_by_role("button", name="Lọc").click()
+        expect(page.locator("#queue tbody tr")).to_have_count(2)
+        expect(page.locator("#list-title")).to_contain_text("(3)")
+    finally:
+        context.close()
+        app.config["BRANCH_QUEUE_PAGE_SIZE"] = previous
+        if previous is None:
+            app.config.pop("BRANCH_QUEUE_PAGE_SIZE")
+
+
 def test_an_illegal_move_posted_anyway_is_refused_and_changes_nothing(app, browser, live_server, network):
     number = network["numbers"]["mine"]
     context, page = _signed_in(browser, live_server, OFFICER)
