@@ -183,6 +183,11 @@ def test_an_officer_works_a_dossier_from_the_queue_to_the_courier(app, browser, 
         assert [m["event"] for m in sent if m["event"] == "supplement_requested"] == ["supplement_requested"]
         assert mine in next(m["body"] for m in sent if m["event"] == "supplement_requested")
         expect(page.locator('#official-forms li[data-form="supplement"]')).to_be_visible()
+        # Form 02: the document asked for as its item, the note as its reason.
+        form02 = context.request.get(live_server + page.locator('#official-forms li[data-form="supplement"] a')
+                                     .first.get_attribute("href")).text()
+        assert "(1) Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp" in form02 and "(2)" not in form02
+        assert re.search(r"Lý do:.*Tờ khai thiếu chữ ký của người yêu cầu", form02, re.S)
         assert _offered(page) == {"processing", "rejected", "transfer-form"}
 
         # The supplement arrives: processing resumes, the pause ends.
