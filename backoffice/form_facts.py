@@ -4,9 +4,8 @@ The dossier comes through ``dossiers.service.get``, scoped as every read is (an 
 sees only its dossiers: another point's is a 404). A form that does not apply yet is a 404 too: no
 supplement requested, no refusal recorded, no apology given. Form 02 is filled from the latest
 SUPPLEMENT_REQUESTED event's reason (one item a line; a "Ghi chú: …" line is its reason), form 03 from the
-REJECTED event's reason, each
-signed by the officer who made that move (else the one printing); form 04 from the latest apology
-(``dossiers.apologies``), or the one asked for.
+REJECTED event's reason, each signed by the officer who made that move (else the one printing); form 04
+from the latest apology (``dossiers.apologies``), or the one asked for.
 """
 
 from __future__ import annotations
