@@ -318,6 +318,49 @@ def test_two_officers_on_one_dossier_the_stale_one_gets_the_409_page_with_their_
         second.close()
 
 
+def test_assign_reject_with_a_reason_and_transfer(app, browser, live_server, network):
+    numbers = network["numbers"]
+    target = _point_of(app, numbers["same_branch"])[0]
+    context, page = _signed_in(browser, live_server, OFFICER)
+    try:
+        # Assign to the colleague: the page says who has it.
+        page.goto(f"{live_server}/branch/dossiers/{numbers['other_procedure']}")
+        expect(page.locator("#assignee")).to_have_text("Chưa giao")
+        page.get_by_label("Cán bộ được giao").select_option(SECOND)
+        page.get_by_role("button", name="Giao xử lý").click()
+        expect(page.get_by_role("status")).to_have_text("Đã lưu phân công.")
+        expect(page.locator("#assignee")).to_have_text("Test branch_officer")
+        with app.app_context():
+            second = db.session.scalar(select(User).where(User.email == SECOND))
+            assert _dossier(app, numbers["other_procedure"]).assigned_user_id == second.id
+
+        # Reject: the reason is required by the page; given, the dossier is refused and form 03 offered.
+        page.locator("#move-rejected").click()
+        expect(page.locator("#status")).to_have_attribute("data-status", "routed")  # the browser asked first
+        page.get_by_label("Lý do từ chối").fill("Hồ sơ không thuộc thẩm quyền giải quyết")
+        page.locator("#move-rejected").click()
+        expect(page.locator("#status")).to_have_attribute("data-status", "rejected")
+        expect(page.locator('#official-forms li[data-form="refusal"]')).to_be_visible()
+        assert _offered(page) == {"closed"}
+        assert _dossier(app, numbers["other_procedure"]).status.value == "rejected"
+
+        # Transfer, with a reason, to another point of the branch: it leaves this point's queue.
+        page.goto(f"{live_server}/branch/dossiers/{numbers['mine']}")
+        page.get_by_label("Chuyển đến").select_option(target)
+        page.get_by_label("Lý do chuyển").fill("Người dân ở gần điểm Sóc Sơn hơn")
+        page.locator("#transfer-submit").click()
+        expect(page.get_by_role("status")).to_have_text(f"Hồ sơ đã được chuyển đến {target}.")
+        expect(page.get_by_role("heading", name="Hàng đợi công việc")).to_be_visible()
+        assert numbers["mine"] not in _rows(page)
+        assert _point_of(app, numbers["mine"])[0] == target
+        assert page.goto(f"{live_server}/branch/dossiers/{numbers['mine']}").status == 404
+        with app.app_context():
+            actions = [e.action for e in db.session.scalars(select(AdminAuditEvent).order_by(AdminAuditEvent.id))]
+        assert actions == ["dossier.assign", "dossier.rejected", "dossier.transfer"]
+    finally:
+        context.close()
+
+
 def test_a_branch_lead_sees_the_branch_and_its_points_only(app, browser, live_server, network):
     numbers = network["numbers"]
     context, page = _signed_in(browser, live_server, LEAD)
