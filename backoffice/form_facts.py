@@ -3,9 +3,9 @@
 The dossier comes through ``dossiers.service.get``, scoped as every read is (an officer bound to a point
 sees only its dossiers: another point's is a 404). A form that does not apply yet is a 404 too: no
 supplement requested, no refusal recorded, no apology given. Form 02 is filled from the latest
-SUPPLEMENT_REQUESTED event's reason (one item a line), form 03 from the REJECTED event's reason, each
-signed by the officer who made that move (else the one printing); form 04 from the latest apology
-(``dossiers.apologies``), or the one asked for.
+SUPPLEMENT_REQUESTED event's reason (one item a line; a "Ghi chú: …" line is its reason), form 03 from the
+REJECTED event's reason, each signed by the officer who made that move (else the one printing); form 04
+from the latest apology (``dossiers.apologies``), or the one asked for.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from core.timeutil import as_utc
 from dossiers import apologies
 from dossiers import service as dossiers
 from dossiers.enums import DeliveryMethod, Status
+
+NOTE = "Ghi chú:"
 
 
 def _not_applicable(number: str, form: str) -> NotFound:
@@ -84,8 +86,13 @@ def build(principal: Principal, number: str, form: str, officer_name: str | None
         event = _latest_event(dossier, Status.SUPPLEMENT_REQUESTED)
         if event is None:
             raise _not_applicable(number, form)
-        items = tuple(line.strip(" -•\t") for line in (event.reason or "").splitlines() if line.strip(" -•\t"))
-        return SupplementRequest(d, as_utc(event.at), items, officer_name=_actor_name(event.actor)).render()
+        lines = [line.strip(" -•\t") for line in (event.reason or "").splitlines() if line.strip(" -•\t")]
+        # The workspace writes the officer's note last, as "Ghi chú: …" (dossiers.workspace.supplement_reason):
+        # it is the form's "Lý do" (why), the other lines its items.
+        notes = [line.removeprefix(NOTE).strip() for line in lines if line.startswith(NOTE)]
+        items = tuple(line for line in lines if not line.startswith(NOTE))
+        return SupplementRequest(d, as_utc(event.at), items, reason="; ".join(notes) or None,
+                                 officer_name=_actor_name(event.actor)).render()
     if form == "refusal":
         event = _latest_event(dossier, Status.REJECTED)
         if event is None:

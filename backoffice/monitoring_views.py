@@ -230,6 +230,18 @@ def _point_popup(p: dict) -> str:
         load=p["load"], capacity=p["capacity"], overdue=p["overdue"])))
 
 
+# The map's colours by today's load against the daily capacity (the legend of map.html says the same).
+LOAD_BANDS = ((90.0, "high"), (70.0, "mid"))
+
+
+def load_band(percent: float | None) -> str:
+    """``high`` above 90 %, ``mid`` from 70 % to 90 %, ``low`` under 70 %, ``none`` with no capacity known."""
+    if percent is None:
+        return "none"
+    return next((band for floor, band in LOAD_BANDS if (percent > floor if band == "high" else percent >= floor)),
+                "low")
+
+
 @bp.get("/map", endpoint="network_map")
 @allow(*MONITORING)
 def network_map():
@@ -237,7 +249,7 @@ def network_map():
     busiest = sorted((p for p in points if p["load"] or p["overdue"]),
                      key=lambda p: (-(p["load_percent"] or 0), -p["overdue"], p["code"]))[:30]
     cfg = current_app.config
-    page = render_template("monitoring/map.html", busiest=busiest, fmt=_fmt,
+    page = render_template("monitoring/map.html", busiest=busiest, fmt=_fmt, band=load_band,
                            tier_label=lambda t: label(TIER_LABELS, t),
                            tile_url=cfg.get("MAP_TILE_URL", ""), tile_attribution=cfg.get("MAP_TILE_ATTRIBUTION", ""))
     return private_page(page)
@@ -247,7 +259,7 @@ def network_map():
 @allow(*MONITORING)
 def network_json():
     points = monitoring.network_today()
-    response = jsonify([{**p, "popup": _point_popup(p)} for p in points])
+    response = jsonify([{**p, "band": load_band(p["load_percent"]), "popup": _point_popup(p)} for p in points])
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -177,10 +177,13 @@ def move(principal: Principal, number: str, target: Status, version: int | None,
 
 
 def supplement_reason(documents: list[str], note: str | None) -> str:
-    parts = "; ".join(d.strip() for d in documents if d.strip())
-    text = f"Cần bổ sung / Supplement needed: {parts}" if parts else "Cần bổ sung / Supplement needed"
-    note = (note or "").strip()
-    return f"{text} — {note}" if note else text
+    """One line per document asked for, then the note: the supplement request form (02) lists the lines
+    of this reason as its numbered items."""
+    lines = [d.strip() for d in documents if d.strip()]
+    note = " ".join((note or "").split())
+    if note:
+        lines.append(f"Ghi chú: {note}")
+    return "\n".join(lines)
 
 
 def request_supplement(principal: Principal, number: str, version: int | None, documents: list[str],

@@ -9,18 +9,18 @@
   if (tileUrl) {
     L.tileLayer(tileUrl, { maxZoom: 19, attribution: el.dataset.tileAttribution || "" }).addTo(map);
   }
-  function colour(percent) {
-    if (percent === null) { return "#6c757d"; }
-    if (percent > 90) { return "#c0392b"; }
-    if (percent >= 70) { return "#d9822b"; }
-    return "#2e8540";
-  }
+  // The band comes from the server (backoffice.monitoring_views.load_band), the same as the table's.
+  var COLOURS = { high: "#c0392b", mid: "#d9822b", low: "#2e8540", none: "#6c757d" };
+  var drawn = { high: 0, mid: 0, low: 0, none: 0 };
+  // The outline in a pane of its own under the points: arriving after them, it must not veil them.
+  map.createPane("outline");
+  map.getPane("outline").style.zIndex = 350;
   fetch(el.dataset.outline, { headers: { Accept: "application/geo+json" } })
     .then(function (r) { return r.ok ? r.json() : { features: [] }; })
     .then(function (data) {
       var boundary = { type: "FeatureCollection", features: (data.features || []).filter(function (f) {
         return f.properties && f.properties.kind === "boundary"; }) };
-      var outline = L.geoJSON(boundary, { interactive: false,
+      var outline = L.geoJSON(boundary, { interactive: false, pane: "outline",
         style: { color: "#52606d", weight: 2, fillColor: "#ffffff", fillOpacity: tileUrl ? 0 : 0.7 } }).addTo(map);
       if (outline.getLayers().length) { map.fitBounds(outline.getBounds(), { padding: [10, 10] }); }
     })
@@ -32,10 +32,12 @@
         var marker = L.circleMarker([p.lat, p.lon], {
           radius: p.tier === "branch" ? 9 : (p.tier === "district_point" ? 7 : 5),
           color: p.overdue > 0 ? "#5a2d82" : "#ffffff", weight: p.overdue > 0 ? Math.min(2 + p.overdue, 6) : 1,
-          fillColor: colour(p.load_percent), fillOpacity: 0.9 });
+          fillColor: COLOURS[p.band] || COLOURS.none, fillOpacity: 0.9 });
+        drawn[p.band in drawn ? p.band : "none"] += 1;
         marker.bindPopup(p.popup);
         marker.addTo(map);
       });
+      el.dataset.bands = JSON.stringify(drawn);
       el.dataset.ready = String(points.length);
     });
 }());

@@ -19,7 +19,8 @@ AXE = Axe()
 
 @pytest.fixture
 def site(app, client, agent_key):
-    """A paid dossier (its receipt and tracking link), and one user per role."""
+    """A paid dossier (its receipt and tracking link), and one user per role (the branch officer at the
+    dossier's point)."""
     from dossiers.models import Dossier
     from tracking import service as tracking
 
@@ -35,8 +36,14 @@ def site(app, client, agent_key):
                        headers=auth(agent_key)).get_json()
     assert paid["status"] == "paid", paid
     with app.app_context():
-        dossier_id = db.session.scalar(select(Dossier.id).where(Dossier.number == number))
+        from geo import service as geo
+
+        dossier = db.session.scalar(select(Dossier).where(Dossier.number == number))
+        dossier_id = dossier.id
         tracking_path = "/t/" + tracking.share_link(dossier_id, "sms").rsplit("/", 1)[1]
+        factories.create_user("branch_officer", email="canbo@test.vn",
+                              service_point_code=geo.point_by_id(dossier.service_point_id).code)
+        factories.create_user("leadership", email="lanhdao@test.vn")
     receipt_path = "/" + paid["receipts"][0]["url"].split("://", 1)[1].split("/", 1)[1]
     return {"number": number, "tracking": tracking_path, "receipt": receipt_path}
 
@@ -70,6 +77,9 @@ PAGES = {
     "lan@test.vn": ["/portal", "/portal/dossiers/{number}/receipt", "/portal/new", "/portal/dossiers/{number}/pay"],
     "taichinh@test.vn": ["/finance", "/finance/dossiers/{number}", "/coverage"],
     "quantri@test.vn": ["/staff", "/admin", "/admin/points", "/admin/users", "/admin/keys", "/admin/audit"],
+    "canbo@test.vn": ["/branch", "/branch/dossiers/{number}", "/branch/dossiers/{number}/forms/receipt",
+                      "/branch/dossiers/{number}/apology"],
+    "lanhdao@test.vn": ["/monitoring", "/monitoring?from=2026-03-01&to=2026-03-31&by=level", "/monitoring/map"],
 }
 
 
