@@ -77,6 +77,7 @@ class Dossier(db.Model):
         Index("ix_dossiers_monitoring_received", "received_at", "service_point_id", "organisation_id",
               "procedure_id", "outside_service_radius"),
         Index("ix_dossiers_open_deadline", "deadline_at", "service_point_id",
+              postgresql_include=["organisation_id", "procedure_id"],
               postgresql_where=text(OPEN_STATUSES_SQL), sqlite_where=text(OPEN_STATUSES_SQL)),
     )
 
