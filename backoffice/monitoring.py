@@ -1,16 +1,21 @@
 """The centre's live monitoring: the figures of a period, grouped by service point, tier, agent organisation
-or procedure level. Set-based, one grouped query per table:
+or procedure level. Set-based, a few grouped queries:
 
-- ``dossiers``: received and routed outside the service radius in the period (the covering index
-  ``ix_dossiers_monitoring_received``); open dossiers overdue now (the partial index ``ix_dossiers_open_deadline``);
-- ``dossier_resolutions`` (one row per resolved dossier, written by the status change): resolved, early, on
-  time, late, and the processing time in working days (a histogram per group, so the average and the 90th
-  percentile are computed the same way on PostgreSQL and SQLite);
-- ``payments``: settled payments by method; ``feedback``: ratings (distribution per group, the SIPAS criteria,
-  the latest comments).
+- on PostgreSQL, received, routed outside the service radius, resolved (early, on time, late, the processing
+  times' histogram) and rated come from the daily summary ``monitoring_daily`` (per local day, point,
+  organisation and level; kept by triggers in the same transaction as every change of the dossiers, their
+  resolutions and the ratings, migration 0025): a month of Hanoi is a few tens of thousands of its rows
+  instead of a million raw ones. Elsewhere (the embedded SQLite), and with ``raw=True``, they come from the
+  raw rows: ``dossiers`` (the covering index ``ix_dossiers_monitoring_received``), ``dossier_resolutions``
+  (one row per resolved dossier, written by the status change) and ``feedback``;
+- open dossiers overdue now: the partial index ``ix_dossiers_open_deadline`` (covering the organisation and
+  the procedure);
+- ``payments``: settled payments by method (the covering index ``ix_payments_paid_at``); ``feedback``: the
+  SIPAS criteria and the latest comments (the covering index ``ix_feedback_created_at``).
 
-Plain values out (dicts and lists); labels are the views' business. The period is a range of local days
-(Asia/Ho_Chi_Minh), compared in UTC as the timestamps are stored.
+The processing-time histogram per group gives the average and the 90th percentile, computed the same way
+from either source. Plain values out (dicts and lists); labels are the views' business. The period is a
+range of local days (Asia/Ho_Chi_Minh), compared in UTC as the timestamps are stored.
 """
 
 from __future__ import annotations
@@ -327,10 +332,15 @@ def network_today(now: datetime | None = None) -> list[dict]:
     """Every service point with today's load against its daily capacity and its overdue dossiers now."""
     now = now or utcnow()
     today_period = Period(to_local(now).date(), to_local(now).date())
-    start, before = today_period.utc_bounds
-    loads = dict(db.session.execute(select(Dossier.service_point_id, func.count())
-                                    .where(Dossier.received_at >= start, Dossier.received_at < before)
-                                    .group_by(Dossier.service_point_id)).all())
+    if summarised():
+        m = MonitoringDaily
+        loads = dict(db.session.execute(select(m.service_point_id, func.sum(m.received))
+                                        .where(m.day == today_period.start).group_by(m.service_point_id)).all())
+    else:
+        start, before = today_period.utc_bounds
+        loads = dict(db.session.execute(select(Dossier.service_point_id, func.count())
+                                        .where(Dossier.received_at >= start, Dossier.received_at < before)
+                                        .group_by(Dossier.service_point_id)).all())
     overdue = dict(db.session.execute(select(Dossier.service_point_id, func.count())
                                       .where(Dossier.status.in_(OPEN_STATUSES), Dossier.deadline_at < now)
                                       .group_by(Dossier.service_point_id)).all())

@@ -130,3 +130,14 @@ def test_a_procedure_changing_level_regroups_the_summary(app, activity, clock):
         assert after.get("province", {}).get("received", 0) == 0  # its resolutions keep the level they recorded
         _assert_summary_agrees(clock.now())
         db.session.rollback()  # the catalogue is reference data: left as it was
+
+
+def test_the_map_counts_today_from_the_summary(app, client, clock, branch):
+    factories.create_dossier(client, branch.agent_key, procedure_code=PROCEDURE)  # the same day as branch's
+    with app.app_context():
+        loads = {p["code"]: p["load"] for p in monitoring.network_today(clock.now())}
+        today = clock.now().astimezone(LOCAL_TZ).date()
+        received = db.session.execute(text(
+            "SELECT count(*) FROM dossiers WHERE (received_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date = :day"),
+            {"day": today}).scalar_one()
+    assert received == 2 and loads[branch.point_code] == 2 and sum(loads.values()) == 2
