@@ -250,7 +250,10 @@ def generate(conn: psycopg.Connection, n: int, pii: dict) -> dict:
                CASE WHEN f.c < 0.5 THEN greatest(1, f.rating - (d.id %% 3)::int) END,
                CASE WHEN f.c < 0.4 THEN f.rating END,
                d.closed_at + (d.id %% 20) * interval '1 hour'
-        FROM dossiers d CROSS JOIN LATERAL (SELECT random() AS c, random() AS x) g
+        FROM dossiers d
+             -- draws from the id (a LATERAL random() that names no column of d is drawn once only)
+             CROSS JOIN LATERAL (SELECT ((d.id::bigint * 40503) %% 1009) / 1009.0 AS c,
+                                        ((d.id::bigint * 2654435761) %% 1000003) / 1000003.0 AS x) g
              CROSS JOIN LATERAL (SELECT CASE WHEN g.x < 0.55 THEN 5 WHEN g.x < 0.80 THEN 4 WHEN g.x < 0.90 THEN 3
                                              WHEN g.x < 0.95 THEN 2 ELSE 1 END AS rating, g.c) f
         WHERE d.status IN ('delivered', 'collected') AND d.id %% 10 < 3

@@ -8,8 +8,9 @@ transfer to another point, deletion), ``dossier_resolutions`` and ``feedback``, 
 procedure's level or a TRUNCATE recomputes it (``monitoring_daily_rebuild()``, also run here to fill it
 from the rows already stored). The embedded SQLite keeps the table empty and computes from the raw rows.
 
-Indexes: ``feedback (created_at)`` and ``payments (paid_at)``, covering what the period's SIPAS criteria and
-payments by method read; the open dossiers' deadline index covers their organisation and procedure
+Indexes: the branch queues' two end with the id (a page's ids from the index alone); ``feedback
+(created_at)`` and ``payments (paid_at)``, covering what the period's SIPAS criteria and payments by method
+read; the open dossiers' deadline index covers their organisation and procedure
 (overdue now by organisation or level without reading the table).
 
 Revision ID: 0025
@@ -23,6 +24,9 @@ down_revision = '0023'
 branch_labels = None
 depends_on = None
 
+# The branch queues' indexes end with the id: a page's ids (by deadline, then id) from the index alone.
+QUEUE_INDEXES = {'ix_dossiers_queue': ['service_point_id', 'status', 'deadline_at'],
+                 'ix_dossiers_status_deadline': ['status', 'deadline_at']}
 OPEN = "status IN ('received', 'routed', 'accepted', 'processing', 'supplement_requested')"
 DAY = "(({0}) AT TIME ZONE 'Asia/Ho_Chi_Minh')::date"  # the local day of a timestamp (Hanoi: UTC+7 all year)
 COUNTS = ("received", "outside_radius", "resolved", "early", "on_time", "late",
@@ -209,6 +213,9 @@ def upgrade():
                                         'sipas_feedback'])
     op.create_index('ix_payments_paid_at', 'payments', ['paid_at'], unique=False,
                     postgresql_include=['method', 'status', 'amount_vnd'])
+    for name, columns in QUEUE_INDEXES.items():
+        op.drop_index(name, table_name='dossiers')
+        op.create_index(name, 'dossiers', [*columns, 'id'], unique=False)
     if op.get_bind().dialect.name != 'postgresql':
         return
     op.drop_index('ix_dossiers_open_deadline', table_name='dossiers')
@@ -217,6 +224,7 @@ def upgrade():
     for statement in (*FUNCTIONS, *TRIGGERS):
         op.execute(statement)
     op.execute("SELECT monitoring_daily_rebuild()")
+    op.execute("ANALYZE monitoring_daily")
 
 
 def downgrade():
@@ -228,6 +236,9 @@ def downgrade():
         op.drop_index('ix_dossiers_open_deadline', table_name='dossiers')
         op.create_index('ix_dossiers_open_deadline', 'dossiers', ['deadline_at', 'service_point_id'], unique=False,
                         postgresql_where=sa.text(OPEN))
+    for name, columns in QUEUE_INDEXES.items():
+        op.drop_index(name, table_name='dossiers')
+        op.create_index(name, 'dossiers', columns, unique=False)
     op.drop_index('ix_payments_paid_at', table_name='payments')
     op.drop_index('ix_feedback_created_at', table_name='feedback')
     op.drop_table('monitoring_daily')
