@@ -4,9 +4,9 @@
 ``monitoring_daily``: per local day, service point, agent organisation and procedure level, the dossiers
 received, the resolutions (early, on time, late, a histogram of working days) and the ratings of the day.
 On PostgreSQL, triggers keep it in the same transaction as every change of ``dossiers`` (registration,
-transfer to another point, deletion), ``dossier_resolutions`` and ``feedback``, and a change of a
-procedure's level or a TRUNCATE recomputes it (``monitoring_daily_rebuild()``, also run here to fill it
-from the rows already stored). The embedded SQLite keeps the table empty and computes from the raw rows.
+transfer to another point, deletion), ``dossier_resolutions`` and ``feedback``; a change of a procedure's
+level moves its dossiers' counts to the new level, set-based; a TRUNCATE recomputes it all
+(``monitoring_daily_rebuild()``, also run here to fill it from the rows already stored). The embedded SQLite keeps the table empty and computes from the raw rows.
 
 Indexes: the branch queues' two end with the id (a page's ids from the index alone); ``feedback
 (created_at)`` and ``payments (paid_at)``, covering what the period's SIPAS criteria and payments by method
@@ -158,6 +158,39 @@ FUNCTIONS = [
         ) parts
         GROUP BY day, point, org, lvl;
     END $$""",
+    # A procedure's new level: its dossiers' received counts and ratings move from the old level to the new,
+    # set-based (its resolutions keep the level they recorded, as the raw figures do).
+    f"""CREATE FUNCTION monitoring_daily_relevel(p_procedure integer, p_old varchar, p_new varchar) RETURNS void
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO monitoring_daily AS m (day, service_point_id, organisation_id, level, received, outside_radius,
+            working_days, rated_1, rated_2, rated_3, rated_4, rated_5)
+        SELECT day, point, org, side.lvl, sum(received * side.sign), sum(outside * side.sign), '{{}}'::json,
+               sum(r1 * side.sign), sum(r2 * side.sign), sum(r3 * side.sign), sum(r4 * side.sign),
+               sum(r5 * side.sign)
+        FROM (
+            SELECT {DAY.format('d.received_at')} AS day, d.service_point_id AS point, d.organisation_id AS org,
+                   count(*) AS received, count(*) FILTER (WHERE d.outside_service_radius) AS outside,
+                   0 AS r1, 0 AS r2, 0 AS r3, 0 AS r4, 0 AS r5
+            FROM dossiers d WHERE d.procedure_id = p_procedure GROUP BY 1, 2, 3
+            UNION ALL
+            SELECT {DAY.format('f.created_at')}, d.service_point_id, d.organisation_id, 0, 0,
+                   count(*) FILTER (WHERE f.rating = 1), count(*) FILTER (WHERE f.rating = 2),
+                   count(*) FILTER (WHERE f.rating = 3), count(*) FILTER (WHERE f.rating = 4),
+                   count(*) FILTER (WHERE f.rating = 5)
+            FROM feedback f JOIN dossiers d ON d.id = f.dossier_id WHERE d.procedure_id = p_procedure
+            GROUP BY 1, 2, 3
+        ) moved CROSS JOIN (VALUES (p_old, -1), (p_new, 1)) AS side (lvl, sign)
+        GROUP BY day, point, org, side.lvl
+        ON CONFLICT (day, service_point_id, organisation_id, level) DO UPDATE SET
+            received = m.received + EXCLUDED.received, outside_radius = m.outside_radius + EXCLUDED.outside_radius,
+            {", ".join(f"{c} = m.{c} + EXCLUDED.{c}" for c in COUNTS[6:])};
+    END $$""",
+    """CREATE FUNCTION monitoring_procedure_relevelled() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM monitoring_daily_relevel(NEW.id, OLD.level, NEW.level);
+        RETURN NULL;
+    END $$""",
     """CREATE FUNCTION monitoring_daily_rebuild_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         PERFORM monitoring_daily_rebuild();
@@ -181,7 +214,7 @@ TRIGGERS = [
     """CREATE TRIGGER monitoring_feedback AFTER INSERT OR UPDATE OF rating, created_at, dossier_id OR DELETE
         ON feedback FOR EACH ROW EXECUTE FUNCTION monitoring_feedback_changed()""",
     """CREATE TRIGGER monitoring_procedure_level AFTER UPDATE OF level ON procedures FOR EACH ROW
-        WHEN (OLD.level IS DISTINCT FROM NEW.level) EXECUTE FUNCTION monitoring_daily_rebuild_trigger()""",
+        WHEN (OLD.level IS DISTINCT FROM NEW.level) EXECUTE FUNCTION monitoring_procedure_relevelled()""",
     *(f"""CREATE TRIGGER monitoring_{table}_truncated AFTER TRUNCATE ON {table}
         FOR EACH STATEMENT EXECUTE FUNCTION monitoring_daily_rebuild_trigger()"""
       for table in ("dossiers", "dossier_resolutions", "feedback")),
@@ -191,7 +224,8 @@ DROP_TRIGGERS = [("monitoring_dossiers", "dossiers"), ("monitoring_dossiers_move
                  ("monitoring_procedure_level", "procedures"), ("monitoring_dossiers_truncated", "dossiers"),
                  ("monitoring_dossier_resolutions_truncated", "dossier_resolutions"),
                  ("monitoring_feedback_truncated", "feedback")]
-DROP_FUNCTIONS = ["monitoring_daily_rebuild_trigger()", "monitoring_daily_rebuild()", "monitoring_feedback_changed()",
+DROP_FUNCTIONS = ["monitoring_procedure_relevelled()", "monitoring_daily_relevel(integer, varchar, varchar)",
+                  "monitoring_daily_rebuild_trigger()", "monitoring_daily_rebuild()", "monitoring_feedback_changed()",
                   "monitoring_resolutions_changed()", "monitoring_dossiers_changed()",
                   "monitoring_daily_add(date, integer, integer, varchar, integer, integer, integer, integer, integer, "
                   "integer, integer, integer, integer)", "monitoring_hist_add(json, integer, integer)"]

@@ -129,6 +129,9 @@ def test_a_procedure_changing_level_regroups_the_summary(app, activity, clock):
         assert after["commune"]["received"] == 6
         assert after.get("province", {}).get("received", 0) == 0  # its resolutions keep the level they recorded
         _assert_summary_agrees(clock.now())
+        kept = _summary_rows()
+        db.session.execute(text("SELECT monitoring_daily_rebuild()"))
+        assert _summary_rows() == kept
         db.session.rollback()  # the catalogue is reference data: left as it was
 
 
