@@ -224,13 +224,14 @@ def test_export_then_import_changes_nothing(app, client, admin_key):
     text = exported.get_data(as_text=True)
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
     assert list(rows[0]) == ["code", "tier", "name", "address", "unit_code", "lat", "lon", "coord_source",
-                             "opening_hours", "levels", "daily_capacity", "active_from", "active_to"]
+                             "coord_precision", "source_url", "opening_hours", "levels", "daily_capacity",
+                             "active_from", "active_to"]
     assert len(rows) >= 159 and all(r["opening_hours"] and r["levels"] for r in rows)
 
     before = network_version(app)
     report = _upload(client, admin_key, exported.get_data())
     assert report.status_code == 200, report.get_json()
-    assert report.get_json() == {"created": 0, "updated": len(rows), "rejected": []}
+    assert report.get_json() == {"created": 0, "updated": len(rows), "rejected": [], "unplaced": []}
     assert network_version(app) == before  # no actual change, no bump
     assert client.get(f"{BASE}/export.csv", headers=auth(admin_key)).get_data(as_text=True) == text
 
