@@ -46,5 +46,6 @@ def upgrade():
 
 def downgrade():
     with op.batch_alter_table('service_points', schema=None) as batch_op:
+        batch_op.drop_constraint('coord_precision', type_='check')
         batch_op.drop_column('source_url')
         batch_op.drop_column('coord_precision')
