@@ -22,6 +22,9 @@ class ServicePointSchema(Schema):
     lat = fields.Float()
     lon = fields.Float()
     coord_source = fields.String()
+    coord_precision = fields.Function(lambda p: p.coord_precision.value, metadata={
+        "description": "building, street, ward_centre, unit_centre, district_mean or unknown"})
+    source_url = fields.String(allow_none=True)
     opening_hours = fields.String()
     levels = fields.List(fields.String())
     daily_capacity = fields.Integer()
