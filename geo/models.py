@@ -49,7 +49,7 @@ class ServicePoint(db.Model):
     source_url: Mapped[str | None] = mapped_column(String(500))
     # "24/7" or an OpenStreetMap-style rule such as "Mo-Fr 08:00-17:00; Sa 08:00-12:00".
     opening_hours: Mapped[str] = mapped_column(String(200))
-    # Procedure levels received here: any of "province", "district", "commune".
+    # Procedure levels received here: "province" and/or "commune" (geo.points_import.LEVELS).
     levels: Mapped[list[str]] = mapped_column(JSON)
     daily_capacity: Mapped[int] = mapped_column(Integer)
     # The branch a reception or commune point reports to (its branch lead sees its dossiers); the

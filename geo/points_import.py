@@ -2,7 +2,7 @@
 
 Columns: code, tier, name, address, unit_code, lat, lon, coord_source, and
 optionally coord_precision (building, street, ward_centre, unit_centre, district_mean,
-unknown), source_url, opening_hours, levels ("province|district|commune"),
+unknown), source_url, opening_hours, levels ("province|commune"),
 daily_capacity, active_from, active_to. Missing optional columns take the tier's
 defaults below; a file without the coord_precision or source_url column leaves those
 of the points it updates as they are (a new point's precision is "unknown").
@@ -33,18 +33,18 @@ from geo.territory import in_vietnam
 # Demo defaults per tier. Branches receive every level. The former-district reception
 # points received every level until the July 2025 reform; the shipped network closes them
 # on 30/6/2025 (active_to: no address of theirs was found, see geo/data/SOURCES.md). After
-# the reform district-level procedures moved to communes, so commune points receive district
-# and commune procedures. Hours and capacities are illustrative (Branch 1 took ~7,500
+# the reform district-level procedures moved to communes (and the district level with them), so
+# commune points receive the commune's procedures. Hours and capacities are illustrative (Branch 1 took ~7,500
 # dossiers in March 2025, about 340 a working day).
 TIER_DEFAULTS = {
-    Tier.BRANCH: {"levels": ["province", "district", "commune"], "daily_capacity": 400,
+    Tier.BRANCH: {"levels": ["province", "commune"], "daily_capacity": 400,
                   "opening_hours": "Mo-Fr 08:00-17:00; Sa 08:00-12:00"},
-    Tier.DISTRICT_POINT: {"levels": ["province", "district", "commune"], "daily_capacity": 150,
+    Tier.DISTRICT_POINT: {"levels": ["province", "commune"], "daily_capacity": 150,
                           "opening_hours": "Mo-Fr 08:00-17:00"},
-    Tier.COMMUNE_POINT: {"levels": ["district", "commune"], "daily_capacity": 80,
+    Tier.COMMUNE_POINT: {"levels": ["commune"], "daily_capacity": 80,
                          "opening_hours": "Mo-Fr 08:00-17:00; Sa 08:00-11:30"},
 }
-LEVELS = ("province", "district", "commune")
+LEVELS = ("province", "commune")  # dossiers.enums.Level: the district level ended on 1/7/2025
 MAX_DAILY_CAPACITY = 100_000  # dossiers a day at one point; the column is an INTEGER
 
 

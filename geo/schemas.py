@@ -10,7 +10,7 @@ from geo.territory import in_vietnam
 
 class ServicePointQuerySchema(Schema):
     tier = fields.String(load_default=None, validate=validate.OneOf(["branch", "district_point", "commune_point"]))
-    level = fields.String(load_default=None, validate=validate.OneOf(["province", "district", "commune"]))
+    level = fields.String(load_default=None, validate=validate.OneOf(["province", "commune"]))
 
 
 class ServicePointSchema(Schema):

@@ -3,7 +3,8 @@
 Every point says how precisely its coordinates place the office (building, street, ward_centre,
 unit_centre, district_mean, unknown) and, when one was found, the public page its address comes
 from. Existing rows are backfilled from the wording of their coord_source, the only record of how
-their coordinates were made.
+their coordinates were made. The points' received levels lose "district": that level ended on 1/7/2025
+(its procedures moved to the commune, 0023), so no dossier asks for it.
 
 Revision ID: 0024
 Revises: 0023
@@ -42,6 +43,16 @@ def upgrade():
                    .where(points.c.coord_precision == 'unknown')
                    .where(sa.or_(*(sa.func.lower(points.c.coord_source).like(p) for p in patterns)))
                    .values(coord_precision=precision))
+    _drop_district_level()
+
+
+def _drop_district_level():
+    bind = op.get_bind()
+    levels = sa.table('service_points', sa.column('id', sa.Integer), sa.column('levels', sa.JSON))
+    for row in bind.execute(sa.select(levels.c.id, levels.c.levels)).all():
+        kept = [level for level in (row.levels or []) if level != 'district']
+        if kept != list(row.levels or []):
+            bind.execute(levels.update().where(levels.c.id == row.id).values(levels=kept or ['commune']))
 
 
 def downgrade():

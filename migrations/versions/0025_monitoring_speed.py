@@ -14,13 +14,13 @@ read; the open dossiers' deadline index covers their organisation and procedure
 (overdue now by organisation or level without reading the table).
 
 Revision ID: 0025
-Revises: 0023
+Revises: 0024
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0025'
-down_revision = '0023'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 

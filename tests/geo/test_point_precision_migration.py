@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -38,12 +39,15 @@ def test_existing_points_get_their_precision_from_coord_source(tmp_path):
             conn.execute(text(
                 "INSERT INTO service_points (id, code, tier, name, address, lat, lon, coord_source, opening_hours, "
                 "levels, daily_capacity, created_at, updated_at) VALUES (:id, :code, 'commune_point', 'Điểm', "
-                "'Hà Nội', 21.0, 105.8, :source, '24/7', '[\"commune\"]', 10, '2026-01-01', '2026-01-01')"),
-                {"id": i, "code": code, "source": source})
+                "'Hà Nội', 21.0, 105.8, :source, '24/7', :levels, 10, '2026-01-01', '2026-01-01')"),
+                {"id": i, "code": code, "source": source,
+                 "levels": '["district", "commune"]' if i % 2 else '["province", "district", "commune"]'})
     flask("db", "upgrade", "0024")
     with engine.connect() as conn:
         rows = dict(conn.execute(text("SELECT code, coord_precision FROM service_points")).all())
         urls = {row[0] for row in conn.execute(text("SELECT source_url FROM service_points"))}
+        levels = {row[0] for row in conn.execute(text("SELECT levels FROM service_points"))}
+    assert {tuple(json.loads(value)) for value in levels} == {("commune",), ("province", "commune")}  # no district
     assert rows == {code: precision for code, (_, precision) in SOURCES.items()}
     assert urls == {None}
     flask("db", "downgrade", "0023")

@@ -85,7 +85,7 @@ def test_created_point_is_listed_with_its_tier_defaults(app, client, agent_key, 
     before = network_version(app)
     body = create("TEST-ADM-001", opening_hours="Mo-Fr 08:00-17:00;Sa 08:00-12:00", unit_code="")
     assert body["opening_hours"] == "Mo-Fr 08:00-17:00; Sa 08:00-12:00"  # stored in canonical form
-    assert body["levels"] == ["district", "commune"] and body["daily_capacity"] == 80  # commune-point defaults
+    assert body["levels"] == ["commune"] and body["daily_capacity"] == 80  # commune-point defaults
     assert body["unit_code"] is None and body["active_to"] is None
     assert network_version(app) == before + 1
     listed = client.get("/api/v1/service-points?tier=commune_point", headers=auth(agent_key)).get_json()
@@ -144,7 +144,7 @@ def test_only_administrators(request, client, key_fixture, method, path):
 
 def test_close_and_reopen_take_effect_on_the_next_request(app, client, admin_key, agent_key, create):
     create("TEST-ADM-CLOSE", tier="district_point", opening_hours="24/7",
-           levels=["province", "district", "commune"])
+           levels=["province", "commune"])
     assert chosen_code(client, agent_key) == "TEST-ADM-CLOSE"
 
     missing_reason = client.post(f"{BASE}/TEST-ADM-CLOSE/close", json={"reason": "  "}, headers=auth(admin_key))
