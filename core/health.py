@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import threading
 import time
 from pathlib import Path
 
@@ -103,18 +104,25 @@ def docs_asset(filename: str):
 # ---------------------------------------------------------------- metrics
 
 _metrics: dict = {}
+_metrics_lock = threading.Lock()
 
 
 def _request_metrics() -> dict:
-    """Created once per process, after PROMETHEUS_MULTIPROC_DIR is known (gunicorn sets it before forking)."""
-    if not _metrics:
+    """Created once per process, after PROMETHEUS_MULTIPROC_DIR is known (gunicorn sets it before forking).
+    Locked: the first requests of a threaded worker arrive at once, and registering twice is an error."""
+    if _metrics:
+        return _metrics
+    with _metrics_lock:
+        if _metrics:
+            return _metrics
         from prometheus_client import Counter, Histogram
 
-        _metrics["requests"] = Counter("http_requests_total", "HTTP requests answered",
-                                       ["method", "endpoint", "status"])
-        _metrics["latency"] = Histogram("http_request_duration_seconds", "Time to answer an HTTP request",
+        metrics = {"requests": Counter("http_requests_total", "HTTP requests answered",
+                                       ["method", "endpoint", "status"]),
+                   "latency": Histogram("http_request_duration_seconds", "Time to answer an HTTP request",
                                         ["method", "endpoint"],
-                                        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+                                        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))}
+        _metrics.update(metrics)  # both at once: a reader outside the lock sees none or both
     return _metrics
 
 
