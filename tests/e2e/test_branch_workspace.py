@@ -96,6 +96,12 @@ def _signed_in(browser, live_server, email: str):
     return context, page
 
 
+def _follow(page, locator) -> None:
+    """Click a link or button that loads another page, and wait for that page (before reading it)."""
+    with page.expect_navigation():
+        locator.click()
+
+
 def _rows(page) -> list[str]:
     return page.locator("#queue tbody tr").evaluate_all("rows => rows.map(r => r.dataset.number)")
 
@@ -138,10 +144,10 @@ def test_an_officer_works_a_dossier_from_the_queue_to_the_courier(app, browser, 
         page.get_by_label("Số hồ sơ, điện thoại hoặc CCCD").fill("0911 000 000")
         page.get_by_role("button", name="Lọc").click()
         expect(page.locator("#queue-empty")).to_be_visible()
-        page.get_by_role("link", name="Bỏ lọc").click()
+        _follow(page, page.get_by_role("link", name="Bỏ lọc"))
 
         # One dossier: the citizen masked until shown, the showing audited.
-        page.get_by_role("link", name=mine).click()
+        _follow(page, page.get_by_role("link", name=mine))
         expect(page.locator("#d-title")).to_contain_text(mine)
         citizen = page.locator("#citizen")
         expect(citizen).to_have_attribute("data-revealed", "false")
@@ -239,17 +245,17 @@ def test_the_queue_filters_by_organisation_and_status_and_pages(app, browser, li
         # By deadline: the one-day procedure first, then the two ten-day ones in the order they came.
         assert _rows(page) == [numbers["other_procedure"], numbers["mine"]]
         expect(page.locator("#pages")).to_contain_text("Trang 1 / 2")
-        page.locator('#pages a[rel="next"]').click()
+        _follow(page, page.locator('#pages a[rel="next"]'))
         assert _rows(page) == [theirs["number"]]
         expect(page.locator("#pages")).to_contain_text("Trang 2 / 2")
-        page.locator('#pages a[rel="prev"]').click()
+        _follow(page, page.locator('#pages a[rel="prev"]'))
         assert _rows(page) == [numbers["other_procedure"], numbers["mine"]]
 
         page.get_by_label("Tổ chức đại lý").select_option("HNTECH")
         page.get_by_role("button", name="Lọc").click()
         expect(page.locator("#queue tbody tr")).to_have_count(1)
         assert _rows(page) == [theirs["number"]] and _count(page, "new") == 1
-        page.get_by_role("link", name="Bỏ lọc").click()
+        _follow(page, page.get_by_role("link", name="Bỏ lọc"))
 
         page.get_by_label("Trạng thái").select_option("received")  # every new one here has been routed
         page.get_by_role("button", name="Lọc").click()
@@ -398,7 +404,7 @@ def test_the_receipt_prints_on_an_a4_sheet_and_its_pdf_downloads(app, browser, l
         shoot(page, "branch-receipt-a4")
         page.emulate_media(media="screen")
 
-        with page.expect_download() as download:  # the PDF link, as a download
+        with page.expect_download(timeout=60_000) as download:  # the PDF link, as a download
             page.get_by_role("link", name="PDF (A4)").evaluate("a => { a.download = ''; a.click(); }")
         body = open(download.value.path(), "rb").read()
         reader = PdfReader(io.BytesIO(body))
