@@ -41,6 +41,8 @@ def demo_load(no_month: bool):
     result = load_demo(month=not no_month)
     p, c = result["points"], result["procedures"]
     click.echo(f"service points: {p.created} created, {p.updated} checked, {len(p.rejected)} rejected")
+    if p.unplaced:  # named by the sources, office not found: not placed by guess
+        click.echo(f"  not placed:   {', '.join(u['code'] for u in p.unplaced)} (no office found; geo/data/SOURCES.md)")
     click.echo(f"procedures:     {c.created} created, {c.updated} checked, {len(c.rejected)} rejected")
     click.echo(f"agent points:   {result['agent_points']}")
     month = result.get("month")

@@ -64,7 +64,7 @@ def load_demo(month: bool = True) -> dict:
 
 # Each finance section adds its part of the month on top of it (idempotent), in this order: cash handed
 # over, the gateway and bank reconciled, statements issued, the queue worked on.
-FINANCE_SEEDS = ("finance.demo_recon", "finance.demo_statements")
+FINANCE_SEEDS = ("finance.demo_cash", "finance.demo_recon", "finance.demo_statements", "finance.demo_queue")
 
 
 def _seed_finance(month_start) -> dict:

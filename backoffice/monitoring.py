@@ -1,16 +1,21 @@
 """The centre's live monitoring: the figures of a period, grouped by service point, tier, agent organisation
-or procedure level. Set-based, one grouped query per table:
+or procedure level. Set-based, a few grouped queries:
 
-- ``dossiers``: received and routed outside the service radius in the period (the covering index
-  ``ix_dossiers_monitoring_received``); open dossiers overdue now (the partial index ``ix_dossiers_open_deadline``);
-- ``dossier_resolutions`` (one row per resolved dossier, written by the status change): resolved, early, on
-  time, late, and the processing time in working days (a histogram per group, so the average and the 90th
-  percentile are computed the same way on PostgreSQL and SQLite);
-- ``payments``: settled payments by method; ``feedback``: ratings (distribution per group, the SIPAS criteria,
-  the latest comments).
+- on PostgreSQL, received, routed outside the service radius, resolved (early, on time, late, the processing
+  times' histogram) and rated come from the daily summary ``monitoring_daily`` (per local day, point,
+  organisation and level; kept by triggers in the same transaction as every change of the dossiers, their
+  resolutions and the ratings, migration 0025): a month of Hanoi is a few tens of thousands of its rows
+  instead of a million raw ones. Elsewhere (the embedded SQLite), and with ``raw=True``, they come from the
+  raw rows: ``dossiers`` (the covering index ``ix_dossiers_monitoring_received``), ``dossier_resolutions``
+  (one row per resolved dossier, written by the status change) and ``feedback``;
+- open dossiers overdue now: the partial index ``ix_dossiers_open_deadline`` (covering the organisation and
+  the procedure);
+- ``payments``: settled payments by method (the covering index ``ix_payments_paid_at``); ``feedback``: the
+  SIPAS criteria and the latest comments (the covering index ``ix_feedback_created_at``).
 
-Plain values out (dicts and lists); labels are the views' business. The period is a range of local days
-(Asia/Ho_Chi_Minh), compared in UTC as the timestamps are stored.
+The processing-time histogram per group gives the average and the 90th percentile, computed the same way
+from either source. Plain values out (dicts and lists); labels are the views' business. The period is a
+range of local days (Asia/Ho_Chi_Minh), compared in UTC as the timestamps are stored.
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import case, func, literal_column, select
+from sqlalchemy import Integer, case, cast, func, literal_column, select, true
 
+from backoffice.models import MonitoringDaily
 from core.errors import InvalidInput
 from core.extensions import db
 from core.messages import Text
@@ -136,12 +142,82 @@ def percentile(histogram: dict[int, int], share: float) -> float | None:
     return None  # pragma: no cover - rank ≤ total
 
 
-def overview(when: Period, by: str = "point", now: datetime | None = None) -> dict:
-    """The period's figures per group and in total (``rows``: key → figures; ``total``)."""
-    now = now or utcnow()
-    start, before = when.utc_bounds
-    rows: dict = defaultdict(_empty_row)
+def summarised() -> bool:
+    """Whether the figures come from the summary ``monitoring_daily`` (PostgreSQL, where triggers keep it) or
+    from the raw rows (the embedded SQLite)."""
+    return db.session.get_bind().dialect.name == "postgresql"
 
+
+def overview(when: Period, by: str = "point", now: datetime | None = None, raw: bool = False) -> dict:
+    """The period's figures per group and in total (``rows``: key → figures; ``total``). ``raw``: computed
+    from the raw rows even where the summary is kept (the tests' and the benchmark's cross-check)."""
+    now = now or utcnow()
+    rows: dict = defaultdict(_empty_row)
+    distribution = {r: 0 for r in range(1, 6)}
+    if summarised() and not raw:
+        _summary_figures(rows, distribution, when, by)
+    else:
+        _raw_figures(rows, distribution, when, by)
+
+    stmt, key = _dossier_key(select().select_from(Dossier), by)
+    overdue = stmt.add_columns(key, func.count()) \
+        .where(Dossier.status.in_(OPEN_STATUSES), Dossier.deadline_at < now).group_by(key)
+    for k, count in db.session.execute(overdue):
+        rows[_key(k)]["overdue_now"] = count
+
+    total = _empty_row()
+    for row in rows.values():
+        for name in ("received", "outside_radius", "resolved", "early", "on_time", "late", "overdue_now", "ratings",
+                     "_rating_sum"):
+            total[name] += row[name]
+        for days, count in row["_hist"].items():
+            total["_hist"][days] += count
+    for row in (*rows.values(), total):
+        _finish(row)
+    return {"period": when, "by": by, "rows": dict(rows), "total": total, "distribution": distribution}
+
+
+def _summary_key(stmt, by: str):
+    if by == "point":
+        return stmt, MonitoringDaily.service_point_id
+    if by == "organisation":
+        return stmt, MonitoringDaily.organisation_id
+    if by == "tier":
+        return stmt.join(ServicePoint, ServicePoint.id == MonitoringDaily.service_point_id), ServicePoint.tier
+    return stmt, MonitoringDaily.level
+
+
+def _summary_figures(rows: dict, distribution: dict, when: Period, by: str) -> None:
+    """Received, resolved and rated from the daily summary: a month is a few thousand rows of it."""
+    m = MonitoringDaily
+    in_period = (m.day >= when.start, m.day <= when.end)
+    stars = (m.rated_1, m.rated_2, m.rated_3, m.rated_4, m.rated_5)
+    stmt, key = _summary_key(select().select_from(m), by)
+    sums = stmt.add_columns(key, *(func.sum(c) for c in (m.received, m.outside_radius, m.resolved, m.early,
+                                                             m.on_time, m.late, *stars))) \
+        .where(*in_period).group_by(key)
+    for k, received, outside, resolved, early, on_time, late, *rated in db.session.execute(sums):
+        rated = [int(r or 0) for r in rated]
+        if not (received or resolved or any(rated)):
+            continue  # every dossier of the group moved away (a transfer): no row, as from the raw rows
+        row = rows[_key(k)]
+        row.update(received=int(received), outside_radius=int(outside), resolved=int(resolved), early=int(early),
+                   on_time=int(on_time), late=int(late), ratings=sum(rated),
+                   _rating_sum=sum(star * count for star, count in enumerate(rated, start=1)))
+        for star, count in enumerate(rated, start=1):
+            distribution[star] += count
+    each = func.json_each_text(m.working_days).table_valued("key", "value")
+    stmt, key = _summary_key(select().select_from(m).join(each, true()), by)
+    hist = stmt.add_columns(key, each.c.key, func.sum(cast(each.c.value, Integer))) \
+        .where(*in_period, m.resolved != 0).group_by(key, each.c.key)
+    for k, days, count in db.session.execute(hist):
+        if count:
+            rows[_key(k)]["_hist"][int(days)] += int(count)
+
+
+def _raw_figures(rows: dict, distribution: dict, when: Period, by: str) -> None:
+    """Received, resolved and rated from the dossiers, their resolutions and the ratings themselves."""
+    start, before = when.utc_bounds
     stmt, key = _dossier_key(select().select_from(Dossier), by)
     received = stmt.add_columns(key, func.count(), func.sum(case((Dossier.outside_service_radius, 1), else_=0))) \
         .where(Dossier.received_at >= start, Dossier.received_at < before).group_by(key)
@@ -158,32 +234,14 @@ def overview(when: Period, by: str = "point", now: datetime | None = None) -> di
         row[outcome] += count
         row["_hist"][days] += count
 
-    stmt, key = _dossier_key(select().select_from(Dossier), by)
-    overdue = stmt.add_columns(key, func.count()) \
-        .where(Dossier.status.in_(OPEN_STATUSES), Dossier.deadline_at < now).group_by(key)
-    for k, count in db.session.execute(overdue):
-        rows[_key(k)]["overdue_now"] = count
-
     stmt, key = _dossier_key(select().select_from(Feedback).join(Dossier, Dossier.id == Feedback.dossier_id), by)
     rated = stmt.add_columns(key, Feedback.rating, func.count()) \
         .where(Feedback.created_at >= start, Feedback.created_at < before).group_by(key, Feedback.rating)
-    distribution = {r: 0 for r in range(1, 6)}
     for k, rating, count in db.session.execute(rated):
         row = rows[_key(k)]
         row["ratings"] += count
         row["_rating_sum"] += rating * count
         distribution[rating] += count
-
-    total = _empty_row()
-    for row in rows.values():
-        for name in ("received", "outside_radius", "resolved", "early", "on_time", "late", "overdue_now", "ratings",
-                     "_rating_sum"):
-            total[name] += row[name]
-        for days, count in row["_hist"].items():
-            total["_hist"][days] += count
-    for row in (*rows.values(), total):
-        _finish(row)
-    return {"period": when, "by": by, "rows": dict(rows), "total": total, "distribution": distribution}
 
 
 def _finish(row: dict) -> None:
@@ -230,11 +288,20 @@ def comments(when: Period, limit: int = 20) -> list[dict]:
     return [{"rating": r, "comment": c, "at": at, "number": n, "point": p} for r, c, at, n, p in rows]
 
 
-def daily_series(when: Period) -> dict[str, list[int]]:
-    """Received and resolved on each day of the period (for the chart): one grouped query per table."""
+def daily_series(when: Period, raw: bool = False) -> dict[str, list[int]]:
+    """Received and resolved on each day of the period (for the chart): from the daily summary where it is
+    kept, else one grouped query per table."""
     index = {d.isoformat(): i for i, d in enumerate(when.days())}
-    start, before = when.utc_bounds
     out = {"received": [0] * len(index), "resolved": [0] * len(index), "late": [0] * len(index)}
+    if summarised() and not raw:
+        m = MonitoringDaily
+        for day, received, resolved, late in db.session.execute(
+                select(m.day, func.sum(m.received), func.sum(m.resolved), func.sum(m.late))
+                .where(m.day >= when.start, m.day <= when.end).group_by(m.day)):
+            if (i := index.get(day.isoformat())) is not None:
+                out["received"][i], out["resolved"][i], out["late"][i] = int(received), int(resolved), int(late)
+        return out
+    start, before = when.utc_bounds
     received_day = _local_day(Dossier.received_at)
     for day, count in db.session.execute(select(received_day, func.count())
                                          .where(Dossier.received_at >= start, Dossier.received_at < before)
@@ -265,10 +332,15 @@ def network_today(now: datetime | None = None) -> list[dict]:
     """Every service point with today's load against its daily capacity and its overdue dossiers now."""
     now = now or utcnow()
     today_period = Period(to_local(now).date(), to_local(now).date())
-    start, before = today_period.utc_bounds
-    loads = dict(db.session.execute(select(Dossier.service_point_id, func.count())
-                                    .where(Dossier.received_at >= start, Dossier.received_at < before)
-                                    .group_by(Dossier.service_point_id)).all())
+    if summarised():
+        m = MonitoringDaily
+        loads = dict(db.session.execute(select(m.service_point_id, func.sum(m.received))
+                                        .where(m.day == today_period.start).group_by(m.service_point_id)).all())
+    else:
+        start, before = today_period.utc_bounds
+        loads = dict(db.session.execute(select(Dossier.service_point_id, func.count())
+                                        .where(Dossier.received_at >= start, Dossier.received_at < before)
+                                        .group_by(Dossier.service_point_id)).all())
     overdue = dict(db.session.execute(select(Dossier.service_point_id, func.count())
                                       .where(Dossier.status.in_(OPEN_STATUSES), Dossier.deadline_at < now)
                                       .group_by(Dossier.service_point_id)).all())

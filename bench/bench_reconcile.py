@@ -9,8 +9,8 @@ the same run, and the ratio printed.
 
     .venv/bin/python bench/bench_reconcile.py [--payments 1000000] [--payouts 1000]
 
-Creates a throw-away database, migrates it and loads the demo data (for the foreign keys: an
-organisation, a procedure, a service point), then generates with ``INSERT … SELECT generate_series``
+Creates a throw-away database, migrates it and loads the demo reference data, without the demo month (for the
+foreign keys: an organisation, a procedure, a service point), then generates with ``INSERT … SELECT generate_series``
 the dossiers, the card payments, their ledger ``payment`` transactions, their balance transactions
 (each in one of the payouts) and the payouts, over one month, and injects a few thousand
 discrepancies of every class. The HTTP fetch is not measured (it is the gateway's speed, not ours).
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db_name)))
         print(f"database {db_name}: migrating, loading the demo data…", flush=True)
-        for command in (["db", "upgrade", "heads"], ["demo", "load"]):
+        for command in (["db", "upgrade", "heads"], ["demo", "load", "--no-month"]):
             done = subprocess.run([sys.executable, "-m", "flask", *command], cwd=ROOT, env=env, capture_output=True,
                                   text=True, check=False)
             if done.returncode:

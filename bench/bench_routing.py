@@ -49,6 +49,8 @@ def hanoi_points() -> list[PointCandidate]:
     points = []
     with open(ROOT / "geo" / "data" / "hanoi_service_points.csv", encoding="utf-8") as fh:
         for i, row in enumerate(csv.DictReader(fh)):
+            if not row["lat"] or not row["lon"]:  # named in the sources, office not found: not placed
+                continue
             tier = Tier(row["tier"])
             defaults = TIER_DEFAULTS[tier]
             points.append(PointCandidate(

@@ -249,10 +249,11 @@ def init_api_docs(api: Api) -> None:
 
 
 class RowIdConverter(IntegerConverter):
-    """``<int:…>`` in a route is a row id: 1 to INTEGER's maximum, documented so in the OpenAPI. A larger
-    number matches no route (404) instead of overflowing the database's parameter (a 500)."""
+    """``<int:…>`` in a route is a row id or a small index (rq-dashboard's instance 0): 0 to INTEGER's maximum,
+    documented so in the OpenAPI. A larger number matches no route (404) instead of overflowing the database's
+    parameter (a 500)."""
 
-    def __init__(self, map, fixed_digits=0, min=1, max=INT32_MAX, signed=False):  # noqa: A002 (werkzeug's names)
+    def __init__(self, map, fixed_digits=0, min=0, max=INT32_MAX, signed=False):  # noqa: A002 (werkzeug's names)
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 

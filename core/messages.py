@@ -33,6 +33,7 @@ _EXACT = {
     "Not a valid email address.": "Địa chỉ email không hợp lệ.",
     "Not a valid datetime.": "Ngày giờ không hợp lệ.",
     "Not a valid date.": "Ngày không hợp lệ.",
+    "Not a valid URL.": "Địa chỉ URL không hợp lệ.",
     "Not a valid mapping type.": "Phải là một đối tượng JSON.",
     "Not a valid list.": "Phải là một danh sách.",
     "Special numeric values (nan or infinity) are not permitted.": "Không chấp nhận giá trị NaN hoặc vô cực.",

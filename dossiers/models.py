@@ -70,13 +70,15 @@ class Dossier(db.Model):
     __table_args__ = (
         UniqueConstraint("idempotency_owner", "idempotency_key"),
         # The branch queues: one point's (or every point's) dossiers of a status, by deadline.
-        Index("ix_dossiers_queue", "service_point_id", "status", "deadline_at"),
-        Index("ix_dossiers_status_deadline", "status", "deadline_at"),
+        # The id ends them: a page's ids (by deadline, then id) come from the index alone.
+        Index("ix_dossiers_queue", "service_point_id", "status", "deadline_at", "id"),
+        Index("ix_dossiers_status_deadline", "status", "deadline_at", "id"),
         # The monitoring's indexes: the period's received dossiers read from the index alone, and the open
         # dossiers by deadline (overdue now, due within a working day) from a partial index.
         Index("ix_dossiers_monitoring_received", "received_at", "service_point_id", "organisation_id",
               "procedure_id", "outside_service_radius"),
         Index("ix_dossiers_open_deadline", "deadline_at", "service_point_id",
+              postgresql_include=["organisation_id", "procedure_id"],
               postgresql_where=text(OPEN_STATUSES_SQL), sqlite_where=text(OPEN_STATUSES_SQL)),
     )
 

@@ -133,6 +133,9 @@ class RouteOptionSchema(Schema):
     travel_minutes = fields.Float()
     rule_held = fields.String()
     within_service_radius = fields.Boolean()
+    coord_precision = fields.String(metadata={
+        "description": "How precisely the point's coordinates place its office: building, street, "
+                       "ward_centre, unit_centre, district_mean or unknown"})
 
 
 class RoutingSchema(Schema):

@@ -1,8 +1,9 @@
 """The branch officer's workspace: work queues, one dossier's facts, and the branch's actions.
 
 Queues are read set-based and index-friendly at a year of Hanoi (4 million dossiers): a tab is a range of
-``ix_dossiers_queue`` (service_point_id, status, deadline_at), or of ``ix_dossiers_status_deadline`` for an
-officer of every point, in deadline order; the counts of every tab are ONE grouped query over the active
+``ix_dossiers_queue`` (service_point_id, status, deadline_at, id), or of ``ix_dossiers_status_deadline``
+(status, deadline_at, id) for an officer of every point, in deadline order; the page's ids are read from the
+index alone and only its rows from the table; the counts of every tab are ONE grouped query over the active
 statuses only (the closed millions are never read). Phone and CCCD are found by their blind indexes.
 
 Every action goes through ``dossiers.service.transition`` (the API's one way to move a dossier), with the
@@ -143,9 +144,12 @@ def queue(principal: Principal, query: QueueQuery) -> QueuePage:
         total = db.session.scalar(select(func.count()).select_from(Dossier).where(*where)) or 0
     else:
         total = tab_counts[query.tab]
+    # The page's ids first, from the index alone (``ix_dossiers_queue`` ends with the id), then its rows: the
+    # sort never reads the tab's other dossiers from the table.
+    page_ids = (select(Dossier.id).where(*where).order_by(Dossier.deadline_at, Dossier.id)
+                .limit(query.page_size).offset((max(1, query.page) - 1) * query.page_size))
     items = list(db.session.scalars(
-        select(Dossier).where(*where).order_by(Dossier.deadline_at, Dossier.id)
-        .limit(query.page_size).offset((max(1, query.page) - 1) * query.page_size)))
+        select(Dossier).where(Dossier.id.in_(page_ids.scalar_subquery())).order_by(Dossier.deadline_at, Dossier.id)))
     return QueuePage(query, items, total, tab_counts, now, due_by)
 
 

@@ -28,6 +28,11 @@ def _day(ctx, param, value):
 @click.option("--to", "period_to", required=True, callback=_day, help="last day, included (YYYY-MM-DD)")
 def reconcile_command(period_from, period_to):
     """Fetch the gateway's side of a period, match it with the ledger and the bank, print a summary per class."""
+    try:
+        recon.check_period(period_from, period_to)  # a bad period is a usage error (exit 2): nothing runs
+    except DomainError as exc:
+        detail = exc.detail or exc.title
+        raise click.BadParameter(f"{detail.vi} / {detail.en}", param_hint="'--to'") from None
     steps = len(KINDS) + 4  # the pairs, the classes, the queue, the clearing, the bank lines
     with click.progressbar(length=steps, label="Đối soát / Reconciling", show_pos=True) as bar:
         fetched = [0]

@@ -2,14 +2,15 @@
 
 ``seed_demo(month_start)``: a transfer to the State Treasury of the state fees booked in the first
 half of the month; one open item assigned to finance staff and one resolved with an explanation
-(when the reconciliations have raised items). Safe to run twice: each step looks for what it made.
+(when the reconciliations have raised items; of a kind the queue still shows open). Safe to run twice:
+each step looks for what it made.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core import accounts
 from core.accounts import Principal
@@ -52,11 +53,20 @@ def _done(action: ExceptionAction, reason: str) -> bool:
         FinanceExceptionAction.action == action, FinanceExceptionAction.reason == reason).limit(1)) is not None
 
 
-def _oldest_open(exclude: set[int]) -> int | None:
+def _oldest_open(exclude: set[int], *, leave_one_of_each_kind: bool = False) -> int | None:
+    """The oldest open unassigned item; with ``leave_one_of_each_kind``, of a kind with another open item, so
+    the queue still shows every kind open (falls back to any)."""
     query = select(FinanceException.id).where(FinanceException.status == ExceptionStatus.OPEN,
                                               FinanceException.assignee_user_id.is_(None))
     if exclude:
         query = query.where(FinanceException.id.not_in(exclude))
+    if leave_one_of_each_kind:
+        crowded = (select(FinanceException.kind).where(FinanceException.status == ExceptionStatus.OPEN)
+                   .group_by(FinanceException.kind).having(func.count() > 1))
+        found = db.session.scalar(query.where(FinanceException.kind.in_(crowded))
+                                  .order_by(FinanceException.occurred_at, FinanceException.id).limit(1))
+        if found is not None:
+            return found
     return db.session.scalar(query.order_by(FinanceException.occurred_at, FinanceException.id).limit(1))
 
 
@@ -77,7 +87,7 @@ def seed_demo(month_start: date) -> dict:
             queue.assign(principal, item, ASSIGN_REASON, user_id)
             made["assigned"] = item
     if not _done(ExceptionAction.EXPLAINED, EXPLAIN_REASON):
-        item = _oldest_open({made["assigned"]} if made["assigned"] else set())
+        item = _oldest_open({made["assigned"]} if made["assigned"] else set(), leave_one_of_each_kind=True)
         if item is not None:
             queue.explain(principal, item, EXPLAIN_REASON)
             made["explained"] = item

@@ -36,7 +36,7 @@ from core.uow import unit_of_work
 from geo import repository
 from geo.hours import MAX_LENGTH as HOURS_MAX_LENGTH
 from geo.hours import OpeningHoursError, parse_hours
-from geo.models import ServicePoint, Tier
+from geo.models import CoordPrecision, ServicePoint, Tier
 from geo.points_import import LEVELS, TIER_DEFAULTS, PointsReport, import_points_csv
 from geo.service import get_point
 from geo.territory import in_vietnam
@@ -47,14 +47,15 @@ CODE_PATTERN = r"^[A-Z0-9][A-Z0-9\-]{2,31}$"
 DEFAULT_COORD_SOURCE = "entered by an administrator"
 # PATCH may change these; closing and reopening (active_to) go through close/reopen, which
 # require and log a reason. The code never changes: dossier numbers are built on it.
-EDITABLE = ("tier", "name", "address", "unit_code", "lat", "lon", "coord_source",
-            "opening_hours", "levels", "daily_capacity", "active_from")
+EDITABLE = ("tier", "name", "address", "unit_code", "lat", "lon", "coord_source", "coord_precision",
+            "source_url", "opening_hours", "levels", "daily_capacity", "active_from")
 CREATE_FIELDS = ("code", *EDITABLE, "active_to")
 REQUIRED = ("code", "tier", "name", "address", "lat", "lon")
-NULLABLE = ("unit_code", "active_from", "active_to")
+NULLABLE = ("unit_code", "source_url", "active_from", "active_to")
 # The import format (geo.points_import), every column filled in.
 EXPORT_COLUMNS = ("code", "tier", "name", "address", "unit_code", "lat", "lon", "coord_source",
-                  "opening_hours", "levels", "daily_capacity", "active_from", "active_to")
+                  "coord_precision", "source_url", "opening_hours", "levels", "daily_capacity", "active_from",
+                  "active_to")
 
 # New English messages (their Vietnamese is in core.messages).
 DUPLICATE_CODE = "This code is already used by another service point."
@@ -63,7 +64,8 @@ FROM_AFTER_TO = "Must be on or before active_to."
 CLOSE_BEFORE_FROM = "Must be after active_from."
 NOT_UTF8 = "The file must be UTF-8 encoded CSV."
 
-_LENGTHS = {"name": (3, 200), "address": (3, 400), "unit_code": (1, 16), "coord_source": (1, 400)}
+_LENGTHS = {"name": (3, 200), "address": (3, 400), "unit_code": (1, 16), "coord_source": (1, 400),
+            "source_url": (1, 500)}
 
 
 class _Bad(Exception):
@@ -84,7 +86,8 @@ def create_point(data: dict, *, actor: str | None = None) -> ServicePoint:
         _fail([field_error(k, "Missing data for required field.") for k in missing])
     values = _clean(data, data.keys())
     defaults = TIER_DEFAULTS[values["tier"]]
-    values = {"unit_code": None, "coord_source": DEFAULT_COORD_SOURCE, "active_from": None,
+    values = {"unit_code": None, "coord_source": DEFAULT_COORD_SOURCE,
+              "coord_precision": CoordPrecision.UNKNOWN, "source_url": None, "active_from": None,
               "active_to": None, "opening_hours": defaults["opening_hours"],
               "levels": list(defaults["levels"]), "daily_capacity": defaults["daily_capacity"], **values}
     if repository.by_code(values["code"]) is not None:
@@ -157,7 +160,8 @@ def export_points_csv() -> str:
     for p in repository.list_points():
         writer.writerow([
             p.code, p.tier.value, p.name, p.address, p.unit_code or "", repr(float(p.lat)),
-            repr(float(p.lon)), p.coord_source, p.opening_hours, "|".join(p.levels), p.daily_capacity,
+            repr(float(p.lon)), p.coord_source, p.coord_precision.value, p.source_url or "", p.opening_hours,
+            "|".join(p.levels), p.daily_capacity,
             p.active_from.isoformat() if p.active_from else "",
             p.active_to.isoformat() if p.active_to else "",
         ])
@@ -264,6 +268,20 @@ def _text(key: str, value: Any) -> str | None:
     return value
 
 
+def _precision(_key: str, value: Any) -> CoordPrecision:
+    try:
+        return CoordPrecision(value)
+    except ValueError:
+        raise _Bad(f"Must be one of: {', '.join(p.value for p in CoordPrecision)}.") from None
+
+
+def _url(key: str, value: Any) -> str | None:
+    value = _text(key, value)
+    if value is not None and not re.fullmatch(r"https?://[^\s/]+\.[^\s]+", value):
+        raise _Bad("Not a valid URL.")
+    return value
+
+
 def _coordinate(_key: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _Bad("Not a valid number.")
@@ -310,6 +328,7 @@ def _date(_key: str, value: Any) -> date:
 
 _CLEANERS = {
     "code": _code, "tier": _tier, "name": _text, "address": _text, "unit_code": _text,
-    "lat": _coordinate, "lon": _coordinate, "coord_source": _text, "opening_hours": _hours,
+    "lat": _coordinate, "lon": _coordinate, "coord_source": _text, "coord_precision": _precision,
+    "source_url": _url, "opening_hours": _hours,
     "levels": _levels, "daily_capacity": _capacity, "active_from": _date, "active_to": _date,
 }

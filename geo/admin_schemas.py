@@ -12,7 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from core.timeutil import to_local, utcnow
 from geo.admin import CODE_PATTERN, DEFAULT_COORD_SOURCE
 from geo.hours import validate_hours
-from geo.models import Tier
+from geo.models import CoordPrecision, Tier
 from geo.points_import import LEVELS, MAX_DAILY_CAPACITY
 from geo.territory import in_vietnam
 
@@ -36,6 +36,10 @@ class ServicePointUpdateSchema(Schema):
     lon = fields.Float(validate=validate.Range(min=-180, max=180), metadata={"description": "WGS84, in Vietnam"})
     coord_source = fields.String(validate=[_not_blank, validate.Length(max=400)],
                                  metadata={"description": "Where the coordinates come from"})
+    coord_precision = fields.Enum(CoordPrecision, by_value=True, metadata={
+        "description": "How precisely the coordinates place the office (default for a new point: unknown)"})
+    source_url = fields.Url(allow_none=True, schemes={"http", "https"}, validate=validate.Length(max=500),
+                            metadata={"description": "The public page the address comes from"})
     opening_hours = fields.String(validate=validate_hours, metadata={
         "description": "\"24/7\", or OpenStreetMap-style rules such as "
                        "\"Mo-Fr 08:00-11:30,13:30-17:00; Sa 08:00-12:00; PH off\"",
@@ -98,7 +102,18 @@ class RejectedRowSchema(Schema):
     errors = fields.List(fields.Nested(FieldErrorSchema()))
 
 
+class UnplacedRowSchema(Schema):
+    line = fields.Integer(metadata={"description": "Line in the file (the header is line 1)"})
+    code = fields.String()
+    name = fields.String(allow_none=True)
+    source_url = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+
+
 class ImportReportSchema(Schema):
     created = fields.Integer()
     updated = fields.Integer(metadata={"description": "Rows matching an existing code, changed or not"})
     rejected = fields.List(fields.Nested(RejectedRowSchema()))
+    unplaced = fields.List(fields.Nested(UnplacedRowSchema()), metadata={
+        "description": "Rows with neither lat nor lon: points the sources name whose office was not found, "
+                       "not imported"})

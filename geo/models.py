@@ -19,6 +19,17 @@ class Tier(enum.StrEnum):
     COMMUNE_POINT = "commune_point"
 
 
+class CoordPrecision(enum.StrEnum):
+    """How precisely a point's coordinates place its office, best first."""
+
+    BUILDING = "building"  # the building itself
+    STREET = "street"  # a point on its street, the house not placed
+    WARD_CENTRE = "ward_centre"  # the centre of the (pre-2025) ward holding the address
+    UNIT_CENTRE = "unit_centre"  # the centre of the 2025 commune or ward
+    DISTRICT_MEAN = "district_mean"  # the mean of a former district's ward centres
+    UNKNOWN = "unknown"
+
+
 class ServicePoint(db.Model):
     __tablename__ = "service_points"
 
@@ -31,9 +42,14 @@ class ServicePoint(db.Model):
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     coord_source: Mapped[str] = mapped_column(String(400))
+    coord_precision: Mapped[CoordPrecision] = mapped_column(
+        enum_column(CoordPrecision, "coord_precision"), default=CoordPrecision.UNKNOWN,
+        server_default=CoordPrecision.UNKNOWN.value)
+    # Where the address (and so the position) was found: a public page, when there is one.
+    source_url: Mapped[str | None] = mapped_column(String(500))
     # "24/7" or an OpenStreetMap-style rule such as "Mo-Fr 08:00-17:00; Sa 08:00-12:00".
     opening_hours: Mapped[str] = mapped_column(String(200))
-    # Procedure levels received here: any of "province", "district", "commune".
+    # Procedure levels received here: "province" and/or "commune" (geo.points_import.LEVELS).
     levels: Mapped[list[str]] = mapped_column(JSON)
     daily_capacity: Mapped[int] = mapped_column(Integer)
     # The branch a reception or commune point reports to (its branch lead sees its dossiers); the

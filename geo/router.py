@@ -14,6 +14,9 @@ and benchmarks share it.
   travel-time provider (offline model by default).
 - Choice: least travel time in whole minutes, ties broken by load (share of today's
   capacity used), then distance. Non-territorial: the citizen's unit plays no part.
+- Honesty: a point's coordinates are only as good as what placed them (its
+  ``coord_precision``: the building, its street, a ward's or commune's centre, a former
+  district's mean); the explanation says which, since distances and minutes stand on it.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ class PointCandidate:
     daily_capacity: int | None = None  # None means unlimited
     active_from: date | None = None
     active_to: date | None = None
+    coord_precision: str = "unknown"  # geo.models.CoordPrecision's value
 
     def is_active_on(self, day: date | None) -> bool:
         if day is None:
@@ -341,10 +345,25 @@ _RELAXED_WORDS = {
 }
 
 
+# What the chosen point's coordinates stand on (geo.models.CoordPrecision), in both languages.
+PRECISION_WORDS = {
+    "building": ("vị trí điểm theo đúng tòa nhà", "the point's position is its building"),
+    "street": ("vị trí điểm ước lượng theo tuyến phố", "the point's position is estimated from its street"),
+    "ward_centre": ("vị trí điểm ước lượng theo tâm phường",
+                    "the point's position is estimated from the ward's centre"),
+    "unit_centre": ("vị trí điểm ước lượng theo tâm xã, phường (đơn vị từ 1/7/2025)",
+                    "the point's position is estimated from the centre of its commune or ward (as of 1/7/2025)"),
+    "district_mean": ("vị trí điểm ước lượng theo trung bình tâm các phường, xã của quận, huyện cũ",
+                      "the point's position is estimated as the mean of its former district's ward centres"),
+    "unknown": ("chưa rõ vị trí điểm chính xác đến đâu", "how precise the point's position is, is not known"),
+}
+
+
 def explain(option: RouteOption, rule: RadiusRule, mode: Mode = Mode.MOTORBIKE,
             relaxed: tuple[str, ...] = ()) -> tuple[str, str]:
     """One sentence in Vietnamese and one in English, e.g.
-    "Chi nhánh số 2 — 3,2 km, khoảng 14 phút đi xe máy — trong bán kính 5 km"."""
+    "Chi nhánh số 2 — 3,2 km, khoảng 14 phút đi xe máy — trong bán kính 5 km — vị trí điểm ước lượng
+    theo tâm phường"."""
     name = option.point.name
     # Counts take their language's plural form (CLDR, through Babel): "1 minute", "17 minutes";
     # Vietnamese has one form. "km" is a unit symbol: it has no plural.
@@ -365,7 +384,8 @@ def explain(option: RouteOption, rule: RadiusRule, mode: Mode = Mode.MOTORBIKE,
     if relaxed:
         vi += " (" + "; ".join(_RELAXED_WORDS[r][0] for r in relaxed) + ")"
         en += " (" + "; ".join(_RELAXED_WORDS[r][1] for r in relaxed) + ")"
-    return vi, en
+    precision_vi, precision_en = PRECISION_WORDS.get(option.point.coord_precision, PRECISION_WORDS["unknown"])
+    return f"{vi} — {precision_vi}", f"{en} — {precision_en}"
 
 
 @dataclass(frozen=True)

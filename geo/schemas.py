@@ -10,7 +10,7 @@ from geo.territory import in_vietnam
 
 class ServicePointQuerySchema(Schema):
     tier = fields.String(load_default=None, validate=validate.OneOf(["branch", "district_point", "commune_point"]))
-    level = fields.String(load_default=None, validate=validate.OneOf(["province", "district", "commune"]))
+    level = fields.String(load_default=None, validate=validate.OneOf(["province", "commune"]))
 
 
 class ServicePointSchema(Schema):
@@ -22,6 +22,9 @@ class ServicePointSchema(Schema):
     lat = fields.Float()
     lon = fields.Float()
     coord_source = fields.String()
+    coord_precision = fields.Function(lambda p: p.coord_precision.value, metadata={
+        "description": "building, street, ward_centre, unit_centre, district_mean or unknown"})
+    source_url = fields.String(allow_none=True)
     opening_hours = fields.String()
     levels = fields.List(fields.String())
     daily_capacity = fields.Integer()

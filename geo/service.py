@@ -75,6 +75,7 @@ def _candidate(p: ServicePoint) -> PointCandidate:
         p.id, p.code, p.name, p.tier.value, p.lat, p.lon, frozenset(p.levels),
         hours=None if p.opening_hours.strip() == "24/7" else parse_hours(p.opening_hours),
         daily_capacity=p.daily_capacity, active_from=p.active_from, active_to=p.active_to,
+        coord_precision=p.coord_precision.value,
     )
 
 
@@ -158,6 +159,7 @@ def option_to_dict(option: RouteOption) -> dict:
         "within_service_radius": option.within,
         "load_today": option.load,
         "daily_capacity": option.point.daily_capacity,
+        "coord_precision": option.point.coord_precision,
     }
 
 

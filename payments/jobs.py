@@ -13,7 +13,7 @@ def webhook_event(payload: dict) -> None:
 
 @handler("payments.gateway_fee")
 def gateway_fee(payload: dict) -> None:
-    service.record_gateway_fee(payload["payment_id"], payload.get("charge"))
+    service.record_gateway_fee(payload["payment_id"], payload.get("charge"), payload.get("balance_transaction"))
 
 
 @handler("payments.retry_refund")

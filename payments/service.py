@@ -357,8 +357,19 @@ def _settle(payment: Payment, intent: dict) -> None:
     payment.method = Method.CARD
     _mark_paid(payment, ledger.Account.GATEWAY_CLEARING, reference=intent["id"])
     payment.next_action_url = None
-    enqueue("payments.gateway_fee", {"payment_id": payment.id, "charge": intent.get("latest_charge")},
+    charge_id, txn_id = charge_reference(intent.get("latest_charge"))
+    enqueue("payments.gateway_fee", {"payment_id": payment.id, "charge": charge_id, "balance_transaction": txn_id},
             dedupe_key=f"gateway_fee:{intent['id']}")
+
+
+def charge_reference(latest_charge: str | dict | None) -> tuple[str | None, str | None]:
+    """A PaymentIntent's ``latest_charge`` as (charge id, its balance transaction's id if given): Stripe gives
+    the id unless expanded, some peers (localstripe) the charge object, whose ``balance_transaction`` may be
+    an id or expanded too."""
+    if isinstance(latest_charge, dict):
+        txn = latest_charge.get("balance_transaction")
+        return latest_charge.get("id"), (txn.get("id") if isinstance(txn, dict) else txn) or None
+    return latest_charge or None, None
 
 
 def _mark_paid(payment: Payment, received_in: ledger.Account, *, reference: str) -> None:
@@ -376,11 +387,17 @@ def _mark_paid(payment: Payment, received_in: ledger.Account, *, reference: str)
 
 
 @unit_of_work()
-def record_gateway_fee(payment_id: int, charge_id: str | None) -> None:
-    """The gateway's fee for a charge, booked once from its balance transaction."""
+def record_gateway_fee(payment_id: int, charge_id: str | dict | None, txn_id: str | None = None) -> None:
+    """The gateway's fee for a charge, booked once from its balance transaction: retrieved by its id when the
+    charge named it, else listed by the charge (``source``)."""
+    if isinstance(charge_id, dict):  # a job enqueued with the expanded charge
+        charge_id, txn_id = charge_reference(charge_id)
     if not charge_id:
         return
-    transactions = list(gateway().list_balance_transactions(source=charge_id))
+    if txn_id:
+        transactions = [gateway().request("GET", f"/balance_transactions/{txn_id}")]
+    else:
+        transactions = list(gateway().list_balance_transactions(source=charge_id))
     for txn in transactions:
         fee = int(txn.get("fee") or 0)
         payment = repository.payment_by_id(payment_id, lock=True)

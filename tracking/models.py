@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, SmallInteger, String
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.extensions import db
@@ -30,7 +30,11 @@ class Feedback(db.Model):
     """The citizen's rating of the service, given once per dossier after delivery or collection."""
 
     __tablename__ = "feedback"
-    __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating_1_to_5"),)
+    __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating_1_to_5"),
+                      # The monitoring: a period's ratings (SIPAS criteria, latest comments) from the index.
+                      Index("ix_feedback_created_at", "created_at",
+                            postgresql_include=["rating", "sipas_access", "sipas_procedure", "sipas_officer",
+                                                "sipas_result", "sipas_feedback"]))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), unique=True)

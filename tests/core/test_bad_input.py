@@ -169,3 +169,24 @@ def test_a_signed_webhook_nested_too_deep_is_a_400_problem(app, client):
     response = client.post("/api/v1/payments/webhook", data=raw, content_type="application/json",
                            headers={"Stripe-Signature": header})
     _problem(response, 400)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/finance/statements/99999999999/pdf", "/api/v1/finance/exceptions/2147483648",
+                                  "/api/v1/finance/reconciliation/runs/99999999999"])
+def test_a_row_id_past_integer_in_the_path_is_a_404_problem(client, finance_key, path):
+    _problem(client.get(path, headers=auth(finance_key)), 404)
+
+
+def test_the_openapi_bounds_every_integer_in_a_path(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    params = [p for item in spec["paths"].values() for p in item.get("parameters", [])]
+    params += [p for item in spec["paths"].values() for op in item.values() if isinstance(op, dict)
+               for p in op.get("parameters", [])]
+    ints = [p["schema"] for p in params if p.get("in") == "path" and p["schema"].get("type") == "integer"]
+    assert ints and all(s.get("maximum") == 2**31 - 1 and s.get("minimum") == 0 for s in ints)
+
+
+def test_a_multipart_part_without_a_value_is_no_500(client, agent_key):
+    response = client.post("/api/v1/dossiers", headers=auth(agent_key), content_type="multipart/form-data",
+                           data={"payload": (io.BytesIO(b""), "")})
+    assert response.status_code < 500

@@ -242,7 +242,8 @@ def test_api_coverage_json(client, agent_key):
     assert summary["tiers"] == ["branch", "district_point"] and summary["level"] == "province"
     assert summary["cells"] > 10_000 and 0 < summary["share_within"] < 1
     assert summary["communes"] == len(body["communes"]) == 126
-    assert summary["points"] == len(body["points"]) == 33
+    # Province level today: the three placed branches (the former-district points closed on 30/6/2025).
+    assert summary["points"] == len(body["points"]) == 3
     assert summary["gaps"] == len(body["gaps"])
 
 

@@ -85,7 +85,7 @@ def test_created_point_is_listed_with_its_tier_defaults(app, client, agent_key, 
     before = network_version(app)
     body = create("TEST-ADM-001", opening_hours="Mo-Fr 08:00-17:00;Sa 08:00-12:00", unit_code="")
     assert body["opening_hours"] == "Mo-Fr 08:00-17:00; Sa 08:00-12:00"  # stored in canonical form
-    assert body["levels"] == ["district", "commune"] and body["daily_capacity"] == 80  # commune-point defaults
+    assert body["levels"] == ["commune"] and body["daily_capacity"] == 80  # commune-point defaults
     assert body["unit_code"] is None and body["active_to"] is None
     assert network_version(app) == before + 1
     listed = client.get("/api/v1/service-points?tier=commune_point", headers=auth(agent_key)).get_json()
@@ -144,7 +144,7 @@ def test_only_administrators(request, client, key_fixture, method, path):
 
 def test_close_and_reopen_take_effect_on_the_next_request(app, client, admin_key, agent_key, create):
     create("TEST-ADM-CLOSE", tier="district_point", opening_hours="24/7",
-           levels=["province", "district", "commune"])
+           levels=["province", "commune"])
     assert chosen_code(client, agent_key) == "TEST-ADM-CLOSE"
 
     missing_reason = client.post(f"{BASE}/TEST-ADM-CLOSE/close", json={"reason": "  "}, headers=auth(admin_key))
@@ -224,13 +224,14 @@ def test_export_then_import_changes_nothing(app, client, admin_key):
     text = exported.get_data(as_text=True)
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
     assert list(rows[0]) == ["code", "tier", "name", "address", "unit_code", "lat", "lon", "coord_source",
-                             "opening_hours", "levels", "daily_capacity", "active_from", "active_to"]
+                             "coord_precision", "source_url", "opening_hours", "levels", "daily_capacity",
+                             "active_from", "active_to"]
     assert len(rows) >= 159 and all(r["opening_hours"] and r["levels"] for r in rows)
 
     before = network_version(app)
     report = _upload(client, admin_key, exported.get_data())
     assert report.status_code == 200, report.get_json()
-    assert report.get_json() == {"created": 0, "updated": len(rows), "rejected": []}
+    assert report.get_json() == {"created": 0, "updated": len(rows), "rejected": [], "unplaced": []}
     assert network_version(app) == before  # no actual change, no bump
     assert client.get(f"{BASE}/export.csv", headers=auth(admin_key)).get_data(as_text=True) == text
 
@@ -281,3 +282,54 @@ def test_every_new_message_has_its_vietnamese_text():
                 admin.DUPLICATE_CODE, admin.TO_BEFORE_FROM, admin.FROM_AFTER_TO, admin.CLOSE_BEFORE_FROM,
                 admin.NOT_UTF8]
     assert [m for m in messages if to_vietnamese(m) == m] == []
+
+
+def test_import_records_precision_and_source_and_lists_unplaced_rows(client, admin_key, agent_key, new_codes):
+    new_codes.extend(["TEST-ADM-PRC", "TEST-ADM-NOPLACE"])
+    content = ("code,tier,name,address,unit_code,lat,lon,coord_source,coord_precision,source_url\n"
+               "TEST-ADM-PRC,commune_point,Điểm có nguồn,12 Hàng Bài,,21.02,105.85,geocoded,street,"
+               "https://example.vn/diem\n"
+               "TEST-ADM-NOPLACE,branch,Chi nhánh chưa rõ địa chỉ,,,,,named in a report,unknown,"
+               "https://example.vn/bao-cao\n"
+               "TEST-ADM-BADPRC,commune_point,Điểm sai độ chính xác,1 Hàng Bài,,21.02,105.85,x,exact,\n"
+               "TEST-ADM-BADURL,commune_point,Điểm sai nguồn,1 Hàng Bài,,21.02,105.85,x,street,not a url\n")
+    body = _upload(client, admin_key, content.encode()).get_json()
+    assert body["created"] == 1
+    assert body["unplaced"] == [{"line": 3, "code": "TEST-ADM-NOPLACE", "name": "Chi nhánh chưa rõ địa chỉ",
+                                 "source_url": "https://example.vn/bao-cao", "note": "named in a report"}]
+    assert [(r["code"], [e["field"] for e in r["errors"]]) for r in body["rejected"]] == [
+        ("TEST-ADM-BADPRC", ["coord_precision"]), ("TEST-ADM-BADURL", ["source_url"])]
+    points = {p["code"]: p for p in client.get("/api/v1/service-points", headers=auth(agent_key)).get_json()}
+    assert "TEST-ADM-NOPLACE" not in points  # no coordinates invented
+    assert (points["TEST-ADM-PRC"]["coord_precision"], points["TEST-ADM-PRC"]["source_url"]) == (
+        "street", "https://example.vn/diem")
+
+
+def test_a_file_without_the_precision_columns_keeps_them(client, admin_key, agent_key, new_codes):
+    new_codes.extend(["TEST-ADM-KEEP", "TEST-ADM-NEW"])
+    _upload(client, admin_key, ("code,tier,name,address,lat,lon,coord_source,coord_precision,source_url\n"
+                                "TEST-ADM-KEEP,commune_point,Điểm giữ,1 Hàng Bài,21.02,105.85,x,building,"
+                                "https://example.vn/a\n").encode())
+    body = _upload(client, admin_key, ("code,tier,name,address,lat,lon,coord_source\n"  # an older file
+                                       "TEST-ADM-KEEP,commune_point,Điểm giữ,1 Hàng Bài,21.021,105.85,x\n"
+                                       "TEST-ADM-NEW,commune_point,Điểm mới,1 Hàng Bài,21.02,105.85,x\n").encode()
+                   ).get_json()
+    assert (body["created"], body["updated"], body["rejected"]) == (1, 1, [])
+    points = {p["code"]: p for p in client.get("/api/v1/service-points", headers=auth(agent_key)).get_json()}
+    assert (points["TEST-ADM-KEEP"]["lat"], points["TEST-ADM-KEEP"]["coord_precision"],
+            points["TEST-ADM-KEEP"]["source_url"]) == (21.021, "building", "https://example.vn/a")
+    assert (points["TEST-ADM-NEW"]["coord_precision"], points["TEST-ADM-NEW"]["source_url"]) == ("unknown", None)
+
+
+def test_an_administrator_sets_the_precision_and_the_router_says_it(client, admin_key, agent_key, create):
+    create("TEST-ADM-PREC", tier="branch", opening_hours="24/7", coord_precision="building",
+           source_url="https://example.vn/toa-nha", lat=21.0301, lon=105.8501)
+    body = client.get(NEXT_TO_SPOT, headers=auth(agent_key)).get_json()
+    assert body["chosen"]["service_point_code"] == "TEST-ADM-PREC" and body["chosen"]["coord_precision"] == "building"
+    assert body["explanation_vi"].endswith(" — vị trí điểm theo đúng tòa nhà")
+    response = client.patch(f"{BASE}/TEST-ADM-PREC", json={"coord_precision": "street"}, headers=auth(admin_key))
+    assert response.status_code == 200 and response.get_json()["coord_precision"] == "street"
+    assert client.get(NEXT_TO_SPOT, headers=auth(agent_key)).get_json()["explanation_en"].endswith(
+        " — the point's position is estimated from its street")
+    response = client.patch(f"{BASE}/TEST-ADM-PREC", json={"coord_precision": "exact"}, headers=auth(admin_key))
+    assert response.status_code == 422 and error_fields(response) == ["coord_precision"]

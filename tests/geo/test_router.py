@@ -154,7 +154,45 @@ def test_explanation_counts_take_the_plural_form_of_their_language():
     assert ", khoảng 1 phút đi xe máy — trong bán kính 1 km và dưới 1 phút" in decision.explanation_vi
     far = route(21.0, 105.8, "province", [point(2, 21.0, 105.8030)], rule=RadiusRule(max_km=0.1, max_minutes=1),
                 ctx=ctx())
-    assert far.explanation_en.endswith("outside the service radius (0.1 km / 1 minute)")
+    assert " — outside the service radius (0.1 km / 1 minute) — " in far.explanation_en
+
+
+@pytest.mark.parametrize("precision, vi, en", [
+    ("building", "vị trí điểm theo đúng tòa nhà", "the point's position is its building"),
+    ("street", "vị trí điểm ước lượng theo tuyến phố", "the point's position is estimated from its street"),
+    ("ward_centre", "vị trí điểm ước lượng theo tâm phường",
+     "the point's position is estimated from the ward's centre"),
+    ("unit_centre", "vị trí điểm ước lượng theo tâm xã, phường (đơn vị từ 1/7/2025)",
+     "the point's position is estimated from the centre of its commune or ward (as of 1/7/2025)"),
+    ("district_mean", "vị trí điểm ước lượng theo trung bình tâm các phường, xã của quận, huyện cũ",
+     "the point's position is estimated as the mean of its former district's ward centres"),
+    ("unknown", "chưa rõ vị trí điểm chính xác đến đâu", "how precise the point's position is, is not known"),
+])
+def test_explanation_says_what_the_chosen_points_position_stands_on(precision, vi, en):
+    near = point(1, 21.0, 105.83, name="Chi nhánh số 2", coord_precision=precision)
+    other = point(2, 21.0, 105.9, coord_precision="building" if precision != "building" else "unknown")
+    decision = route(21.0, 105.8, "province", [near, other], ctx=ctx())
+    assert decision.chosen.point.code == "P001"
+    assert decision.explanation_vi == ("Chi nhánh số 2 — 3,1 km, khoảng 17 phút đi xe máy — "
+                                       f"trong bán kính 5 km và dưới 30 phút — {vi}")
+    assert decision.explanation_en == ("Chi nhánh số 2 — 3.1 km, about 17 minutes by motorbike — "
+                                       f"within 5 km and under 30 minutes — {en}")
+
+
+def test_the_precision_comes_after_what_was_given_up():
+    closed = point(1, 21.0, 105.83, hours=OFFICE, coord_precision="ward_centre")
+    evening = route(21.0, 105.8, "province", [closed], ctx=ctx(local=MONDAY_10.replace(hour=20)))
+    assert evening.relaxed == ("opening_hours",)
+    assert evening.explanation_en.endswith(
+        "(the points are closed at this hour) — the point's position is estimated from the ward's centre")
+    assert evening.explanation_vi.endswith(
+        "(các điểm đang ngoài giờ làm việc) — vị trí điểm ước lượng theo tâm phường")
+
+
+def test_a_point_without_a_precision_is_said_to_be_of_unknown_precision():
+    decision = route(21.0, 105.8, "province", [point(1, 21.0, 105.83)], ctx=ctx())
+    assert decision.chosen.point.coord_precision == "unknown"
+    assert decision.explanation_en.endswith(" — how precise the point's position is, is not known")
 
 
 @pytest.mark.parametrize("value", [0.04, 3.14159, 5.0, 12.95, 1234.56, 98765.4])
