@@ -33,6 +33,9 @@ pytestmark = pytest.mark.smoke
 PASSWORD = "correct horse battery staple"
 OFFICER, SECOND, LEAD = "canbo.d002@test.vn", "canbo2.d002@test.vn", "truongcn.cn01@test.vn"
 STATUS_SMS_TOPIC = "notify@dossiers.status_changed"
+# Commune-level procedures, routed to the Hoàn Kiếm commune point (under branch 1), each with a checklist.
+LONG = "HN-CU-201"  # Đăng ký thường trú, 7 working days: received Tue 10/03/2026 09:00, due Thu 19/03 17:00
+SHORT = "HN-HT-201"  # Đăng ký khai sinh, 1 working day: due Wed 11/03 17:00
 HOAN_KIEM = {**factories.HOAN_KIEM, "source": "gps"}
 SOC_SON = {"lat": 21.26, "lon": 105.85, "source": "gps"}  # under the same branch as Hoàn Kiếm (the nearest)
 BA_VI = {"lat": 21.20, "lon": 105.42, "source": "gps"}  # under another branch
@@ -57,16 +60,16 @@ def _dossier(app, number: str) -> Dossier:
 
 @pytest.fixture
 def network(app, client, clock, agent_key):
-    """Four dossiers: two at the Hoàn Kiếm district point (one by courier, one with another procedure and
+    """Four dossiers: two at the Hoàn Kiếm commune point (one by courier, one with another procedure and
     phone), one at Sóc Sơn (another point of the same branch), one at Ba Vì (another branch's point); two
     officers bound to the Hoàn Kiếm point and the lead of its branch."""
-    mine = factories.create_dossier(client, agent_key, procedure_code="HN-TP-001", location=HOAN_KIEM,
+    mine = factories.create_dossier(client, agent_key, procedure_code=LONG, location=HOAN_KIEM,
                                     delivery={"method": "courier", "address": "12 Hàng Bài, Hoàn Kiếm, Hà Nội"})
-    other_procedure = factories.create_dossier(client, agent_key, procedure_code="HN-GD-001", location=HOAN_KIEM,
+    other_procedure = factories.create_dossier(client, agent_key, procedure_code=SHORT, location=HOAN_KIEM,
                                                citizen={"phone": "0987654321", "cccd": "001090099999",
                                                         "full_name": "Trần Thị Bích"})
-    same_branch = factories.create_dossier(client, agent_key, procedure_code="HN-TP-001", location=SOC_SON)
-    other_branch = factories.create_dossier(client, agent_key, procedure_code="HN-TP-001", location=BA_VI)
+    same_branch = factories.create_dossier(client, agent_key, procedure_code=LONG, location=SOC_SON)
+    other_branch = factories.create_dossier(client, agent_key, procedure_code=LONG, location=BA_VI)
     numbers = {"mine": mine["number"], "other_procedure": other_procedure["number"],
                "same_branch": same_branch["number"], "other_branch": other_branch["number"]}
     points = {name: _point_of(app, number) for name, number in numbers.items()}
@@ -96,6 +99,12 @@ def _signed_in(browser, live_server, email: str):
     return context, page
 
 
+def _follow(page, locator) -> None:
+    """Click a link or button that loads another page, and wait for that page (before reading it)."""
+    with page.expect_navigation():
+        locator.click()
+
+
 def _rows(page) -> list[str]:
     return page.locator("#queue tbody tr").evaluate_all("rows => rows.map(r => r.dataset.number)")
 
@@ -121,10 +130,10 @@ def test_an_officer_works_a_dossier_from_the_queue_to_the_courier(app, browser, 
         expect(page.locator("main")).to_contain_text(network["point"])
         assert sorted(_rows(page)) == sorted([mine, numbers["other_procedure"]])
         assert _count(page, "new") == 2 and _count(page, "accepted") == 0 and _count(page, "overdue") == 0
-        assert _count(page, "due_soon") == 1  # HN-GD-001 takes one working day: due tomorrow 17:00
+        assert _count(page, "due_soon") == 1  # SHORT takes one working day: due tomorrow 17:00
         shoot(page, "branch-queue")
 
-        page.get_by_label("Thủ tục").select_option("HN-GD-001")
+        page.get_by_label("Thủ tục").select_option(SHORT)
         page.get_by_role("button", name="Lọc").click()
         expect(page.locator("#queue tbody tr")).to_have_count(1)
         assert _rows(page) == [numbers["other_procedure"]] and _count(page, "new") == 1
@@ -138,10 +147,10 @@ def test_an_officer_works_a_dossier_from_the_queue_to_the_courier(app, browser, 
         page.get_by_label("Số hồ sơ, điện thoại hoặc CCCD").fill("0911 000 000")
         page.get_by_role("button", name="Lọc").click()
         expect(page.locator("#queue-empty")).to_be_visible()
-        page.get_by_role("link", name="Bỏ lọc").click()
+        _follow(page, page.get_by_role("link", name="Bỏ lọc"))
 
         # One dossier: the citizen masked until shown, the showing audited.
-        page.get_by_role("link", name=mine).click()
+        _follow(page, page.get_by_role("link", name=mine))
         expect(page.locator("#d-title")).to_contain_text(mine)
         citizen = page.locator("#citizen")
         expect(citizen).to_have_attribute("data-revealed", "false")
@@ -170,7 +179,8 @@ def test_an_officer_works_a_dossier_from_the_queue_to_the_courier(app, browser, 
         # A supplement: the SMS goes to the dev outbox, the deadline pauses.
         deadline = _dossier(app, mine).deadline_at
         form = page.locator("#supplement-form")
-        form.get_by_label("Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp").check()
+        asked = form.locator("input[name=documents]").first.get_attribute("value")  # the checklist's first line
+        form.get_by_label(asked).check()
         form.get_by_label("Ghi chú gửi công dân").fill("Tờ khai thiếu chữ ký của người yêu cầu")
         form.get_by_role("button", name="Gửi yêu cầu bổ sung").click()
         expect(page.locator("#status")).to_have_attribute("data-status", "supplement_requested")
@@ -186,7 +196,7 @@ def test_an_officer_works_a_dossier_from_the_queue_to_the_courier(app, browser, 
         # Form 02: the document asked for as its item, the note as its reason.
         form02 = context.request.get(live_server + page.locator('#official-forms li[data-form="supplement"] a')
                                      .first.get_attribute("href")).text()
-        assert "(1) Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp" in form02 and "(2)" not in form02
+        assert f"(1) {asked}" in form02 and "(2)" not in form02
         assert re.search(r"Lý do:.*Tờ khai thiếu chữ ký của người yêu cầu", form02, re.S)
         assert _offered(page) == {"processing", "rejected", "transfer-form"}
 
@@ -229,7 +239,7 @@ def test_an_officer_works_a_dossier_from_the_queue_to_the_courier(app, browser, 
 def test_the_queue_filters_by_organisation_and_status_and_pages(app, browser, live_server, network, client,
                                                                 other_agent_key):
     numbers = network["numbers"]
-    theirs = factories.create_dossier(client, other_agent_key, procedure_code="HN-TP-001", location=HOAN_KIEM)
+    theirs = factories.create_dossier(client, other_agent_key, procedure_code=LONG, location=HOAN_KIEM)
     assert _point_of(app, theirs["number"])[0] == network["point"]
     previous = app.config.get("BRANCH_QUEUE_PAGE_SIZE")
     app.config["BRANCH_QUEUE_PAGE_SIZE"] = 2
@@ -239,17 +249,17 @@ def test_the_queue_filters_by_organisation_and_status_and_pages(app, browser, li
         # By deadline: the one-day procedure first, then the two ten-day ones in the order they came.
         assert _rows(page) == [numbers["other_procedure"], numbers["mine"]]
         expect(page.locator("#pages")).to_contain_text("Trang 1 / 2")
-        page.locator('#pages a[rel="next"]').click()
+        _follow(page, page.locator('#pages a[rel="next"]'))
         assert _rows(page) == [theirs["number"]]
         expect(page.locator("#pages")).to_contain_text("Trang 2 / 2")
-        page.locator('#pages a[rel="prev"]').click()
+        _follow(page, page.locator('#pages a[rel="prev"]'))
         assert _rows(page) == [numbers["other_procedure"], numbers["mine"]]
 
         page.get_by_label("Tổ chức đại lý").select_option("HNTECH")
         page.get_by_role("button", name="Lọc").click()
         expect(page.locator("#queue tbody tr")).to_have_count(1)
         assert _rows(page) == [theirs["number"]] and _count(page, "new") == 1
-        page.get_by_role("link", name="Bỏ lọc").click()
+        _follow(page, page.get_by_role("link", name="Bỏ lọc"))
 
         page.get_by_label("Trạng thái").select_option("received")  # every new one here has been routed
         page.get_by_role("button", name="Lọc").click()
@@ -398,7 +408,7 @@ def test_the_receipt_prints_on_an_a4_sheet_and_its_pdf_downloads(app, browser, l
         shoot(page, "branch-receipt-a4")
         page.emulate_media(media="screen")
 
-        with page.expect_download() as download:  # the PDF link, as a download
+        with page.expect_download(timeout=60_000) as download:  # the PDF link, as a download
             page.get_by_role("link", name="PDF (A4)").evaluate("a => { a.download = ''; a.click(); }")
         body = open(download.value.path(), "rb").read()
         reader = PdfReader(io.BytesIO(body))
@@ -413,7 +423,7 @@ def test_the_receipt_prints_on_an_a4_sheet_and_its_pdf_downloads(app, browser, l
 
 
 def test_an_apology_for_lateness_sets_a_new_date_texts_the_citizen_and_prints(app, browser, live_server, network):
-    number = network["numbers"]["mine"]  # due Tuesday 24/03/2026 17:00
+    number = network["numbers"]["mine"]  # due Thursday 19/03/2026 17:00
     context, page = _signed_in(browser, live_server, OFFICER)
     try:
         page.goto(f"{live_server}/branch/dossiers/{number}")
