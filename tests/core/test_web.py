@@ -6,6 +6,7 @@ import re
 import unicodedata
 from pathlib import Path
 
+import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
@@ -144,3 +145,19 @@ def test_home_lists_todays_dossiers_masked_and_searchable(app, client, agent_key
     assert mine["number"] not in none and "Không có hồ sơ" in none
     yesterday = client.get("/portal?day=2020-01-01").get_data(as_text=True)
     assert mine["number"] not in yesterday
+
+
+@pytest.mark.parametrize(("role", "shown", "hidden"), [
+    ("branch_officer", "/branch", "/monitoring"), ("leadership", "/monitoring", "/branch"),
+    ("finance", None, "/branch"),
+])
+def test_the_main_menu_leads_each_role_to_its_workspace(app, role, shown, hidden):
+    with app.app_context():
+        factories.create_user(role, email=f"menu.{role}@test.vn", service_point_code=None)
+    client = app.test_client()
+    factories.sign_in(client, f"menu.{role}@test.vn")
+    page = client.get("/staff", follow_redirects=True).get_data(as_text=True)
+    menu = re.search(r'<nav aria-label="[^"]+">(.*?)</nav>', page, re.S).group(1)
+    if shown:
+        assert f'href="{shown}"' in menu
+    assert f'href="{hidden}"' not in menu
