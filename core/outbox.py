@@ -215,8 +215,10 @@ def enqueue(topic: str, payload: dict, *, due_at: datetime | None = None,
         existing = db.session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)).first()
         if existing is not None:
             return existing
+    # In UTC: the embedded SQLite stores a datetime's wall time and drops its zone, so a Hanoi-time due_at
+    # would read back seven hours late.
     message = OutboxMessage(topic=topic, payload=payload, dedupe_key=dedupe_key, status="pending",
-                            due_at=due_at or utcnow(), attempts=0)
+                            due_at=as_utc(due_at) if due_at is not None else utcnow(), attempts=0)
     db.session.add(message)
     db.session.info["outbox_wake"] = True  # the runner is woken once this transaction commits
     return message

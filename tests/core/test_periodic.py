@@ -56,3 +56,17 @@ def test_scheduling_twice_waits_once_and_a_run_schedules_the_next_night(app, clo
         waiting = db.session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "tests.nightly",
                                                                  OutboxMessage.status == "pending")).all()
         assert [as_utc(m.due_at) for m in waiting] == [datetime(2026, 12, 4, 2, 0, tzinfo=LOCAL_TZ)]
+
+
+@pytest.mark.smoke
+def test_a_due_time_in_hanoi_time_is_stored_as_the_same_instant(app):
+    """SQLite keeps a datetime's wall time and drops its zone: 10:00 in Hanoi must not come back as 10:00 UTC."""
+    due = datetime(2026, 3, 20, 10, 0, tzinfo=LOCAL_TZ)
+    with app.app_context():
+        message = outbox.enqueue("test.due", {}, due_at=due)
+        db.session.commit()
+        db.session.expire_all()
+        stored = db.session.get(OutboxMessage, message.id)
+        assert as_utc(stored.due_at) == due
+        assert db.session.scalar(select(OutboxMessage.id).where(outbox.pending_due(as_utc(due) - timedelta(minutes=1))
+                                                                & (OutboxMessage.id == message.id))) is None
