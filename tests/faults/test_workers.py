@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import uuid
 
 import pytest
@@ -63,7 +64,11 @@ def test_a_worker_outlives_redis_killed_mid_job_and_runs_the_jobs_after_it_retur
     assert log_lines(tmp_path).count("done 1") == 1 and log_lines(tmp_path).count("done 2") == 1
 
     worker.send_signal(signal.SIGTERM)  # and it still stops cleanly when asked
-    assert worker.wait(30) == 0, _log(worker)[-3000:]
+    try:
+        code = worker.wait(60)  # generous: a warm shutdown also stops the scheduler, on a loaded CI machine
+    except subprocess.TimeoutExpired:
+        pytest.fail("the worker did not stop on SIGTERM:\n" + _log(worker)[-3000:])
+    assert code == 0, _log(worker)[-3000:]
 
 
 def test_a_sigkilled_worker_releases_its_scheduler_lock_to_the_next_worker(rq_app, workers, private_redis):
