@@ -27,8 +27,7 @@ from core.timeutil import as_utc
 from dossiers import apologies
 from dossiers import service as dossiers
 from dossiers.enums import DeliveryMethod, Status
-
-NOTE = "Ghi chú:"
+from dossiers.workspace import SUPPLEMENT_NOTE as NOTE
 
 
 def _not_applicable(number: str, form: str) -> NotFound:
@@ -71,6 +70,19 @@ def _latest_event(dossier, status: Status):
     found = [event for event in dossier.events if event.to_status == status.value
              and event.from_status != status.value]
     return found[-1] if found else None
+
+
+def available(dossier) -> set[str]:
+    """The forms ``build`` fills for this dossier (any other is a 404): the receipt always, the supplement
+    request once one was made, the refusal once refused, the apology once one was given."""
+    forms = {"receipt"}
+    if _latest_event(dossier, Status.SUPPLEMENT_REQUESTED) is not None:
+        forms.add("supplement")
+    if _latest_event(dossier, Status.REJECTED) is not None:
+        forms.add("refusal")
+    if apologies.apologies_of(dossier.id):
+        forms.add("apology")
+    return forms
 
 
 def build(principal: Principal, number: str, form: str, officer_name: str | None = None,

@@ -230,16 +230,14 @@ def _point_popup(p: dict) -> str:
         load=p["load"], capacity=p["capacity"], overdue=p["overdue"])))
 
 
-# The map's colours by today's load against the daily capacity (the legend of map.html says the same).
-LOAD_BANDS = ((90.0, "high"), (70.0, "mid"))
-
-
 def load_band(percent: float | None) -> str:
-    """``high`` above 90 %, ``mid`` from 70 % to 90 %, ``low`` under 70 %, ``none`` with no capacity known."""
+    """The map's colour for today's load against the daily capacity (map.html's legend says the same):
+    ``high`` above 90 %, ``mid`` from 70 % to 90 %, ``low`` under 70 %, ``none`` with no capacity known."""
     if percent is None:
         return "none"
-    return next((band for floor, band in LOAD_BANDS if (percent > floor if band == "high" else percent >= floor)),
-                "low")
+    if percent > 90:
+        return "high"
+    return "mid" if percent >= 70 else "low"
 
 
 @bp.get("/map", endpoint="network_map")

@@ -13,7 +13,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from backoffice import service
+from backoffice import form_facts, service
 from backoffice.workspace_forms import AssignForm, MoveForm, ResultForm, RevealForm, SupplementForm, TransferForm
 from core import accounts
 from core.auth import allow, current_principal
@@ -109,7 +109,7 @@ def _dossier_page(number: str, status: int = 200, revealed: bool = False, proble
     moves = workspace.offered_moves(dossier)
     return private_page(render_template(
         "workspace/dossier.html", d=dossier, point=point, revealed=revealed, problem=problem,
-        printable=_printable(dossier), can_apologise=dossier.status in apologies.OPEN,
+        printable=form_facts.available(dossier), can_apologise=dossier.status in apologies.OPEN,
         moves=moves, simple_moves=[m for m in moves if m is not Status.SUPPLEMENT_REQUESTED
                                    and not (m is Status.RESULT_READY and dossier.status is Status.PROCESSING)],
         result_form=Status.RESULT_READY in moves and dossier.status is Status.PROCESSING,
@@ -119,20 +119,6 @@ def _dossier_page(number: str, status: int = 200, revealed: bool = False, proble
         transferable=dossier.status in workspace.TRANSFERABLE,
         organisation=next((o for o in accounts.list_organisations() if o.id == dossier.organisation_id), None),
         forms=_forms(dossier, **forms)), status)
-
-
-def _printable(dossier) -> set[str]:
-    """The official forms this dossier has (the others would be a 404): the receipt always, the supplement
-    request once one was made, the refusal once refused, the apology once one was given."""
-    moved_to = {e.to_status for e in dossier.events if e.from_status != e.to_status}
-    forms = {"receipt"}
-    if Status.SUPPLEMENT_REQUESTED.value in moved_to:
-        forms.add("supplement")
-    if Status.REJECTED.value in moved_to:
-        forms.add("refusal")
-    if apologies.apologies_of(dossier.id):
-        forms.add("apology")
-    return forms
 
 
 MOVE_LABELS = {

@@ -180,13 +180,16 @@ def move(principal: Principal, number: str, target: Status, version: int | None,
     return service.transition(principal, number, target, reason, version)
 
 
+SUPPLEMENT_NOTE = "Ghi chú:"  # the officer's note in a supplement reason (form 02 reads it back as its "Lý do")
+
+
 def supplement_reason(documents: list[str], note: str | None) -> str:
     """One line per document asked for, then the note: the supplement request form (02) lists the lines
     of this reason as its numbered items."""
     lines = [d.strip() for d in documents if d.strip()]
     note = " ".join((note or "").split())
     if note:
-        lines.append(f"Ghi chú: {note}")
+        lines.append(f"{SUPPLEMENT_NOTE} {note}")
     return "\n".join(lines)
 
 

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any, NoReturn
 
+from marshmallow import ValidationError, validate
 from sqlalchemy.exc import IntegrityError
 
 from core import versions
@@ -275,10 +276,16 @@ def _precision(_key: str, value: Any) -> CoordPrecision:
         raise _Bad(f"Must be one of: {', '.join(p.value for p in CoordPrecision)}.") from None
 
 
+_HTTP_URL = validate.URL(schemes={"http", "https"}, error="Not a valid URL.")  # as the import's schema
+
+
 def _url(key: str, value: Any) -> str | None:
     value = _text(key, value)
-    if value is not None and not re.fullmatch(r"https?://[^\s/]+\.[^\s]+", value):
-        raise _Bad("Not a valid URL.")
+    if value is not None:
+        try:
+            _HTTP_URL(value)
+        except ValidationError:
+            raise _Bad("Not a valid URL.") from None
     return value
 
 

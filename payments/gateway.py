@@ -123,6 +123,9 @@ class GatewayClient:
     def retrieve_refund(self, refund_id: str) -> dict:
         return self.request("GET", f"/refunds/{refund_id}")
 
+    def retrieve_balance_transaction(self, txn_id: str) -> dict:
+        return self.request("GET", f"/balance_transactions/{txn_id}")
+
     # -- Lists with automatic pagination ----------------------------------------------------
 
     def list_balance_transactions(self, **params: Any) -> Iterator[dict]:

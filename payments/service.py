@@ -395,7 +395,7 @@ def record_gateway_fee(payment_id: int, charge_id: str | dict | None, txn_id: st
     if not charge_id:
         return
     if txn_id:
-        transactions = [gateway().request("GET", f"/balance_transactions/{txn_id}")]
+        transactions = [gateway().retrieve_balance_transaction(txn_id)]
     else:
         transactions = list(gateway().list_balance_transactions(source=charge_id))
     for txn in transactions:
