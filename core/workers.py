@@ -23,11 +23,17 @@ _forks_watched = False
 
 
 def _die_with_parent() -> None:
-    """In a child just forked (rq's scheduler, a work horse): SIGTERM when the worker dies, even by SIGKILL.
+    """In a child just forked (rq's scheduler, a work horse): SIGTERM when the worker dies, even by SIGKILL,
+    and SIGTERM's default action until the child installs its own handler.
 
     The scheduler's SIGTERM handler stops it and releases its locks, so the scheduler of the
     next worker takes them; without this the orphan keeps renewing them for ever. Linux only.
+    The child inherits the worker's handler, which only flags the worker's copy for a warm stop: a
+    SIGTERM that reaches the scheduler before it installs its own (the worker told to stop just as
+    it starts its scheduler) was swallowed, the scheduler ran on and the worker waited for it for ever.
     """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # one that came during the fork lands now
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
@@ -35,10 +41,20 @@ def _die_with_parent() -> None:
         pass
 
 
+def _hold_sigterm() -> None:
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+
+
+def _release_sigterm() -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+
+
 def _watch_forks() -> None:
     global _forks_watched
     if not _forks_watched:
-        os.register_at_fork(after_in_child=_die_with_parent)
+        # SIGTERM is held from just before the fork until the child has its default action back (or, in the
+        # worker, at once): one sent in between is delivered then, never run by an inherited handler.
+        os.register_at_fork(before=_hold_sigterm, after_in_parent=_release_sigterm, after_in_child=_die_with_parent)
         _forks_watched = True
 
 

@@ -465,3 +465,29 @@ def test_a_lost_job_is_handed_over_again_within_the_handoff_and_a_waiting_one_is
     work(rq_app)
     assert sorted(p["n"] for p, _ in RECORDED) == [1, 2]
     assert message(rq_app, waiting_id).status == "done" and message(rq_app, lost_id).status == "done"
+
+
+_FORKED_CHILD_GETS_SIGTERM = """
+import os, signal, sys, time
+from core import workers
+workers._watch_forks()
+signal.signal(signal.SIGTERM, lambda *_: None)  # the worker's own handler: only flags a warm stop
+pid = os.fork()
+if pid == 0:  # rq's scheduler, before it installs its handler
+    time.sleep(30)
+    os._exit(0)
+os.kill(pid, signal.SIGTERM)  # the worker stopping it, as rq's stop_scheduler does
+for _ in range(100):
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        sys.exit(0 if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM else 3)
+    time.sleep(0.05)
+os.kill(pid, signal.SIGKILL)
+sys.exit(4)  # the child swallowed the SIGTERM: the worker would wait for it for ever
+"""
+
+
+def test_a_child_of_a_worker_stops_on_sigterm_before_it_installs_its_own_handler():
+    result = subprocess.run([sys.executable, "-c", _FORKED_CHILD_GETS_SIGTERM], cwd=ROOT, timeout=60,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
