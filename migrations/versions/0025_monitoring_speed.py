@@ -59,72 +59,71 @@ FUNCTIONS = [
             working_days = CASE WHEN p_days IS NULL THEN m.working_days
                                 ELSE monitoring_hist_add(m.working_days, p_days, delta) END;
     END $$""",
-    # A dossier counts on the local day it was received, at its current point, organisation and level.
+    # A dossier counts on the local day it was received, at its current point, organisation and level. The rows a
+    # change touches are taken in the table's key order (as in the other triggers): two opposite transfers lock
+    # the same two rows in the same order, and neither waits on the other in a cycle.
     f"""CREATE FUNCTION monitoring_dossiers_changed() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE
-        lvl varchar;
-        f record;
+        c record;
     BEGIN
-        IF TG_OP IN ('UPDATE', 'DELETE') THEN
-            SELECT level INTO lvl FROM procedures WHERE id = OLD.procedure_id;
-            PERFORM monitoring_daily_add({DAY.format('OLD.received_at')}, OLD.service_point_id, OLD.organisation_id,
-                lvl, -1, -(OLD.outside_service_radius::integer), 0, 0, 0, 0, NULL, NULL, -1);
-            IF TG_OP = 'UPDATE' THEN  -- its rating, if any, goes with it
-                FOR f IN SELECT rating, created_at FROM feedback WHERE dossier_id = OLD.id LOOP
-                    PERFORM monitoring_daily_add({DAY.format('f.created_at')}, OLD.service_point_id,
-                        OLD.organisation_id, lvl, 0, 0, 0, 0, 0, 0, NULL, f.rating, -1);
-                END LOOP;
-            END IF;
-        END IF;
-        IF TG_OP IN ('UPDATE', 'INSERT') THEN
-            SELECT level INTO lvl FROM procedures WHERE id = NEW.procedure_id;
-            PERFORM monitoring_daily_add({DAY.format('NEW.received_at')}, NEW.service_point_id, NEW.organisation_id,
-                lvl, 1, NEW.outside_service_radius::integer, 0, 0, 0, 0, NULL, NULL, 1);
-            IF TG_OP = 'UPDATE' THEN
-                FOR f IN SELECT rating, created_at FROM feedback WHERE dossier_id = NEW.id LOOP
-                    PERFORM monitoring_daily_add({DAY.format('f.created_at')}, NEW.service_point_id,
-                        NEW.organisation_id, lvl, 0, 0, 0, 0, 0, 0, NULL, f.rating, 1);
-                END LOOP;
-            END IF;
-        END IF;
+        FOR c IN
+            WITH side (sign, id, point, org, procedure_id, received_at, outside) AS (
+                SELECT -1, OLD.id, OLD.service_point_id, OLD.organisation_id, OLD.procedure_id, OLD.received_at,
+                       OLD.outside_service_radius WHERE TG_OP <> 'INSERT'
+                UNION ALL
+                SELECT 1, NEW.id, NEW.service_point_id, NEW.organisation_id, NEW.procedure_id, NEW.received_at,
+                       NEW.outside_service_radius WHERE TG_OP <> 'DELETE')
+            SELECT {DAY.format('s.received_at')} AS day, s.point, s.org, p.level, s.sign AS received,
+                   s.sign * s.outside::integer AS outside, NULL::integer AS rating, s.sign AS delta
+              FROM side s JOIN procedures p ON p.id = s.procedure_id
+            UNION ALL  -- a moved dossier's rating, if any, goes with it
+            SELECT {DAY.format('f.created_at')}, s.point, s.org, p.level, 0, 0, f.rating, s.sign
+              FROM side s JOIN procedures p ON p.id = s.procedure_id JOIN feedback f ON f.dossier_id = s.id
+             WHERE TG_OP = 'UPDATE'
+            ORDER BY 1, 2, 3, 4
+        LOOP
+            PERFORM monitoring_daily_add(c.day, c.point, c.org, c.level, c.received, c.outside, 0, 0, 0, 0, NULL,
+                                         c.rating, c.delta);
+        END LOOP;
         RETURN NULL;
     END $$""",
     # A resolution counts on the local day it was resolved, with the point, organisation and level it records.
     f"""CREATE FUNCTION monitoring_resolutions_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        c record;
     BEGIN
-        IF TG_OP IN ('UPDATE', 'DELETE') THEN
-            PERFORM monitoring_daily_add({DAY.format('OLD.resolved_at')}, OLD.service_point_id, OLD.organisation_id,
-                OLD.level, 0, 0, -1, -(OLD.outcome = 'early')::integer, -(OLD.outcome = 'on_time')::integer,
-                -(OLD.outcome = 'late')::integer, OLD.working_days, NULL, -1);
-        END IF;
-        IF TG_OP IN ('UPDATE', 'INSERT') THEN
-            PERFORM monitoring_daily_add({DAY.format('NEW.resolved_at')}, NEW.service_point_id, NEW.organisation_id,
-                NEW.level, 0, 0, 1, (NEW.outcome = 'early')::integer, (NEW.outcome = 'on_time')::integer,
-                (NEW.outcome = 'late')::integer, NEW.working_days, NULL, 1);
-        END IF;
+        FOR c IN
+            WITH side (sign, point, org, level, resolved_at, outcome, working_days) AS (
+                SELECT -1, OLD.service_point_id, OLD.organisation_id, OLD.level, OLD.resolved_at, OLD.outcome,
+                       OLD.working_days WHERE TG_OP <> 'INSERT'
+                UNION ALL
+                SELECT 1, NEW.service_point_id, NEW.organisation_id, NEW.level, NEW.resolved_at, NEW.outcome,
+                       NEW.working_days WHERE TG_OP <> 'DELETE')
+            SELECT {DAY.format('resolved_at')} AS day, * FROM side ORDER BY 1, point, org, level
+        LOOP
+            PERFORM monitoring_daily_add(c.day, c.point, c.org, c.level, 0, 0, c.sign,
+                c.sign * (c.outcome = 'early')::integer, c.sign * (c.outcome = 'on_time')::integer,
+                c.sign * (c.outcome = 'late')::integer, c.working_days, NULL, c.sign);
+        END LOOP;
         RETURN NULL;
     END $$""",
     # A rating counts on the local day it was given, at its dossier's current point, organisation and level.
     f"""CREATE FUNCTION monitoring_feedback_changed() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE
-        d record;
+        c record;
     BEGIN
-        IF TG_OP IN ('UPDATE', 'DELETE') THEN
-            SELECT x.service_point_id, x.organisation_id, p.level INTO d
-                FROM dossiers x JOIN procedures p ON p.id = x.procedure_id WHERE x.id = OLD.dossier_id;
-            IF FOUND THEN
-                PERFORM monitoring_daily_add({DAY.format('OLD.created_at')}, d.service_point_id, d.organisation_id,
-                    d.level, 0, 0, 0, 0, 0, 0, NULL, OLD.rating, -1);
-            END IF;
-        END IF;
-        IF TG_OP IN ('UPDATE', 'INSERT') THEN
-            SELECT x.service_point_id, x.organisation_id, p.level INTO d
-                FROM dossiers x JOIN procedures p ON p.id = x.procedure_id WHERE x.id = NEW.dossier_id;
-            IF FOUND THEN
-                PERFORM monitoring_daily_add({DAY.format('NEW.created_at')}, d.service_point_id, d.organisation_id,
-                    d.level, 0, 0, 0, 0, 0, 0, NULL, NEW.rating, 1);
-            END IF;
-        END IF;
+        FOR c IN
+            WITH side (sign, dossier_id, created_at, rating) AS (
+                SELECT -1, OLD.dossier_id, OLD.created_at, OLD.rating WHERE TG_OP <> 'INSERT'
+                UNION ALL
+                SELECT 1, NEW.dossier_id, NEW.created_at, NEW.rating WHERE TG_OP <> 'DELETE')
+            SELECT {DAY.format('s.created_at')} AS day, x.service_point_id AS point, x.organisation_id AS org,
+                   p.level, s.rating, s.sign
+              FROM side s JOIN dossiers x ON x.id = s.dossier_id JOIN procedures p ON p.id = x.procedure_id
+            ORDER BY 1, 2, 3, 4
+        LOOP
+            PERFORM monitoring_daily_add(c.day, c.point, c.org, c.level, 0, 0, 0, 0, 0, 0, NULL, c.rating, c.sign);
+        END LOOP;
         RETURN NULL;
     END $$""",
     # The whole summary from the raw rows, set-based (the backfill, a procedure's new level, a TRUNCATE).

@@ -151,3 +151,65 @@ def test_the_map_counts_today_from_the_summary(app, client, clock, branch):
             "SELECT count(*) FROM dossiers WHERE (received_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date = :day"),
             {"day": today}).scalar_one()
     assert received == 2 and loads[branch.point_code] == 2 and sum(loads.values()) == 2
+
+
+def _waiting_on_a_lock(pids: set[int]) -> bool:
+    with db.engine.connect() as conn:
+        waiting = set(conn.execute(text("SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock'")).scalars())
+    return pids <= waiting
+
+
+def test_two_opposite_transfers_at_once_both_complete(app, client, clock, agent_key):
+    """Two dossiers cross between two points at the same moment, while a third transaction holds one of their
+    summary rows. Each transfer touches both rows; taken in the table's key order, the second transfer queues
+    behind the first instead of holding the row the first needs next (PostgreSQL would end one as a deadlock)."""
+    import threading
+    import time
+
+    clock.set(datetime(2026, 3, 10, 9, 30, tzinfo=LOCAL_TZ))
+    numbers = [factories.create_dossier(client, agent_key, procedure_code=PROCEDURE)["number"] for _ in range(2)]
+    with app.app_context():
+        first = db.session.scalar(select(Dossier).where(Dossier.number == numbers[0]))
+        other = db.session.execute(text("SELECT id FROM service_points WHERE id <> :id ORDER BY id LIMIT 1"),
+                                   {"id": first.service_point_id}).scalar_one()
+        db.session.execute(text("UPDATE dossiers SET service_point_id = :other WHERE number = :number"),
+                           {"other": other, "number": numbers[1]})
+        db.session.commit()
+        at = dict(db.session.execute(select(Dossier.service_point_id, Dossier.id)).all())  # point -> its dossier
+        low, high = sorted(at)
+        key = db.session.execute(text("SELECT day, organisation_id, level FROM monitoring_daily "
+                                      "WHERE service_point_id = :p AND received = 1"), {"p": high}).one()
+        db.session.remove()
+        engine = db.engine  # the threads have no application context
+        errors: list[BaseException] = []
+        pids: set[int] = set()
+
+        def transfer(dossier_id: int, to: int) -> None:
+            try:
+                with engine.begin() as conn:
+                    pids.add(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+                    conn.execute(text("UPDATE dossiers SET service_point_id = :to WHERE id = :id"),
+                                 {"to": to, "id": dossier_id})
+            except BaseException as exc:  # noqa: BLE001 - reported by the test below
+                errors.append(exc)
+
+        with db.engine.connect() as holder:  # someone holds the high point's row for now
+            held = holder.execute(text("SELECT 1 FROM monitoring_daily WHERE day = :day AND service_point_id = :p "
+                                       "AND organisation_id = :org AND level = :level FOR UPDATE"),
+                                  {"day": key.day, "p": high, "org": key.organisation_id, "level": key.level}).all()
+            assert held == [(1,)]
+            threads = [threading.Thread(target=transfer, args=(at[high], low)),
+                       threading.Thread(target=transfer, args=(at[low], high))]
+            for thread in threads:
+                thread.start()
+                deadline = time.monotonic() + 10
+                while not (len(pids) == threads.index(thread) + 1 and _waiting_on_a_lock(set(pids))):
+                    assert time.monotonic() < deadline, ("the transfer never queued for its row", errors, pids)
+                    time.sleep(0.02)
+            holder.rollback()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert errors == []
+        assert dict(db.session.execute(select(Dossier.id, Dossier.service_point_id)).all()) == \
+            {at[high]: low, at[low]: high}
+        _assert_summary_agrees(clock.now())
