@@ -65,11 +65,22 @@ COLUMNS = ["code", "name", "name_en", "level", "sector", "fee_vnd", "fee_note", 
 # (national code or platform code → the reason). None is known among the current sources.
 DISTRICT_TO_PROVINCE: dict[str, str] = {}
 
+# National procedures, at a provincial or commune level on the portal, that Hanoi's one-stop points do not
+# receive: (words in the folded name or sector, why). Each skipped record is listed in the report.
+NOT_AT_HANOI_POINTS: list[tuple[tuple[str, ...], str]] = [
+    (("khu vuc bien gioi", "bien gioi nuoc lang gieng"), "for a land-border area: Hanoi has no land border"),
+    (("bien va hai dao", "nhan chim o bien"), "the sea and islands: Hanoi has no coast"),
+    (("hai quan",), "customs: received by the customs offices (Chi cục Hải quan), not at the centre's points"),
+    (("bhxh", "bhyt", "bao hiem xa hoi", "bao hiem y te"),
+     "social and health insurance: received by Vietnam Social Security's offices, not at the centre's points"),
+]
+
 UNSOURCED_EN = "unsourced"
 UNSOURCED_VI = "chưa có nguồn"
 REFORM_NOTE = ("districts abolished 1/7/2025; competence given to the commune by the two-level "
                "government decrees (e.g. 120/2025/NĐ-CP, 08/2025/TT-BTP)")
 MIN_PLAUSIBLE_FEE = 1_000
+MAX_PROCESSING_DAYS = 365  # as the platform's catalogue accepts
 MAX_LEGAL_BASIS = 1000
 MAX_NOTE = 200
 MAX_DOCUMENT = 250
@@ -123,7 +134,13 @@ _QH_GLUED = re.compile(r"(QH\d{2})(?=\d)")
 _DOC_SECTION = re.compile(r"\*\s*(Giấy tờ phải nộp|Giấy tờ phải xuất trình|Lưu ý)\s*:|--")
 _DOC_HEADER = "Tên giấy tờMẫu đơn, tờ khaiSố lượng"
 _QUANTITY = re.compile(r"(\d+\s*bản chính(?:\s*,\s*\d+\s*bản sao)?|\d+\s*bản sao)")
-_TEMPLATE_FILE = re.compile(r"(?:\d+-)?Mẫu[^()]*?(?:\(\d+\))?\.(?:docx?|pdf|xlsx?)$")
+_TEMPLATE_FILE = re.compile(r"^(.*)(?:\d+-)?Mẫu[^()]{0,40}?(?:\(\d+\))?\.(?:docx?|pdf|xlsx?)$")  # the last "Mẫu"
+# Where a template's file name glued to the end of an item may start ("…theo mẫuTK 1.001023 (all).docx",
+# "…quy định;văn bản đề nghị.docx", "…nền trắng.mau so 12 (1).doc", "…ban hànhMẫu số 01-PLIII-LS.docx").
+_FILE_EXT = re.compile(r"\.(?:docx?|pdf|xlsx?)$")
+_GLUED_FILES = re.compile(r"(\.(?:docx?|pdf|xlsx?))\S+\.(?:docx?|pdf|xlsx?)$")
+_FILE_START = re.compile(r"theo mẫu|quy định|điện tử|;|(?<=[^\W\d_])\.")
+MAX_FILE_NAME = 70
 _SPACES = re.compile(r"\s+")
 
 
@@ -149,9 +166,10 @@ def processing_days(text: str) -> int | None:
     """Working days for an in-person filing (rounded up), from ``cach_thuc_thuc_hien``."""
     segment = _in_person(text)
     match = _TIME.match(segment or "")
-    if not match:
+    if not match or _AMOUNT.match(segment.lstrip()):  # "1100 VNĐ": the time glued to the fee, not separable
         return None
-    return max(1, math.ceil(float(match.group(1).replace(",", "."))))
+    days = max(1, math.ceil(float(match.group(1).replace(",", "."))))
+    return days if days <= MAX_PROCESSING_DAYS else None
 
 
 @dataclass(frozen=True)
@@ -211,8 +229,29 @@ def parse_fee(text: str, national_code: str) -> Fee:
 _EXPLANATION = re.compile(r"\. | \(sau đây| trong trường hợp |; trường hợp ")
 
 
+def _strip_template_file(text: str) -> str:
+    """The item without the template files' names glued to its end (some items have two)."""
+    for _ in range(3):
+        text = _GLUED_FILES.sub(r"\1", text)  # "…Mus01.docxPhlcIV.docx": the second goes first
+        ext = _FILE_EXT.search(text)
+        if ext is None:
+            break
+        starts = [m.end() for m in _FILE_START.finditer(text, 0, ext.start()) if m.end() < ext.start()]
+        starts += [i for i in range(1, ext.start())
+                   if text[i].isupper() and (text[i - 1].islower() or text[i - 1] == ")")]
+        # A file name glued to an abbreviation: "…NĐ-CPmau so 12.doc", "…TT-BNNMTMẫu số 03.docx".
+        starts += [i - 1 if text.startswith(("Mẫu", "Mau"), i - 1) else i for i in range(2, ext.start())
+                   if text[i].islower() and text[i - 1].isupper() and text[i - 2].isupper()]
+        start = max(starts, default=None)
+        if start is not None and len(text) - start <= MAX_FILE_NAME:
+            text = text[:start]
+        else:
+            text = _TEMPLATE_FILE.sub(r"\1", text)
+    return text
+
+
 def _document(text: str) -> str:
-    text = _TEMPLATE_FILE.sub("", _SPACES.sub(" ", text).strip()).strip()
+    text = _strip_template_file(_SPACES.sub(" ", text).strip()).strip()
     text = text.lstrip("-+ ").rstrip(";: ").strip()
     cut = next((m.start() for m in _EXPLANATION.finditer(text) if m.start() >= 10), None)
     return _clip(text[:cut] if cut else text, MAX_DOCUMENT).rstrip(".,; ")
@@ -222,13 +261,18 @@ def required_documents(text: str) -> list[str]:
     """The papers to file or show, from ``thanh_phan_ho_so``: items with a non-zero quantity, notes
     ("* Lưu ý") and zero-quantity explanations left out, template file names dropped."""
     parts = _DOC_SECTION.split(text or "")
-    # parts: [before, header-or-None, body, header-or-None, body, ...]; "--" gives None.
+    # parts: [before, header-or-None, body, header-or-None, body, ...]; "--" gives None. A record without
+    # those headings is one body of tables.
+    sections = list(zip(parts[1::2], parts[2::2], strict=True)) if len(parts) > 1 else [(None, parts[0])]
     documents: dict[str, str] = {}
-    for header, body in zip(parts[1::2], parts[2::2], strict=True):
+    for header, body in sections:
         if header == "Lưu ý":
             continue
-        pieces = _QUANTITY.split(body.replace(_DOC_HEADER, ""))
+        # Each table starts with its column headings, after its caption ("* Trường hợp cấp lại…",
+        # "Hồ sơ … gồm:"), which the previous item's quantity leaves glued to the table's first item.
+        pieces = _QUANTITY.split(body.replace(_DOC_HEADER, "\x00"))
         for item, quantity in zip(pieces[0::2], pieces[1::2], strict=False):
+            item = item.rsplit("\x00", 1)[-1]
             if not any(int(n) for n in re.findall(r"\d+", quantity)) or item.strip().startswith("*"):
                 continue
             document = _document(item)
@@ -316,6 +360,14 @@ def _portal_row(record: dict, build: Build) -> dict | None:
     code = record["ma_thu_tuc"].strip()
     name = procedure_name(record.get("ten_thu_tuc", ""))
     level, how = portal_level(record.get("cap_thuc_hien", ""))
+    words = f"{fold(name)} | {fold(record.get('linh_vuc', ''))}"
+    elsewhere = next((why for keys, why in NOT_AT_HANOI_POINTS if any(k in words for k in keys)), None)
+    decision = record.get("so_quyet_dinh", "").strip()
+    if elsewhere is None and decision.endswith("QĐ-UBND"):
+        elsewhere = f"published by a province's own decision ({decision}), not a national procedure of Hanoi's"
+    if elsewhere:
+        build.findings.append(Finding("skipped", code, name, elsewhere))
+        return None
     if how == "central":
         level_text = record["cap_thuc_hien"]
         build.findings.append(Finding("skipped", code, name,
@@ -365,7 +417,11 @@ def build_catalogue(hand_text: str, portal_records: list[dict], sources: list[st
                                           f"\"{record.get('cap_thuc_hien', '')}\"; not imported"))
             continue
         if not new["processing_days"]:
-            build.findings.append(Finding("skipped", new["code"], new["name"], "no processing time in the source"))
+            build.findings.append(Finding("skipped", new["code"], new["name"],
+                                          "no processing time readable in the source"))
+            continue
+        if not new["required_documents"]:
+            build.findings.append(Finding("skipped", new["code"], new["name"], "no checklist readable in the source"))
             continue
         if new["fee_vnd"] == "":
             new["fee_vnd"] = "0"
@@ -428,8 +484,10 @@ def to_report(build: Build) -> str:
         "## Rules",
         "",
         f"- Level: `Cấp xã` → commune, `Cấp tỉnh` → province, `Cấp huyện`/district → commune ({REFORM_NOTE}); "
-        "`Cấp bộ` skipped. No procedure is written at district level. Each mapped row is listed below for review "
-        "against its sector's decree (`DISTRICT_TO_PROVINCE` sends one to the province instead).",
+        "`Cấp bộ` skipped, and so are the procedures Hanoi's points do not receive (`NOT_AT_HANOI_POINTS`: land "
+        "border, sea, customs, social insurance; and another province's own, published by its `QĐ-UBND`). "
+        "No procedure is written at district level. Each mapped row is listed below for review against its "
+        "sector's decree (`DISTRICT_TO_PROVINCE` sends one to the province instead).",
         "- Fee: the portal's in-person fee; a stated reduced rate wins; under 1,000 VND, a foreign currency, or "
         "\"set by the People's Council\" without an amount is unsourced. Unsourced → 0 VND, fee_note "
         "\"unsourced\". Hand-checked fees marked \"illustrative\" or citing an unnumbered resolution are unsourced.",

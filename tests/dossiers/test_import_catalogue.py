@@ -121,6 +121,48 @@ def test_the_portal_text_fields_are_parsed():
     assert tool.procedure_name("Thủ tục đăng ký khai tử") == "Đăng ký khai tử"
 
 
+def test_template_file_names_glued_to_an_item_are_cut_and_tables_without_headings_read():
+    cut = tool._document
+    assert cut("Giấy đề nghị cấp giấy phép theo mẫuTK 1.001023 (all).docx") == "Giấy đề nghị cấp giấy phép theo mẫu"
+    assert cut("Đơn đề nghị theo mẫu quy định;văn bản đề nghị.docx") == "Đơn đề nghị theo mẫu quy định"
+    assert cut("Văn bản đề nghị bãi bỏ đường ngang theo quy định1.4. Don de nghi bai bo duong ngang.docx") == \
+        "Văn bản đề nghị bãi bỏ đường ngang theo quy định"
+    assert cut("Bản khai theo Mẫu số 13 ban hành kèm theo Nghị định số 39/2026/NĐ -CPmau so 13 (1).doc") == \
+        "Bản khai theo Mẫu số 13 ban hành kèm theo Nghị định số 39/2026/NĐ -CP"
+    assert cut("Đơn theo Mẫu số 03 kèm theo Thông tư số 26/2025/TT-BNNMTMẫu số 03.docx") == \
+        "Đơn theo Mẫu số 03 kèm theo Thông tư số 26/2025/TT-BNNMT"
+    assert cut("Phương án theo Thông tư số 16/2025/TT-BNNMT;Mus01.docxPhlcIV.docx") == \
+        "Phương án theo Thông tư số 16/2025/TT-BNNMT"
+    # Tables under captions, not under the "* Giấy tờ phải nộp" headings: each caption stays out.
+    tables = ("Hồ sơ đề nghị cấp lại gồm:Tên giấy tờMẫu đơn, tờ khaiSố lượngVăn bản đề nghị cấp lại (Mẫu 02)"
+              "Mẫu số 02.docx1 bản chínhMột ảnh màu cỡ 3cm x 4cm1 bản chính* Trường hợp bị mất Tên giấy tờMẫu "
+              "đơn, tờ khaiSố lượngGiấy cam đoan1 bản chính")
+    assert tool.required_documents(tables) == ["Văn bản đề nghị cấp lại (Mẫu 02)", "Một ảnh màu cỡ 3cm x 4cm",
+                                               "Giấy cam đoan"]
+
+
+def test_procedures_hanois_points_do_not_receive_are_skipped_with_the_reason():
+    elsewhere = [
+        {**record("1.000110", "Thủ tục đăng ký khai sinh có yếu tố nước ngoài tại khu vực biên giới", "Cấp xã",
+                  "Miễn phí")},
+        {**record("1.000005", "Thủ tục hải quan đối với khí", "Cấp xã", "Miễn phí"), "linh_vuc": "Hải quan"},
+        {**record("1.001613", "Giải quyết hưởng bảo hiểm xã hội một lần", "Cấp tỉnh, Cấp xã", "Miễn phí"),
+         "linh_vuc": "Thực hiện chính sách BHXH"},
+        {**record("1.000942", "Trả lại giấy phép nhận chìm (cấp tỉnh)", "Cấp tỉnh", "Miễn phí"),
+         "linh_vuc": "Biển và hải đảo"},
+        {**record("1.002544", "Hỗ trợ phát triển sản xuất cộng đồng", "Cấp xã", "Miễn phí"),
+         "so_quyet_dinh": "226/QĐ-UBND"},
+        record("1.009999", "Cấp giấy phép không có hồ sơ", "Cấp tỉnh", "Miễn phí", documents="Không có thông tin"),
+    ]
+    build = tool.build_catalogue(HAND, elsewhere, ["fixture"])
+    assert not [r for r in build.rows if r["national_code"]]
+    skipped = {f.code: f.detail for f in build.findings if f.kind == "skipped"}
+    assert set(skipped) == {r["ma_thu_tuc"] for r in elsewhere}
+    assert "land border" in skipped["1.000110"] and "customs" in skipped["1.000005"]
+    assert "Social Security" in skipped["1.001613"] and "coast" in skipped["1.000942"]
+    assert "226/QĐ-UBND" in skipped["1.002544"] and "checklist" in skipped["1.009999"]
+
+
 def test_the_report_lists_what_is_unsourced():
     report = tool.to_report(_build())
     assert "district 0" in report and "- fixture" in report
