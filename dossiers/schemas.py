@@ -11,12 +11,14 @@ from dossiers.validators import normalise_mobile, validate_cccd, validate_mobile
 from geo.service import in_vietnam
 
 _not_blank = validate.Length(min=1, error="Must not be blank.")
+CATALOGUE_LIMIT = 2_000  # above Hanoi's ~1,726 procedures: one request gives a tablet the whole catalogue
 
 
 class ProcedureQuerySchema(Schema):
     q = fields.String(load_default="", metadata={"description": "Search text; diacritics optional"})
     level = fields.Enum(Level, by_value=True, load_default=None)
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=CATALOGUE_LIMIT), metadata={
+        "description": f"At most this many; up to {CATALOGUE_LIMIT:,}, the whole catalogue (a tablet's offline copy)"})
 
 
 class ProcedureSchema(Schema):

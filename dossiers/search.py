@@ -43,7 +43,11 @@ class SearchIndex:
         # Entry e's words are self._flat[self._starts[e]:self._starts[e + 1]] (every entry has one at least).
         self._flat = np.fromiter((position[t] for tokens in self._tokens for t in tokens), dtype=np.int32)
         self._starts = np.cumsum([0] + [len(t) for t in self._tokens[:-1]], dtype=np.int64)
-        self._sizes = np.array([len(t) for t in self._tokens], dtype=np.float64)
+        # An entry's size for the "share of its words matched" term: its name's words, not its codes' parts
+        # (a portal code "1.005461" is two tokens, "HN-HT-202" three: sizes with them favour the former).
+        codes = [{w for c in (e.code, *e.codes) for w in fold(c).split()} for e in entries]
+        self._sizes = np.array([max(1, len(t - c)) for t, c in zip(self._tokens, codes, strict=True)],
+                               dtype=np.float64)
         self._row_of = np.repeat(np.arange(len(entries)), [len(t) for t in self._tokens])  # flat index → entry
         self._position = {word: i for i, word in enumerate(self._vocabulary)}
         # Words with a letter are matched fuzzily; numbers (the codes' parts) only exactly.

@@ -67,7 +67,7 @@ def test_nonsense_finds_nothing(client, agent_key):
 
 
 def test_empty_query_lists_the_catalogue(client, agent_key):
-    assert len(_search(client, agent_key, "", limit=100)) >= 30
+    assert len(_search(client, agent_key, "", limit=2000)) >= 30
 
 
 def test_index_prefers_the_exact_phrase():
@@ -99,7 +99,7 @@ def test_every_hand_checked_procedure_has_an_english_name_and_checklist_item_for
 
     committed, checked = codes(import_catalogue.OUTPUT_CSV), codes(import_catalogue.HAND_CHECKED)
     # (other tests may have imported procedures of their own: the reference data is kept between tests)
-    catalogue = [p for p in _search(client, agent_key, "", limit=100) if p["code"] in committed]
+    catalogue = [p for p in _search(client, agent_key, "", limit=2000) if p["code"] in committed]
     assert {p["code"] for p in catalogue} == committed and len(checked) == 46 and checked < committed
     hand_checked = [p for p in catalogue if p["code"] in checked]
     for p in catalogue:
@@ -115,7 +115,7 @@ def test_every_hand_checked_procedure_has_an_english_name_and_checklist_item_for
 
 
 def test_every_fee_note_has_its_vietnamese_text(client, agent_key):
-    catalogue = _search(client, agent_key, "", limit=100)
+    catalogue = _search(client, agent_key, "", limit=2000)
     noted = [p for p in catalogue if p["fee_note"]]
     assert noted
     assert [p["code"] for p in noted if not p["fee_note_vi"]] == []

@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from dossiers.schemas import CATALOGUE_LIMIT
 from tests import factories
 from tests.e2e.conftest import SIZES
 
@@ -75,6 +76,11 @@ def test_an_old_copy_of_the_catalogue_is_dropped_for_one_with_vietnamese_fee_not
     page.reload()
     page.wait_for_function("() => localStorage.getItem('catalogue:v3:vi') !== null")
     assert page.evaluate("localStorage.getItem('catalogue:v2:vi')") is None
+    with app.app_context():  # the copy holds the whole catalogue, not its first page
+        from dossiers import catalogue
+
+        every = len(catalogue.search("", limit=CATALOGUE_LIMIT))
+    assert page.evaluate("JSON.parse(localStorage.getItem('catalogue:v3:vi')).items.length") == every
     context.set_offline(True)  # the search falls back to the new copy, which has the Vietnamese notes
     page.get_by_label("Tìm thủ tục").fill("ly lich tu phap")
     expect(page.locator("#nd-search-status")).to_contain_text("Mất kết nối")

@@ -54,7 +54,7 @@ export async function refreshCatalogue() {
   const cache = readJson(CATALOGUE_KEY);
   if (cache && Date.now() - cache.at < 12 * 3600 * 1000) return;
   try {
-    const r = await getJson(CFG.urls.procedures + "?limit=100");
+    const r = await getJson(CFG.urls.procedures + "?limit=2000");  // the whole catalogue (the API's most)
     if (r.ok) writeJson(CATALOGUE_KEY, { at: Date.now(), items: r.body.map(slimProcedure) });
   } catch (e) { /* offline: keep the old copy */ }
 }
