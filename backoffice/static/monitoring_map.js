@@ -12,6 +12,14 @@
   // The band comes from the server (backoffice.monitoring_views.load_band), the same as the table's.
   var COLOURS = { high: "#c0392b", mid: "#d9822b", low: "#2e8540", none: "#6c757d" };
   var drawn = { high: 0, mid: 0, low: 0, none: 0 };
+  // Leaflet gives (NaN, NaN) for a container no larger than the padding (not laid out yet, or being
+  // closed): fit once it has a size.
+  function fitTo(bounds) {
+    map.invalidateSize(false);
+    var size = map.getSize();
+    if (size.x > 20 && size.y > 20) { map.fitBounds(bounds, { padding: [10, 10] }); }
+    else { map.once("resize", function () { fitTo(bounds); }); }
+  }
   // The outline in a pane of its own under the points: arriving after them, it must not veil them.
   map.createPane("outline");
   map.getPane("outline").style.zIndex = 350;
@@ -22,7 +30,7 @@
         return f.properties && f.properties.kind === "boundary"; }) };
       var outline = L.geoJSON(boundary, { interactive: false, pane: "outline",
         style: { color: "#52606d", weight: 2, fillColor: "#ffffff", fillOpacity: tileUrl ? 0 : 0.7 } }).addTo(map);
-      if (outline.getLayers().length) { map.fitBounds(outline.getBounds(), { padding: [10, 10] }); }
+      if (outline.getLayers().length) { fitTo(outline.getBounds()); }
     })
     .catch(function () { /* the points still show */ });
   fetch(el.dataset.points, { headers: { Accept: "application/json" } })

@@ -17,6 +17,14 @@
     L.tileLayer(tileUrl, { maxZoom: 19, attribution: el.dataset.tileAttribution || "" }).addTo(map);
   }
   map.setView([21.0, 105.7], 9);
+  // Leaflet gives (NaN, NaN) for a container no larger than the padding (not laid out yet, or being
+  // closed): fit once it has a size.
+  function fitTo(bounds) {
+    map.invalidateSize(false);
+    var size = map.getSize();
+    if (size.x > 20 && size.y > 20) { map.fitBounds(bounds, { padding: [10, 10] }); }
+    else { map.once("resize", function () { fitTo(bounds); }); }
+  }
 
   function vi(n, digits) {
     return Number(n).toLocaleString("vi-VN", { maximumFractionDigits: digits });
@@ -126,7 +134,7 @@
       onEachFeature: function (f, layer) { layer.bindPopup(pointPopup(f.properties)); },
     }).addTo(map);
     if (outline.getLayers().length) {
-      map.fitBounds(outline.getBounds(), { padding: [10, 10] });
+      fitTo(outline.getBounds());
     }
     showSummary(data.summary);
     showWorst(data);

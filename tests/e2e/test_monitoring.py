@@ -272,8 +272,8 @@ def test_the_map_colours_a_full_point_and_rings_its_overdue(app, browser, live_s
         cells = row.locator("td.num")
         assert [cells.nth(i).inner_text() for i in range(4)] == ["2", "2", "100,00", str(overdue)]
         expect(page.locator('#table-network tr[data-band="high"]')).to_have_count(1)
+        page.wait_for_load_state("networkidle")  # the outline drawn and fitted before the full-page shot resizes
         shoot(page, "monitoring-map")
-        page.wait_for_load_state("networkidle")
         assert problems == []  # no CSP violation, no script error, every asset found (Leaflet, the outline)
     finally:
         context.close()
