@@ -360,8 +360,8 @@ def _portal_row(record: dict, build: Build) -> dict | None:
     code = record["ma_thu_tuc"].strip()
     name = procedure_name(record.get("ten_thu_tuc", ""))
     level, how = portal_level(record.get("cap_thuc_hien", ""))
-    words = f"{fold(name)} | {fold(record.get('linh_vuc', ''))}"
-    elsewhere = next((why for keys, why in NOT_AT_HANOI_POINTS if any(k in words for k in keys)), None)
+    words = f" {fold(name)} | {fold(record.get('linh_vuc', ''))} "  # matched as whole words ("phai quan ly")
+    elsewhere = next((why for keys, why in NOT_AT_HANOI_POINTS if any(f" {k} " in words for k in keys)), None)
     decision = record.get("so_quyet_dinh", "").strip()
     if elsewhere is None and decision.endswith("QĐ-UBND"):
         elsewhere = f"published by a province's own decision ({decision}), not a national procedure of Hanoi's"
