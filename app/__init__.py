@@ -55,6 +55,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["settings"] = Settings(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
     logging.basicConfig(level=config["LOG_LEVEL"])
+    # fpdf2 subsets the fonts of every PDF (receipts, forms, statements) through fontTools, which logs each
+    # table it prunes at INFO: dozens of lines a document.
+    logging.getLogger("fontTools").setLevel(max(logging.WARNING, logging.getLogger().getEffectiveLevel()))
 
     # Models must be imported before Alembic or create_all look at the metadata.
     import backoffice.models  # noqa: F401

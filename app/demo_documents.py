@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from fpdf import FPDF
 
 from payments.receipt_pdf import FONT_DIR
@@ -10,8 +12,10 @@ from payments.receipt_pdf import FONT_DIR
 FONT = "DejaVu"
 
 
-def request_form(procedure_code: str, procedure_name: str, documents: list[str]) -> bytes:
-    """A blank request form of the procedure, as an agent scans it at the counter."""
+@cache
+def request_form(procedure_code: str, procedure_name: str, documents: tuple[str, ...]) -> bytes:
+    """A blank request form of the procedure, as an agent scans it at the counter (~0.2 s each: made once
+    per procedure and process, a second demo load in the same process reuses it)."""
     pdf = FPDF(format="A4")
     pdf.set_title(f"Tờ khai {procedure_code}")
     pdf.add_font(FONT, "", str(FONT_DIR / "DejaVuSans.ttf"))

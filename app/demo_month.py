@@ -168,7 +168,7 @@ class _Player:
         form = self.forms.get(procedure.code)
         if form is None:
             form = self.forms[procedure.code] = demo_documents.request_form(
-                procedure.code, procedure.name, list(procedure.required_documents or []))
+                procedure.code, procedure.name, tuple(procedure.required_documents or ()))
         dossiers.add_document(agent, plan.number, "application_form", "to-khai.pdf", io.BytesIO(form))
         for at, kind in demo_plan.lifecycle(plan):
             self.push(at, kind, plan)
