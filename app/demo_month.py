@@ -123,7 +123,6 @@ class _Player:
         self.transfers: list[tuple[datetime, Plan, int]] = []  # VietQR transfers made, waiting for the statement
         self.statement_rng = random.Random(len(plans))
         self.skipped: dict[str, int] = {}
-        self.forms: dict[str, bytes] = {}  # each procedure's scanned request form
         for plan in plans:
             self.push(plan.received_at, "register", plan)
         for day in demo_plan.statement_days(plans, now):
@@ -165,10 +164,8 @@ class _Player:
         plan.number, plan.service_point_code = dossier.number, dossier.routing["chosen"]["service_point_code"]
         plan.deadline_at = as_utc(dossier.deadline_at)
         procedure = dossier.procedure
-        form = self.forms.get(procedure.code)
-        if form is None:
-            form = self.forms[procedure.code] = demo_documents.request_form(
-                procedure.code, procedure.name, tuple(procedure.required_documents or ()))
+        form = demo_documents.request_form(  # made once per procedure (cached)
+            procedure.code, procedure.name, tuple(procedure.required_documents or ()))
         dossiers.add_document(agent, plan.number, "application_form", "to-khai.pdf", io.BytesIO(form))
         for at, kind in demo_plan.lifecycle(plan):
             self.push(at, kind, plan)

@@ -33,7 +33,7 @@ def _die_with_parent() -> None:
     it starts its scheduler) was swallowed, the scheduler ran on and the worker waited for it for ever.
     """
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # one that came during the fork lands now
+    _release_sigterm()  # one that came during the fork lands now
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
